@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: MIT
+# memalot: find memory leaks in running Python programs from outside the process.
+
+PKG_CONFIG ?= pkg-config
+CC ?= cc
+PREFIX ?= /usr/local
+BUILD ?= build
+SANITIZE ?=
+
+LIBS_PKGS := libdw libelf msgpack jansson
+ifeq ($(shell $(PKG_CONFIG) --exists msgpack-c 2>/dev/null && echo y),y)
+LIBS_PKGS := libdw libelf msgpack-c jansson
+endif
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PKGS) 2>/dev/null)
+CRITERION_LIBS := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null)
+
+CFLAGS ?= -O2 -g
+override CFLAGS += -std=c11 -Wall -Wextra $(PKG_CFLAGS)
+LDLIBS += $(PKG_LIBS)
+ifneq ($(SANITIZE),)
+override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+override LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-6s %s\n' $(1) $(2);
+endif
+
+LIB_SRCS := common/util.c \
+	attach/proc.c attach/freeze.c attach/remote.c \
+	symbols/fields.c symbols/elfimg.c symbols/dwarf.c symbols/tables.c symbols/layout.c \
+	analyzer/snapshot.c analyzer/types.c analyzer/pyobj.c
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/symbols/layouts_data.o
+CLI_SRCS := cli/main.c cli/cmd_snapshot.c
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+INTEG_SRCS := $(wildcard tests/integration/test_*.c)
+INTEG_BINS := $(INTEG_SRCS:tests/integration/%.c=$(BUILD)/tests/%)
+HARNESS_OBJS := $(BUILD)/tests/lib/harness.o
+
+all: $(BUILD)/memalot $(BUILD)/memalot-gen-offsets
+
+$(BUILD)/%.o: %.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# The committed offset tables, turned into one C string.
+$(BUILD)/symbols/layouts_data.c: symbols/tables/layouts.tsv
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q){ echo '/* generated from symbols/tables/layouts.tsv: do not edit */'; \
+	  echo 'const char memalot_layouts_tsv[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\t/\\t/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+
+$(BUILD)/symbols/layouts_data.o: $(BUILD)/symbols/layouts_data.c
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libmemalot.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/memalot: $(CLI_OBJS) $(BUILD)/libmemalot.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/memalot-gen-offsets: $(BUILD)/symbols/gen_offsets.o $(BUILD)/libmemalot.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libmemalot.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CRITERION_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(HARNESS_OBJS) $(BUILD)/libmemalot.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CRITERION_LIBS)
+
+tests: $(UNIT_BINS) $(INTEG_BINS)
+
+# Install the Debian packages the build and the tests need (idempotent).
+setup:
+	$(Q)sh tests/setup-deps.sh
+
+check test: setup
+	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)sh tests/run-tests.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/memalot $(DESTDIR)$(PREFIX)/bin/memalot
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all tests setup check test install clean
+.SECONDARY:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The GC-list walk. Every link is checked before it is followed: the next
+ * node's prev must point back at the node we came from, every node must lie
+ * in readable memory, and every object's type must be a type object. A list
+ * that breaks these rules was caught mid-update (or is garbage): we thaw the
+ * target, let it run for a moment, and try again.
+ */
+#define _GNU_SOURCE
+#include "snapshot.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../attach/freeze.h"
+#include "pyobj.h"
+
+#define DEFAULT_MAX_OBJECTS ((size_t)200 * 1000 * 1000)
+#define DEFAULT_TRIES 5
+#define MAX_INTERPRETERS 16
+
+enum walk_result { WALK_OK, WALK_RETRY, WALK_FAIL };
+
+struct walk {
+	struct remote *r;
+	const struct layout *l;
+	struct snapshot *s;
+	size_t max_objects;
+	char *why; /* what went wrong, for a retry or the partial note */
+};
+
+static void set_why(struct walk *w, char *msg)
+{
+	free(w->why);
+	w->why = msg;
+}
+
+static enum walk_result walk_list(struct walk *w, int li)
+{
+	struct snap_list *L = &w->s->lists[li];
+	const struct layout *l = w->l;
+	raddr_t head = L->head, prev = head, cur;
+	uint64_t next, back;
+	size_t hdr = (size_t)l->v[F_GCHEAD_SIZE];
+	size_t tyoff = hdr + (size_t)l->v[F_OB_TYPE];
+
+	if (remote__u64(w->r, head, &next)) {
+		set_why(w, xasprintf("list %s: head not readable", L->name));
+		return w->r->gone ? WALK_FAIL : WALK_RETRY;
+	}
+	cur = next & GC_LINK_MASK;
+	while (cur != head) {
+		const unsigned char *p;
+		raddr_t type;
+		long ti;
+
+		if (w->s->n >= w->max_objects) {
+			set_why(w, xasprintf("stopped at %zu objects (--max-objects)", w->s->n));
+			return WALK_FAIL;
+		}
+		p = remote__peek(w->r, cur, tyoff + 8);
+		if (!p) {
+			unsigned char buf[64];
+			if (tyoff + 8 > sizeof(buf) || remote__read(w->r, cur, buf, tyoff + 8)) {
+				set_why(w, xasprintf("list %s: unreadable node at 0x%llx after %zu objects",
+						     L->name, (unsigned long long)cur, L->count));
+				return w->r->gone ? WALK_FAIL : WALK_RETRY;
+			}
+			memcpy(&next, buf, 8);
+			memcpy(&back, buf + 8, 8);
+			memcpy(&type, buf + tyoff, 8);
+		} else {
+			memcpy(&next, p, 8);
+			memcpy(&back, p + 8, 8);
+			memcpy(&type, p + tyoff, 8);
+		}
+		if ((back & GC_LINK_MASK) != prev) {
+			set_why(w, xasprintf("list %s: broken back link at 0x%llx after %zu objects",
+					     L->name, (unsigned long long)cur, L->count));
+			return WALK_RETRY;
+		}
+		ti = type_table__intern(&w->s->types, w->r, l, type);
+		if (ti < 0) {
+			set_why(w, xasprintf("list %s: object at 0x%llx has no valid type",
+					     L->name, (unsigned long long)(cur + hdr)));
+			return WALK_RETRY;
+		}
+		GROW(w->s->objs, w->s->cap, w->s->n + 1);
+		w->s->objs[w->s->n++] = (struct snap_object){ cur + hdr, (uint32_t)ti, (uint16_t)li, 0 };
+		L->count++;
+		prev = cur;
+		cur = next & GC_LINK_MASK;
+		if (!cur) {
+			set_why(w, xasprintf("list %s: NULL link after %zu objects", L->name, L->count));
+			return WALK_RETRY;
+		}
+	}
+	L->complete = true;
+	return WALK_OK;
+}
+
+/* Is a collection running in any interpreter? */
+static bool collecting(struct walk *w, raddr_t *interps, int n)
+{
+	if (!layout__has(w->l, F_GC_COLLECTING))
+		return false;
+	for (int i = 0; i < n; i++) {
+		int32_t c = 0;
+		raddr_t gc = layout__gc_state(w->l, interps[i]);
+		if (!remote__read(w->r, gc + (raddr_t)w->l->v[F_GC_COLLECTING], &c, 4) && c) {
+			set_why(w, xasprintf("a garbage collection was running"));
+			return true;
+		}
+		if (layout__has(w->l, F_RT_GC))
+			break; /* 3.8: one state for all */
+	}
+	return false;
+}
+
+static void reset_snapshot(struct snapshot *s)
+{
+	s->n = 0;
+	s->nlists = 0;
+	s->ninterps = 0;
+	type_table__release(&s->types);
+	type_table__init(&s->types);
+}
+
+static enum walk_result walk_all(struct walk *w)
+{
+	const struct layout *l = w->l;
+	raddr_t interps[MAX_INTERPRETERS], interp;
+	int n = 0;
+
+	if (layout__first_interp(l, w->r, &interp)) {
+		set_why(w, xasprintf("interpreter list not readable"));
+		return w->r->gone ? WALK_FAIL : WALK_RETRY;
+	}
+	while (interp && n < MAX_INTERPRETERS) {
+		uint64_t next;
+		for (int i = 0; i < n; i++)
+			if (interps[i] == interp)
+				goto listed; /* a cycle in the interpreter list */
+		interps[n++] = interp;
+		if (remote__u64(w->r, interp + (raddr_t)l->v[F_INTERP_NEXT], &next))
+			break;
+		interp = next;
+	}
+listed:
+	w->s->ninterps = n;
+	if (collecting(w, interps, n))
+		return WALK_RETRY;
+	for (int i = 0; i < n; i++) {
+		struct gc_list_head heads[LAYOUT_MAX_GC_LISTS];
+		int nh = layout__gc_heads(l, interps[i], heads);
+
+		if (layout__has(l, F_RT_GC) && i > 0)
+			break; /* 3.8 keeps one GC state in the runtime */
+		for (int h = 0; h < nh && w->s->nlists < SNAP_MAX_LISTS; h++) {
+			int li = w->s->nlists++;
+			w->s->lists[li] = (struct snap_list){ heads[h].name, i, heads[h].addr, 0, false };
+			enum walk_result res = walk_list(w, li);
+			if (res != WALK_OK)
+				return res;
+		}
+	}
+	return WALK_OK;
+}
+
+static void pause_briefly(int attempt)
+{
+	struct timespec ts = { 0, (long)(1 + attempt * 2) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+int snapshot__take(struct remote *r, const struct layout *l, const struct snapshot_opts *opts,
+		   struct snapshot *out)
+{
+	struct walk w = { r, l, out, DEFAULT_MAX_OBJECTS, NULL };
+	int tries = opts && opts->max_tries > 0 ? opts->max_tries : DEFAULT_TRIES;
+	enum walk_result res = WALK_FAIL;
+	struct freezer fz;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	type_table__init(&out->types);
+	if (opts && opts->max_objects)
+		w.max_objects = opts->max_objects;
+	for (int attempt = 0; attempt < tries; attempt++) {
+		uint64_t t0, t1;
+
+		if (attempt)
+			pause_briefly(attempt);
+		ret = remote__reset(r);
+		if (ret)
+			break;
+		ret = freezer__freeze(&fz, r->pid);
+		if (ret)
+			break;
+		t0 = now_ns();
+		reset_snapshot(out);
+		res = walk_all(&w);
+		if (res != WALK_RETRY)
+			type_table__name_all(&out->types, r, l);
+		t1 = now_ns();
+		freezer__thaw(&fz);
+		freezer__release(&fz);
+		out->tries = attempt + 1;
+		out->walk_ns = t1 - t0;
+		{
+			uint64_t pause = now_ns() - fz.start_ns;
+			out->total_pause_ns += pause;
+			out->pause_ns = MAX(out->pause_ns, pause);
+		}
+		if (freezer_stop_requested) {
+			ret = -ME_INTERRUPTED;
+			break;
+		}
+		if (r->gone) {
+			ret = -ME_EXITED;
+			break;
+		}
+		if (res != WALK_RETRY)
+			break;
+		log_debug("snapshot: try %d: %s; retrying", attempt + 1, w.why);
+	}
+	out->bytes_read = r->bytes_read;
+	out->syscalls = r->syscalls;
+	if (!ret && res != WALK_OK) {
+		out->partial = true;
+		out->partial_reason = w.why ? w.why : xstrdup("walk failed");
+		w.why = NULL;
+		type_table__name_all(&out->types, r, l);
+	}
+	free(w.why);
+	return ret;
+}
+
+void snapshot__release(struct snapshot *s)
+{
+	zfree(&s->objs);
+	type_table__release(&s->types);
+	zfree(&s->partial_reason);
+	s->n = s->cap = 0;
+}
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct census_row *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->type < y->type ? -1 : x->type > y->type;
+}
+
+size_t snapshot__census(const struct snapshot *s, struct census_row **rows)
+{
+	struct census_row *v = xcalloc(s->types.n ? s->types.n : 1, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->types.n; i++)
+		v[i].type = (uint32_t)i;
+	for (size_t i = 0; i < s->n; i++) {
+		struct census_row *row = &v[s->objs[i].type];
+		row->count++;
+		row->per_list[s->objs[i].list]++;
+	}
+	/* compact to the types that have objects */
+	for (size_t i = 0; i < s->types.n; i++)
+		if (v[i].count)
+			v[n++] = v[i];
+	qsort(v, n, sizeof(*v), cmp_rows);
+	*rows = v;
+	return n;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/* A snapshot: every object on every garbage collector list, taken while the target is frozen. */
+#ifndef MEMALOT_SNAPSHOT_H
+#define MEMALOT_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../attach/remote.h"
+#include "../symbols/layout.h"
+#include "types.h"
+
+struct snap_object {
+	raddr_t addr;   /* the object (after its PyGC_Head) */
+	uint32_t type;  /* index into snapshot.types */
+	uint16_t list;  /* index into snapshot.lists */
+	uint16_t pad;
+};
+
+struct snap_list {
+	const char *name;  /* "gen0" ... "permanent" */
+	int interp;        /* 0 for the main interpreter */
+	raddr_t head;
+	size_t count;
+	bool complete;     /* walked back to its head */
+};
+
+#define SNAP_MAX_LISTS (LAYOUT_MAX_GC_LISTS * 16)
+
+struct snapshot {
+	struct snap_object *objs;
+	size_t n, cap;
+	struct snap_list lists[SNAP_MAX_LISTS];
+	int nlists;
+	int ninterps;
+	struct type_table types;
+
+	uint64_t pause_ns;   /* how long the target was stopped (longest try) */
+	uint64_t total_pause_ns;
+	uint64_t walk_ns;
+	int tries;
+	bool partial;
+	char *partial_reason; /* owned */
+	uint64_t bytes_read, syscalls;
+};
+
+struct snapshot_opts {
+	size_t max_objects; /* 0: default */
+	int max_tries;      /* 0: default */
+};
+
+/*
+ * Freeze pid, walk every GC list of every interpreter into out, name the
+ * types, and thaw. Retries (thawing in between) when a collection is running
+ * or a list is inconsistent; after the last try the result is marked partial.
+ * @return 0 (check out->partial), -ESRCH/-ME_EXITED (target gone), -EPERM,
+ *         -ME_TRACED, -ME_INTERRUPTED or -errno
+ */
+int snapshot__take(struct remote *r, const struct layout *l, const struct snapshot_opts *opts,
+		   struct snapshot *out);
+void snapshot__release(struct snapshot *s);
+
+/* Per-type census, most common first. */
+struct census_row {
+	uint32_t type;
+	size_t count;
+	size_t per_list[SNAP_MAX_LISTS];
+};
+/* @return number of rows in *rows (caller frees) */
+size_t snapshot__census(const struct snapshot *s, struct census_row **rows);
+
+#endif

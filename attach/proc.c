@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+/* Parsing of /proc/PID files, and opening the target's files through its root. */
+#define _GNU_SOURCE
+#include "proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A real process has a few thousand mappings; cap what a hostile one can cost. */
+#define MAX_MAPS (1u << 20)
+
+static int open_proc_file(pid_t pid, const char *name, FILE **out)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	*out = f;
+	return 0;
+}
+
+int proc_maps__load(pid_t pid, struct proc_maps *out)
+{
+	size_t cap = 0;
+	char *line = NULL;
+	size_t linecap = 0;
+	FILE *f = NULL;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	ret = open_proc_file(pid, "maps", &f);
+	if (ret)
+		return ret;
+	while (getline(&line, &linecap, f) > 0) {
+		struct proc_map m = { 0 };
+		unsigned long long start, end, off, ino;
+		char perms[8];
+		int pathpos = 0;
+
+		if (sscanf(line, "%llx-%llx %7s %llx %llx:%llx %llu %n", &start, &end, perms, &off,
+			   &m.dev_major, &m.dev_minor, &ino, &pathpos) < 7)
+			continue;
+		if (out->n >= MAX_MAPS)
+			break;
+		m.start = start;
+		m.end = end;
+		m.offset = off;
+		m.inode = ino;
+		m.r = perms[0] == 'r';
+		m.w = perms[1] == 'w';
+		m.x = perms[2] == 'x';
+		if (pathpos > 0 && line[pathpos] && line[pathpos] != '\n') {
+			size_t len = strcspn(line + pathpos, "\n");
+			m.path = xmalloc(len + 1);
+			memcpy(m.path, line + pathpos, len);
+			m.path[len] = 0;
+		}
+		GROW(out->v, cap, out->n + 1);
+		out->v[out->n++] = m;
+	}
+	free(line);
+	fclose(f);
+	if (!out->n)
+		return -ESRCH; /* a zombie or a process that just exited */
+	return 0;
+}
+
+void proc_maps__release(struct proc_maps *maps)
+{
+	for (size_t i = 0; i < maps->n; i++)
+		free(maps->v[i].path);
+	zfree(&maps->v);
+	maps->n = 0;
+}
+
+const struct proc_map *proc_maps__find(const struct proc_maps *maps, raddr_t addr)
+{
+	size_t lo = 0, hi = maps->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct proc_map *m = &maps->v[mid];
+
+		if (addr < m->start)
+			hi = mid;
+		else if (addr >= m->end)
+			lo = mid + 1;
+		else
+			return m;
+	}
+	return NULL;
+}
+
+bool proc_maps__readable(const struct proc_maps *maps, raddr_t addr, size_t len)
+{
+	raddr_t end = addr + len;
+
+	if (end < addr)
+		return false;
+	while (addr < end) {
+		const struct proc_map *m = proc_maps__find(maps, addr);
+		if (!m || !m->r)
+			return false;
+		addr = m->end;
+	}
+	return true;
+}
+
+static int open_checked(const char *path, unsigned long long inode)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || (inode && st.st_ino != inode)) {
+		close(fd);
+		return -ENOENT;
+	}
+	return fd;
+}
+
+/* The target's root directory as we see it ("/" for most processes). */
+static char *target_root(pid_t pid)
+{
+	char link[64], buf[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/root", (int)pid);
+	n = readlink(link, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return NULL;
+	buf[n] = 0;
+	return xstrdup(buf);
+}
+
+int proc__open_mapped(pid_t pid, const struct proc_map *map, char **opened)
+{
+	char *root = target_root(pid), *path = NULL;
+	const char *inner;
+	int fd = -ENOENT;
+
+	if (!map->path || map->path[0] != '/')
+		goto out;
+	/* /proc/PID/maps shows paths from our root; strip the target's root to get its own view. */
+	inner = map->path;
+	if (root && strcmp(root, "/") && !strncmp(inner, root, strlen(root)) &&
+	    inner[strlen(root)] == '/')
+		inner += strlen(root);
+	path = xasprintf("/proc/%d/root%s", (int)pid, inner);
+	fd = open_checked(path, map->inode);
+	if (fd >= 0)
+		goto out;
+	free(path);
+	path = xasprintf("/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, map->start, map->end);
+	fd = open_checked(path, map->inode);
+	if (fd >= 0)
+		goto out;
+	free(path);
+	path = xstrdup(map->path);
+	fd = open_checked(path, map->inode);
+out:
+	if (fd >= 0 && opened)
+		*opened = path;
+	else
+		free(path);
+	free(root);
+	return fd;
+}
+
+int proc__open_in_root(pid_t pid, const char *path)
+{
+	char *p = xasprintf("/proc/%d/root%s", (int)pid, path);
+	int fd = open_checked(p, 0);
+
+	free(p);
+	return fd;
+}
+
+char *proc__cmdline(pid_t pid)
+{
+	char path[64], buf[4096];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	while (n > 0 && buf[n - 1] == 0)
+		n--;
+	for (ssize_t i = 0; i < n; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	buf[n] = 0;
+	return xstrdup(buf);
+}
+
+char proc__state(pid_t tid)
+{
+	char path[64], buf[1024], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')'); /* comm may contain spaces and parentheses */
+	if (!p || p[1] != ' ')
+		return 0;
+	return p[2];
+}
+
+static int status_field(pid_t pid, const char *key, long *val)
+{
+	char *line = NULL;
+	size_t cap = 0, klen = strlen(key);
+	FILE *f = NULL;
+	int ret = open_proc_file(pid, "status", &f);
+
+	if (ret)
+		return ret;
+	ret = -ENOENT;
+	while (getline(&line, &cap, f) > 0) {
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			*val = strtol(line + klen + 1, NULL, 10);
+			ret = 0;
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	return ret;
+}
+
+int proc__tracer(pid_t pid)
+{
+	long v;
+	int ret = status_field(pid, "TracerPid", &v);
+
+	return ret ? ret : (int)v;
+}
+
+long proc__uid(pid_t pid)
+{
+	long v;
+	int ret = status_field(pid, "Uid", &v);
+
+	return ret ? ret : v;
+}
+
+int proc__rss(pid_t pid, long *rss_kib, long *hwm_kib)
+{
+	int ret = status_field(pid, "VmRSS", rss_kib);
+
+	if (!ret)
+		ret = status_field(pid, "VmHWM", hwm_kib);
+	return ret;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* What /proc says about a target: its mappings, files, command line, state. */
+#ifndef MEMALOT_PROC_H
+#define MEMALOT_PROC_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "../common/util.h"
+
+struct proc_map {
+	raddr_t start, end;
+	uint64_t offset;
+	unsigned long long dev_major, dev_minor;
+	unsigned long long inode;
+	bool r, w, x;
+	char *path; /* as /proc/PID/maps shows it (host view), or NULL */
+};
+
+struct proc_maps {
+	struct proc_map *v; /* sorted by start */
+	size_t n;
+};
+
+/* Load /proc/PID/maps. @return 0 or -errno (-ESRCH when the pid is gone). */
+int proc_maps__load(pid_t pid, struct proc_maps *out);
+void proc_maps__release(struct proc_maps *maps);
+/* The mapping that contains addr, or NULL. */
+const struct proc_map *proc_maps__find(const struct proc_maps *maps, raddr_t addr);
+/* True when [addr, addr+len) lies in readable mappings. */
+bool proc_maps__readable(const struct proc_maps *maps, raddr_t addr, size_t len);
+
+/*
+ * Open a file of the target's, given the path /proc/PID/maps shows for it and
+ * the inode that mapping has. Tries /proc/PID/root with the target's root
+ * prefix stripped (chroots and containers), /proc/PID/map_files, then the path
+ * itself, and only accepts a file whose inode matches.
+ * On success *opened (if not NULL) gets the path that was opened (caller frees).
+ * @return an fd or -errno
+ */
+int proc__open_mapped(pid_t pid, const struct proc_map *map, char **opened);
+
+/*
+ * Open a file by its path inside the target's root (e.g. a debug file under
+ * /usr/lib/debug). @return an fd or -errno
+ */
+int proc__open_in_root(pid_t pid, const char *path);
+
+/* The target's command line with NULs turned into spaces (caller frees), or NULL. */
+char *proc__cmdline(pid_t pid);
+/* The one-letter state from /proc/PID/stat ('R', 'S', 't', ...) or 0. */
+char proc__state(pid_t tid);
+/* The pid of the process tracing pid (TracerPid in status), 0 or -errno. */
+int proc__tracer(pid_t pid);
+/* Real uid of pid, or -errno. */
+long proc__uid(pid_t pid);
+/* RSS in KiB and peak RSS (VmHWM) in KiB of pid. @return 0 or -errno */
+int proc__rss(pid_t pid, long *rss_kib, long *hwm_kib);
+
+#endif

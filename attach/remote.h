@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/* Reading the target's memory: process_vm_readv behind a block cache. */
+#ifndef MEMALOT_REMOTE_H
+#define MEMALOT_REMOTE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "../common/util.h"
+#include "proc.h"
+
+#define REMOTE_BLOCK_SHIFT 16
+#define REMOTE_BLOCK_SIZE (1u << REMOTE_BLOCK_SHIFT)
+
+struct remote_block;
+
+struct remote {
+	pid_t pid;
+	struct proc_maps maps;
+	/* open-addressing hash: block number -> block */
+	struct remote_block **slots;
+	size_t nslots, nblocks;
+	int mem_fd;        /* /proc/PID/mem, opened on first need */
+	bool use_mem_fd;   /* process_vm_readv is not allowed or not there */
+	bool gone;         /* the target exited */
+	/* statistics */
+	uint64_t syscalls, bytes_read, hits, misses;
+};
+
+/* @return 0 or -errno (-ESRCH when the process does not exist) */
+int remote__open(struct remote *r, pid_t pid);
+void remote__release(struct remote *r);
+
+/* Forget cached memory and reload the maps: call before each new snapshot. */
+int remote__reset(struct remote *r);
+
+/*
+ * Copy len bytes at addr into buf. @return 0, -EFAULT (not mapped/readable),
+ * -ESRCH (target gone) or -errno
+ */
+int remote__read(struct remote *r, raddr_t addr, void *buf, size_t len);
+
+/*
+ * A pointer to len bytes at addr inside the cache, valid until the next
+ * remote__reset/release, or NULL when the range is unreadable or crosses a
+ * block boundary (use remote__read then).
+ */
+const void *remote__peek(struct remote *r, raddr_t addr, size_t len);
+
+/* Read one 8-byte word. @return 0 or -errno */
+int remote__u64(struct remote *r, raddr_t addr, uint64_t *out);
+
+/*
+ * Read a NUL-terminated string of at most max-1 bytes into buf.
+ * @return its length, or -errno
+ */
+int remote__str(struct remote *r, raddr_t addr, char *buf, size_t max);
+
+/* True when addr lies in a readable mapping (no read is done). */
+bool remote__mapped(const struct remote *r, raddr_t addr, size_t len);
+
+/*
+ * Fill the cache for every block of [addr, addr+len) that is not there yet,
+ * with as few system calls as the kernel allows (up to IOV_MAX ranges each).
+ */
+int remote__prefetch(struct remote *r, raddr_t addr, size_t len);
+
+/* Bytes the cache holds. */
+size_t remote__cached_bytes(const struct remote *r);
+
+#endif

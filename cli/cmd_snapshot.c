@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/* memalot snapshot: a census of the objects the garbage collector tracks (objgraph's most common types). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../analyzer/snapshot.h"
+#include "../attach/freeze.h"
+#include "../attach/proc.h"
+#include "../attach/remote.h"
+#include "../symbols/layout.h"
+#include "cli.h"
+
+static const char snapshot_usage[] =
+	"usage: memalot snapshot [options] PID\n"
+	"\n"
+	"Freeze the Python process PID, walk every object the garbage collector\n"
+	"tracks, thaw it, and print how many objects of each type there are.\n"
+	"\n"
+	"options:\n"
+	"  --json                  print one JSON object instead of text\n"
+	"  --top N                 text output: show the N most common types (default 30, 0: all)\n"
+	"  --max-objects N         stop walking after N objects (default 200000000)\n"
+	"  --layout-source SRC     where struct offsets come from: auto (default), dwarf, table\n"
+	"  -v, --verbose           say more on stderr\n"
+	"  -q, --quiet             only errors on stderr\n"
+	"  -h, --help              show this help\n";
+
+struct gen_total {
+	const char *name;
+	size_t count;
+};
+
+/* Per-generation totals summed over interpreters, in list order. */
+static int gen_totals(const struct snapshot *s, struct gen_total *out)
+{
+	int n = 0;
+
+	for (int i = 0; i < s->nlists; i++) {
+		int k;
+		for (k = 0; k < n; k++)
+			if (!strcmp(out[k].name, s->lists[i].name))
+				break;
+		if (k == n)
+			out[n++] = (struct gen_total){ s->lists[i].name, 0 };
+		out[k].count += s->lists[i].count;
+	}
+	return n;
+}
+
+static size_t row_gen(const struct snapshot *s, const struct census_row *row, const char *name)
+{
+	size_t c = 0;
+
+	for (int i = 0; i < s->nlists; i++)
+		if (!strcmp(s->lists[i].name, name))
+			c += row->per_list[i];
+	return c;
+}
+
+static int print_json(pid_t pid, const struct layout *l, const struct snapshot *s)
+{
+	struct gen_total gens[SNAP_MAX_LISTS];
+	int ng = gen_totals(s, gens);
+	struct census_row *rows;
+	size_t nrows = snapshot__census(s, &rows);
+	json_t *root = json_object(), *g = json_object(), *types = json_array();
+	char *cmd = proc__cmdline(pid);
+	int ret;
+
+	json_object_set_new(root, "pid", json_integer(pid));
+	json_object_set_new(root, "command", cmd ? json_string(cmd) : json_null());
+	json_object_set_new(root, "python_version", json_string(l->version));
+	json_object_set_new(root, "python_flavour", json_string(l->flavour));
+	json_object_set_new(root, "python_image", json_string(l->image_path));
+	json_object_set_new(root, "layout_source", json_string(layout_source__name(l->source)));
+	json_object_set_new(root, "layout_detail", json_string(l->source_desc));
+	if (l->warning)
+		json_object_set_new(root, "layout_warning", json_string(l->warning));
+	json_object_set_new(root, "pause_ms", json_real((double)s->pause_ns / 1e6));
+	json_object_set_new(root, "tries", json_integer(s->tries));
+	json_object_set_new(root, "interpreters", json_integer(s->ninterps));
+	json_object_set_new(root, "total_objects", json_integer((json_int_t)s->n));
+	for (int i = 0; i < ng; i++)
+		json_object_set_new(g, gens[i].name, json_integer((json_int_t)gens[i].count));
+	json_object_set_new(root, "generations", g);
+	json_object_set_new(root, "partial", json_boolean(s->partial));
+	if (s->partial)
+		json_object_set_new(root, "partial_reason", json_string(s->partial_reason));
+	for (size_t i = 0; i < nrows; i++) {
+		json_t *t = json_object(), *tg = json_object();
+		const char *name = s->types.v[rows[i].type].name;
+
+		json_object_set_new(t, "type", json_string(name ? name : "?"));
+		json_object_set_new(t, "count", json_integer((json_int_t)rows[i].count));
+		for (int k = 0; k < ng; k++)
+			json_object_set_new(tg, gens[k].name,
+					    json_integer((json_int_t)row_gen(s, &rows[i], gens[k].name)));
+		json_object_set_new(t, "generations", tg);
+		json_array_append_new(types, t);
+	}
+	json_object_set_new(root, "types", types);
+	ret = json_dumpf(root, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
+	fputc('\n', stdout);
+	json_decref(root);
+	free(rows);
+	free(cmd);
+	return ret ? -EIO : 0;
+}
+
+static void print_text(pid_t pid, const struct layout *l, const struct snapshot *s, size_t top)
+{
+	struct gen_total gens[SNAP_MAX_LISTS];
+	int ng = gen_totals(s, gens);
+	struct census_row *rows;
+	size_t nrows = snapshot__census(s, &rows);
+	char *cmd = proc__cmdline(pid);
+
+	printf("memalot snapshot of pid %d (%s)\n", (int)pid, cmd ? cmd : "?");
+	printf("Python %s %s in %s\n", l->version, l->flavour, l->image_path);
+	printf("layout: %s\n", l->source_desc);
+	printf("%'zu objects in %d interpreter%s:", s->n, s->ninterps, s->ninterps == 1 ? "" : "s");
+	for (int i = 0; i < ng; i++)
+		printf(" %s %'zu%s", gens[i].name, gens[i].count, i + 1 < ng ? "," : "");
+	printf("\ntarget paused %.1f ms%s\n", (double)s->pause_ns / 1e6,
+	       s->tries > 1 ? " (retried while the GC lists were changing)" : "");
+	if (s->partial)
+		printf("PARTIAL RESULT: %s\n", s->partial_reason);
+	printf("\n%12s", "count");
+	for (int i = 0; i < ng; i++)
+		printf(" %10s", gens[i].name);
+	printf("  type\n");
+	for (size_t i = 0; i < nrows && (!top || i < top); i++) {
+		const char *name = s->types.v[rows[i].type].name;
+		printf("%'12zu", rows[i].count);
+		for (int k = 0; k < ng; k++)
+			printf(" %'10zu", row_gen(s, &rows[i], gens[k].name));
+		printf("  %s\n", name ? name : "?");
+	}
+	if (top && nrows > top)
+		printf("... %zu more types (--top 0 shows all)\n", nrows - top);
+	free(rows);
+	free(cmd);
+}
+
+/* Print the one-line error for err, with the diagnosis EPERM deserves. */
+static void report_error(pid_t pid, int err, const char *why)
+{
+	if (err == -EPERM || err == -EACCES || err == -ME_TRACED) {
+		char *msg = freezer__explain_eperm(pid);
+		log_err("cannot attach to pid %d: %s", (int)pid, msg);
+		free(msg);
+	} else if (err == -ESRCH)
+		log_err("no process with pid %d", (int)pid);
+	else if (err == -ME_EXITED)
+		log_err("process %d exited during the snapshot", (int)pid);
+	else if (why)
+		log_err("pid %d: %s", (int)pid, why);
+	else if (err == -ME_NOTPYTHON)
+		log_err("pid %d is not a Python process (no CPython interpreter is mapped)", (int)pid);
+	else
+		log_err("pid %d: %s", (int)pid, me_strerror(err));
+}
+
+int cmd_snapshot(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "top", required_argument, NULL, 't' },
+		{ "max-objects", required_argument, NULL, 'm' },
+		{ "layout-source", required_argument, NULL, 'L' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct snapshot_opts sopts = { 0 };
+	enum layout_want want = LWANT_AUTO;
+	struct snapshot snap;
+	struct layout layout;
+	struct remote r;
+	bool json = false;
+	size_t top = 30;
+	char *why = NULL, *end;
+	int c, pid, ret;
+
+	setlocale(LC_NUMERIC, "");
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "vqh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = true; break;
+		case 't':
+			top = strtoul(optarg, &end, 10);
+			if (*end || optarg[0] == '-') {
+				log_err("--top takes a number, not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'm':
+			sopts.max_objects = strtoul(optarg, &end, 10);
+			if (*end || !sopts.max_objects || optarg[0] == '-') {
+				log_err("--max-objects takes a positive number, not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'L':
+			if (!strcmp(optarg, "auto")) want = LWANT_AUTO;
+			else if (!strcmp(optarg, "dwarf")) want = LWANT_DWARF;
+			else if (!strcmp(optarg, "table")) want = LWANT_TABLE;
+			else {
+				log_err("--layout-source must be auto, dwarf or table, not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'v': log_level++; break;
+		case 'q': log_level = 0; break;
+		case 'h': fputs(snapshot_usage, stdout); return EXIT_OK;
+		default: fputs(snapshot_usage, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		log_err(optind >= argc ? "snapshot needs a PID" : "snapshot takes one PID");
+		fputs(snapshot_usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (parse_pid(argv[optind], &pid))
+		return EXIT_USAGE;
+
+	freezer__install_signal_handlers();
+	ret = remote__open(&r, pid);
+	if (ret) {
+		report_error(pid, ret, NULL);
+		return exit_code_for(ret);
+	}
+	ret = layout__discover(&r, want, &layout, &why);
+	if (ret) {
+		if (!kill(pid, 0) || errno != ESRCH) {
+			report_error(pid, ret, why);
+		} else {
+			ret = -ESRCH;
+			report_error(pid, ret, NULL);
+		}
+		free(why);
+		layout__release(&layout);
+		remote__release(&r);
+		return exit_code_for(ret);
+	}
+	if (layout.warning)
+		log_info("%s", layout.warning);
+	ret = snapshot__take(&r, &layout, &sopts, &snap);
+	if (ret) {
+		report_error(pid, ret, NULL);
+	} else {
+		log_debug("snapshot: %zu objects, %llu bytes in %llu reads, walk %.1f ms, cache %zu KiB",
+			  snap.n, (unsigned long long)snap.bytes_read, (unsigned long long)snap.syscalls,
+			  (double)snap.walk_ns / 1e6, remote__cached_bytes(&r) / 1024);
+		if (snap.partial)
+			log_err("warning: partial result: %s", snap.partial_reason);
+		if (json)
+			ret = print_json(pid, &layout, &snap);
+		else
+			print_text(pid, &layout, &snap, top);
+		if (fflush(stdout) && !ret)
+			ret = -EIO;
+	}
+	snapshot__release(&snap);
+	layout__release(&layout);
+	remote__release(&r);
+	return exit_code_for(ret);
+}

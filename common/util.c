@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+/* Allocation that aborts on failure, error strings and stderr logging. */
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+int log_level = 1;
+
+static const char *const me_messages[] = {
+	[ME_NOTPYTHON - ME_BASE] = "not a Python process",
+	[ME_NOLAYOUT - ME_BASE] = "no layout information for this Python build",
+	[ME_UNSUPPORTED - ME_BASE] = "unsupported Python version",
+	[ME_FREETHREADED - ME_BASE] = "free-threaded Python builds are not supported yet",
+	[ME_INCONSISTENT - ME_BASE] = "garbage collector lists kept changing",
+	[ME_GARBAGE - ME_BASE] = "target memory is not what was expected",
+	[ME_TRACED - ME_BASE] = "process is already traced",
+	[ME_EXITED - ME_BASE] = "target process exited",
+	[ME_INTERRUPTED - ME_BASE] = "interrupted",
+};
+
+const char *me_strerror(int err)
+{
+	if (err < 0)
+		err = -err;
+	if (err > ME_BASE && err < ME_MAX)
+		return me_messages[err - ME_BASE];
+	return strerror(err);
+}
+
+static void oom(size_t n)
+{
+	fprintf(stderr, "memalot: out of memory allocating %zu bytes\n", n);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom(n);
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		oom(n * size);
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		oom(n);
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+	if (!p)
+		oom(strlen(s));
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		oom(0);
+	va_end(ap);
+	return s;
+}
+
+void zfree_(void **pp)
+{
+	free(*pp);
+	*pp = NULL;
+}
+
+void grow_(void **v, size_t *cap, size_t want, size_t sz)
+{
+	size_t n = *cap ? *cap : 16;
+
+	if (want <= *cap)
+		return;
+	while (n < want)
+		n *= 2;
+	*v = xrealloc(*v, n * sz);
+	*cap = n;
+}
+
+void log_msg(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > log_level)
+		return;
+	fputs("memalot: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+long peak_rss_kib(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return -1;
+	return ru.ru_maxrss;
+}

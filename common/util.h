@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/* Small helpers shared by every stage: allocation, error codes, logging. */
+#ifndef MEMALOT_UTIL_H
+#define MEMALOT_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A remote address: an address in the target, never dereferenced here. */
+typedef uint64_t raddr_t;
+
+/*
+ * Library layers return 0 or a negative errno; what errno lacks lives in this
+ * private range (all below -4096 so they never collide with errno values).
+ */
+enum {
+	ME_BASE = 4200,
+	ME_NOTPYTHON,    /* no CPython interpreter found in the process */
+	ME_NOLAYOUT,     /* no DWARF, table or debug offsets cover this build */
+	ME_UNSUPPORTED,  /* CPython version outside what memalot supports */
+	ME_FREETHREADED, /* free-threaded (no-GIL) build */
+	ME_INCONSISTENT, /* GC lists changed under us on every retry */
+	ME_GARBAGE,      /* target memory does not look like what it should */
+	ME_TRACED,       /* already traced by another process */
+	ME_EXITED,       /* target exited while we were working on it */
+	ME_INTERRUPTED,  /* memalot got a signal and stopped */
+	ME_MAX
+};
+
+/* Describe a 0/-errno/-ME_* code, like strerror(3). */
+const char *me_strerror(int err);
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Free *pp and set it to NULL. */
+void zfree_(void **pp);
+#define zfree(pp) zfree_((void **)(pp))
+
+/* Grow *v (element size sz) so that it holds at least want elements. */
+void grow_(void **v, size_t *cap, size_t want, size_t sz);
+#define GROW(v, cap, want) grow_((void **)&(v), &(cap), (want), sizeof(*(v)))
+
+/* Logging to stderr. Level: 0 quiet (errors only), 1 normal, 2+ verbose. */
+extern int log_level;
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define log_err(...) log_msg(0, __VA_ARGS__)
+#define log_info(...) do { if (log_level >= 1) log_msg(1, __VA_ARGS__); } while (0)
+#define log_debug(...) do { if (log_level >= 2) log_msg(2, __VA_ARGS__); } while (0)
+
+/* Monotonic clock in nanoseconds. */
+uint64_t now_ns(void);
+
+/* Peak resident set size of this process in KiB (from getrusage). */
+long peak_rss_kib(void);
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+#endif

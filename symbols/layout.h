@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/* A process's interpreter: where it is, which version, and every offset the analyzer needs. */
+#ifndef MEMALOT_LAYOUT_H
+#define MEMALOT_LAYOUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../attach/remote.h"
+#include "fields.h"
+
+/* Where a field's value came from; also the order of trust. */
+enum layout_source {
+	LSRC_NONE = 0,
+	LSRC_DWARF,         /* the image's own DWARF or its debug file */
+	LSRC_DEBUG_OFFSETS, /* _Py_DebugOffsets in the target (3.13+) */
+	LSRC_TABLE,         /* committed table for this exact build or version */
+	LSRC_TABLE_NEAREST, /* table of another patch release, validated here */
+	LSRC_SCAN,          /* found by a validated scan of the target's memory */
+};
+
+const char *layout_source__name(enum layout_source s);
+
+/* What the user may force with --layout-source. */
+enum layout_want { LWANT_AUTO, LWANT_DWARF, LWANT_TABLE };
+
+struct layout {
+	int64_t v[F__COUNT];
+	uint8_t src[F__COUNT];     /* enum layout_source; LSRC_NONE: absent */
+	int64_t dbgpos[F__COUNT];  /* position in _Py_DebugOffsets, or -1 */
+
+	char version[32];          /* "3.12.1" */
+	unsigned major, minor, micro;
+	bool debug_build;
+	char flavour[16];          /* "release" or "debug" */
+
+	char *image_path;          /* the file holding the interpreter, as the target sees it */
+	char build_id[129];
+	raddr_t bias;
+	raddr_t runtime;           /* &_PyRuntime */
+	raddr_t type_type;         /* &PyType_Type */
+	raddr_t str_type;          /* &PyUnicode_Type */
+	raddr_t dict_type;         /* &PyDict_Type */
+	raddr_t object_type;       /* &PyBaseObject_Type */
+
+	enum layout_source source; /* the main source */
+	char source_desc[256];     /* e.g. "DWARF (/usr/lib/debug/.build-id/..)" */
+	char *warning;             /* e.g. "table is for 3.11.7, target is 3.11.2" */
+};
+
+static inline bool layout__has(const struct layout *l, enum field_id f)
+{
+	return l->src[f] != LSRC_NONE;
+}
+
+/*
+ * Find the interpreter in the target and fill l. r must be open on the
+ * target (it need not be frozen: the layout does not change).
+ * @return 0, -ME_NOTPYTHON, -ME_UNSUPPORTED, -ME_FREETHREADED, -ME_NOLAYOUT
+ *         (with *why saying what is missing; caller frees) or -errno
+ */
+int layout__discover(struct remote *r, enum layout_want want, struct layout *l, char **why);
+void layout__release(struct layout *l);
+
+/* Fill fields from DWARF types (used by discovery and by the table generator). */
+struct dwtypes;
+int layout__fill_dwarf(struct layout *l, struct dwtypes *t);
+
+/* Version and flavour of an interpreter image, from the file alone. */
+struct elfimg;
+int layout__image_version(struct elfimg *img, struct layout *l);
+
+/*
+ * Open the DWARF for img: img itself, or its debug file found by build-id or
+ * .gnu_debuglink under root (a directory such as "/proc/PID/root" or "").
+ * @return an elfimg the caller frees, or NULL; *path_out gets its path
+ */
+struct elfimg *layout__open_debug(struct elfimg *img, const char *img_path, const char *root,
+				  char **path_out);
+
+void layout__init(struct layout *l);
+
+#endif
+
+#ifndef MEMALOT_GCHEADS
+#define MEMALOT_GCHEADS
+#define LAYOUT_MAX_GC_LISTS 6
+struct gc_list_head {
+	raddr_t addr;      /* the PyGC_Head of the list */
+	const char *name;  /* "gen0", "gen1", "gen2", "young", "old0", "old1", "permanent" */
+};
+
+/* Address of the garbage collector state that governs interpreter interp. */
+raddr_t layout__gc_state(const struct layout *l, raddr_t interp);
+/* The list heads of one interpreter. @return how many (0 when the layout lacks them) */
+int layout__gc_heads(const struct layout *l, raddr_t interp, struct gc_list_head *out);
+/* The first interpreter (runtime.interpreters.head). @return 0 or -errno */
+int layout__first_interp(const struct layout *l, struct remote *r, raddr_t *out);
+/* Mask of the tag bits CPython keeps in PyGC_Head links. */
+#define GC_LINK_MASK (~(uint64_t)7)
+#endif
