@@ -16,6 +16,7 @@ enum {
 	EXIT_NOT_PYTHON = 6,   /* no CPython in that process */
 	EXIT_UNSUPPORTED = 7,  /* version, free-threaded build, or no layout for it */
 	EXIT_EXITED = 8,       /* the target exited while we worked */
+	EXIT_PARTIAL = 9,      /* printed a partial result: the GC lists kept changing */
 	EXIT_INTERRUPTED = 130,
 };
 

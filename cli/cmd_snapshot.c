@@ -31,7 +31,13 @@ static const char snapshot_usage[] =
 	"  --layout-source SRC     where struct offsets come from: auto (default), dwarf, table\n"
 	"  -v, --verbose           say more on stderr\n"
 	"  -q, --quiet             only errors on stderr\n"
-	"  -h, --help              show this help\n";
+	"  -h, --help              show this help\n"
+	"\n"
+	"exit status: 0 done, 2 usage, 3 no such process, 4 not allowed to trace,\n"
+	"5 already traced, 6 not Python, 7 unsupported build or no layout,\n"
+	"8 target exited, 9 partial result, 130 interrupted, 1 anything else.\n"
+	"environment: MEMALOT_TABLES=FILE uses the offset tables in FILE\n"
+	"(from memalot-gen-offsets) instead of the built-in ones.\n";
 
 struct gen_total {
 	const char *name;
@@ -186,7 +192,7 @@ int cmd_snapshot(int argc, char **argv)
 	struct snapshot snap;
 	struct layout layout;
 	struct remote r;
-	bool json = false;
+	bool json = false, partial = false;
 	size_t top = 30;
 	char *why = NULL, *end;
 	int c, pid, ret;
@@ -269,9 +275,10 @@ int cmd_snapshot(int argc, char **argv)
 			print_text(pid, &layout, &snap, top);
 		if (fflush(stdout) && !ret)
 			ret = -EIO;
+		partial = snap.partial;
 	}
 	snapshot__release(&snap);
 	layout__release(&layout);
 	remote__release(&r);
-	return exit_code_for(ret);
+	return !ret && partial ? EXIT_PARTIAL : exit_code_for(ret);
 }

@@ -90,28 +90,58 @@ static void set_version(struct layout *l, unsigned major, unsigned minor, unsign
 	snprintf(l->version, sizeof(l->version), "%u.%u.%u%s", major, minor, micro, suffix);
 }
 
-static int version_string_cb(const char *s, size_t len, void *arg)
+/*
+ * Before 3.11 the only record of the exact version is the PY_VERSION string.
+ * The linker merges string tails, so it may only exist as the end of a longer
+ * string such as a build path ("/opt/python/3.8.18"): a standalone match wins,
+ * a tail match preceded by '/' or a space is kept as a fallback.
+ */
+struct version_scan {
+	struct layout *l;
+	bool exact, tail;
+};
+
+static bool parse_version(const char *s, size_t len, struct layout *l)
 {
-	struct layout *l = arg;
 	unsigned ma, mi, mc;
 	char rest[16] = "";
 	int n = 0;
 
 	if (len < 5 || len > 20 || s[0] != '3' || s[1] != '.')
-		return 0;
-	if (sscanf(s, "%u.%u.%u%n", &ma, &mi, &mc, &n) != 3)
-		return 0;
+		return false;
+	if (sscanf(s, "%u.%u.%u%n", &ma, &mi, &mc, &n) != 3 || (size_t)n > len)
+		return false;
 	if ((size_t)n != len) {
 		/* pre-release suffix like "rc1" or "+": keep only short, plain ones */
 		if (len - (size_t)n >= sizeof(rest))
-			return 0;
+			return false;
 		for (size_t i = (size_t)n; i < len; i++)
 			if (!strchr("abrc0123456789+", s[i]))
-				return 0;
+				return false;
 		memcpy(rest, s + n, len - (size_t)n);
 	}
-	set_version(l, ma, mi, mc, rest);
-	return 1;
+	if (l)
+		set_version(l, ma, mi, mc, rest);
+	return true;
+}
+
+static int version_string_cb(const char *s, size_t len, void *arg)
+{
+	struct version_scan *vs = arg;
+	const char *tail;
+
+	if (parse_version(s, len, vs->l)) {
+		vs->exact = true;
+		return 1;
+	}
+	if (vs->tail)
+		return 0;
+	tail = memrchr(s, '/', len);
+	if (!tail)
+		tail = memrchr(s, ' ', len);
+	if (tail && parse_version(tail + 1, len - (size_t)(tail + 1 - s), vs->l))
+		vs->tail = true;
+	return 0;
 }
 
 int layout__image_version(struct elfimg *img, struct layout *l)
@@ -126,8 +156,11 @@ int layout__image_version(struct elfimg *img, struct layout *l)
 		if (lv != 0xf && level[lv])
 			snprintf(suffix, sizeof(suffix), "%s%u", level[lv], (unsigned)(hex & 0xf));
 		set_version(l, (hex >> 24) & 0xff, (hex >> 16) & 0xff, (hex >> 8) & 0xff, suffix);
-	} else if (!elfimg__each_rodata_string(img, version_string_cb, l)) {
-		return -ME_NOTPYTHON;
+	} else {
+		struct version_scan vs = { l, false, false };
+		elfimg__each_rodata_string(img, version_string_cb, &vs);
+		if (!vs.exact && !vs.tail)
+			return -ME_NOTPYTHON;
 	}
 	l->debug_build = !elfimg__symbol(img, "_Py_NegativeRefcount", &dummy, NULL);
 	snprintf(l->flavour, sizeof(l->flavour), "%s", l->debug_build ? "debug" : "release");
@@ -355,7 +388,7 @@ static int scan_gc_heads(struct layout *l, struct remote *r, raddr_t interp)
 
 	if (span <= 0 || span > 4096)
 		span = 4096;
-	for (int64_t off = 0; off + 3 * gsz <= span; off += 8) {
+	for (int64_t off = 0; off + 3 * gsz <= span; off += 4) {
 		raddr_t a = gc + (raddr_t)off;
 		bool any = false;
 		uint64_t next;
@@ -375,7 +408,7 @@ static int scan_gc_heads(struct layout *l, struct remote *r, raddr_t interp)
 		set_field(l, F_GCGEN_SIZE, gsz, LSRC_SCAN);
 		l->src[F_GC_YOUNG] = l->src[F_GC_OLD] = LSRC_NONE;
 		l->src[F_GC_PERMANENT] = LSRC_NONE;
-		for (int64_t p = off + 3 * gsz; p <= off + 3 * gsz + 8; p += 8)
+		for (int64_t p = off + 3 * gsz; p <= off + 3 * gsz + 12; p += 4)
 			if (head_sound(l, r, gc + (raddr_t)p)) {
 				set_field(l, F_GC_PERMANENT, p, LSRC_SCAN);
 				break;
@@ -551,12 +584,11 @@ int layout__discover(struct remote *r, enum layout_want want, struct layout *l, 
 		if (table) {
 			apply_table(l, table, how == TM_NEAREST ? LSRC_TABLE_NEAREST : LSRC_TABLE);
 			l->source = how == TM_NEAREST ? LSRC_TABLE_NEAREST : LSRC_TABLE;
-			snprintf(l->source_desc, sizeof(l->source_desc), "table %s %s (%s%s)",
+			snprintf(l->source_desc, sizeof(l->source_desc), "table %s %s (%s)",
 				 table->version, table->flavour,
-				 how == TM_BUILD_ID ? "same build" :
+				 how == TM_BUILD_ID ? "made from this build" :
 				 how == TM_VERSION  ? "same version, other build" :
-						      "nearest release, validated",
-				 table->origin[0] ? "" : "");
+						      "nearest release, validated");
 			if (how == TM_NEAREST)
 				l->warning = xasprintf("no table for Python %s %s; using the one for %s, "
 						       "checked against the target",
@@ -617,8 +649,9 @@ int layout__discover(struct remote *r, enum layout_want want, struct layout *l, 
 		if (scan_gc_heads(l, r, interp)) {
 			ret = -ME_NOLAYOUT;
 			*why = xasprintf("the garbage collector lists of Python %s %s could not be "
-					 "located (%s does not match this build)",
-					 l->version, l->flavour, l->source_desc);
+					 "located: the layout from %s does not fit the target; install "
+					 "its debug symbols (python3.%u-dbg)",
+					 l->version, l->flavour, l->source_desc, l->minor);
 			goto out;
 		}
 		size_t len = strlen(l->source_desc);

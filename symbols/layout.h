@@ -96,6 +96,6 @@ raddr_t layout__gc_state(const struct layout *l, raddr_t interp);
 int layout__gc_heads(const struct layout *l, raddr_t interp, struct gc_list_head *out);
 /* The first interpreter (runtime.interpreters.head). @return 0 or -errno */
 int layout__first_interp(const struct layout *l, struct remote *r, raddr_t *out);
-/* Mask of the tag bits CPython keeps in PyGC_Head links. */
-#define GC_LINK_MASK (~(uint64_t)7)
+/* Mask of the flag bits CPython keeps in PyGC_Head links (two low bits). */
+#define GC_LINK_MASK (~(uint64_t)3)
 #endif

@@ -10,6 +10,7 @@
 #include "tables.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,17 +83,50 @@ bad:
 	return -EINVAL;
 }
 
+/* Read a whole file of at most 16 MiB. @return its text (caller frees) or NULL */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	size_t n = 0, cap = 0;
+	char *buf = NULL;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		GROW(buf, cap, n + 65536);
+		size_t got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (!got || n > (16u << 20))
+			break;
+	}
+	fclose(f);
+	buf[n] = 0;
+	return buf;
+}
+
+/*
+ * The built-in tables, or those in the file $MEMALOT_TABLES (made by
+ * memalot-gen-offsets for a build memalot does not know yet).
+ */
 static void load(void)
 {
+	const char *path = getenv("MEMALOT_TABLES");
+	char *text = NULL;
 	int line = 0;
 
 	if (g_ntables >= 0)
 		return;
-	g_ntables = tables__parse(memalot_layouts_tsv, &g_tables, &line);
+	if (path && *path) {
+		text = slurp(path);
+		if (!text)
+			log_err("cannot read MEMALOT_TABLES file '%s'", path);
+	}
+	g_ntables = tables__parse(text ? text : memalot_layouts_tsv, &g_tables, &line);
 	if (g_ntables < 0) {
-		log_err("internal: bad offset table at line %d", line);
+		log_err("%s: bad offset table at line %d", text ? path : "internal", line);
 		g_ntables = 0;
 	}
+	free(text);
 }
 
 static int micro_of(const char *version)

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/* memalot snapshot against tests/targets/census.py on every interpreter of the matrix. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/harness.h"
+
+#define MARKER "__main__.MemalotCensusMarker"
+#define DICT "builtins.dict"
+
+static const char *str_field(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "(none)";
+}
+
+/*
+ * Start census.py under the interpreter called label, snapshot it, and check the
+ * counts against the ones the target took itself with gc.get_objects().
+ * table: force --layout-source table (for stripped builds, whose default is DWARF
+ * from the -dbg file found by build-id).
+ */
+static void census(const char *label, bool table)
+{
+	const struct interp *py = interp__get(label);
+	char err[512], pidstr[16], *version, *script, state;
+	char *args[] = { "snapshot", pidstr, "--json", "--layout-source", "table", NULL };
+	long long want_marker, want_dict, got;
+	const char *source, *flavour;
+	struct run_result r;
+	struct target t;
+	json_error_t jerr;
+	json_t *snap;
+	int argc, ret;
+
+	cr_assert_not_null(py, "no interpreter called '%s' in the matrix", label);
+	if (py->skip)
+		cr_skip_test("%s: %s", label, py->skip);
+
+	version = interp__version(py, err, sizeof(err));
+	cr_assert_not_null(version, "%s", err);
+	script = interp__script(py, "census.py", err, sizeof(err));
+	cr_assert_not_null(script, "%s: %s", label, err);
+
+	ret = target__start(&t, py, script, NULL);
+	cr_assert_eq(ret, 0, "%s: %s", label, t.err);
+	argc = 0;
+	want_marker = want_dict = -1;
+	cr_assert_eq(sscanf(t.ready, "ready %d " MARKER "=%lld " DICT "=%lld", &argc, &want_marker,
+			    &want_dict), 3, "%s: unexpected ready line '%s'", label, t.ready);
+	cr_assert_eq(want_marker, 12345, "%s: the target counted %lld markers itself", label, want_marker);
+
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
+	if (!table)
+		args[3] = NULL;
+	ret = memalot__run(args, &r);
+	cr_assert_eq(ret, 0, "%s: cannot run %s: %s", label, harness__memalot(), strerror(-ret));
+
+	/* the target must be running on, neither stopped nor gone */
+	state = proc__state(t.pid);
+	cr_assert(state && state != 't' && state != 'T' && state != 'Z' && state != 'X',
+		  "%s: pid %d is in state '%c' after memalot (exit %d; stderr: %s)", label, (int)t.pid,
+		  state ? state : '-', r.status, r.err);
+
+	cr_assert(!r.timed_out, "%s: memalot timed out after %d s; stderr: %s", label, RUN_TIMEOUT, r.err);
+	cr_assert_eq(r.status, 0, "%s: memalot %s exited %d; stderr: %s", label, table ? "(table)" : "",
+		     r.status, r.err);
+	snap = json_loads(r.out, 0, &jerr);
+	cr_assert_not_null(snap, "%s: memalot printed no JSON (%s): %.200s", label, jerr.text, r.out);
+
+	cr_assert(json_is_false(json_object_get(snap, "partial")), "%s: partial result: %s", label,
+		  str_field(snap, "partial_reason"));
+	cr_assert_eq(json_integer_value(json_object_get(snap, "pid")), t.pid, "%s: wrong pid", label);
+	cr_assert_str_eq(str_field(snap, "python_version"), version,
+			 "%s: memalot says Python %s, the interpreter says %s", label,
+			 str_field(snap, "python_version"), version);
+	flavour = str_field(snap, "python_flavour");
+	cr_assert_str_eq(flavour, py->debug_build ? "debug" : "release", "%s: python_flavour is '%s'",
+			 label, flavour);
+	source = str_field(snap, "layout_source");
+	if (table)
+		cr_assert(!strcmp(source, "table") || !strcmp(source, "table-nearest"),
+			  "%s: --layout-source table gave layout_source '%s' (%s)", label, source,
+			  str_field(snap, "layout_detail"));
+
+	got = snap__type_count(snap, MARKER);
+	cr_assert_eq(got, want_marker, "%s (layout %s): memalot counted %lld %s, gc.get_objects() %lld",
+		     label, source, got, MARKER, want_marker);
+	got = snap__type_count(snap, DICT);
+	cr_assert_eq(got, want_dict, "%s (layout %s): memalot counted %lld %s, gc.get_objects() %lld",
+		     label, source, got, DICT, want_dict);
+
+	ret = target__stop(&t);
+	cr_assert_eq(ret, 0, "%s: the target ended with status %d after the snapshot %s", label, ret, t.err);
+
+	json_decref(snap);
+	run_result__release(&r);
+	free(script);
+	free(version);
+}
+
+#define CENSUS(name, label, table) \
+	Test(census, name, .fini = harness__cleanup, .timeout = 300) { census(label, table); }
+
+CENSUS(pyenv_3_8, "pyenv-3.8", false)
+CENSUS(pyenv_3_9, "pyenv-3.9", false)
+CENSUS(pyenv_3_10, "pyenv-3.10", false)
+CENSUS(pyenv_3_11, "pyenv-3.11", false)
+CENSUS(pyenv_3_12, "pyenv-3.12", false)
+CENSUS(pyenv_3_13, "pyenv-3.13", false)
+CENSUS(debian_3_11, "debian-3.11", false)
+CENSUS(debian_3_11_table, "debian-3.11", true)
+CENSUS(debian_3_11d, "debian-3.11d", false)
+CENSUS(sid_3_13, "sid-3.13", false)
+CENSUS(sid_3_13_table, "sid-3.13", true)
+CENSUS(sid_3_13d, "sid-3.13d", false)
+CENSUS(sid_3_14, "sid-3.14", false)
+CENSUS(sid_3_14_table, "sid-3.14", true)
+CENSUS(sid_3_14d, "sid-3.14d", false)

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Layouts that do not come from the target's own build: a table of another
+ * patch release must be checked against the target, and a table that does
+ * not fit must be caught (and the GC lists found by scanning), never trusted.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/harness.h"
+
+#define MARKER "__main__.MemalotCensusMarker"
+
+/*
+ * Write to a temporary file the committed table of (version, flavour),
+ * with field (if not NULL) moved by delta bytes. @return the path (caller frees)
+ */
+static char *table_file(const char *version, const char *flavour, const char *field, long delta)
+{
+	char *src, line[512], *path = strdup("/tmp/memalot-test-table-XXXXXX");
+	FILE *in, *out;
+	bool keep = false;
+	int fd, found = 0;
+
+	cr_assert(asprintf(&src, "%s/symbols/tables/layouts.tsv", harness__srcdir()) > 0);
+	in = fopen(src, "r");
+	cr_assert_not_null(in, "cannot read %s", src);
+	fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	out = fdopen(fd, "w");
+	while (fgets(line, sizeof(line), in)) {
+		char name[128];
+		long v;
+
+		if (!strncmp(line, "layout\t", 7)) {
+			char ver[32], fl[16];
+			keep = sscanf(line, "layout\t%31[^\t]\t%15[^\t]", ver, fl) == 2 &&
+			       !strcmp(ver, version) && !strcmp(fl, flavour);
+			found += keep;
+		}
+		if (!keep)
+			continue;
+		if (field && sscanf(line, "field\t%127[^\t]\t%ld", name, &v) == 2 && !strcmp(name, field)) {
+			fprintf(out, "field\t%s\t%ld\n", name, v + delta);
+			continue;
+		}
+		fputs(line, out);
+	}
+	fclose(in);
+	fclose(out);
+	free(src);
+	cr_assert_eq(found, 1, "no committed table for %s %s", version, flavour);
+	return path;
+}
+
+struct outcome {
+	struct run_result r;
+	json_t *snap;
+	long long want, got;
+};
+
+/* Snapshot census.py under label with only the tables in file. */
+static void run_with_table(const char *label, const char *file, struct outcome *o)
+{
+	const struct interp *py = interp__get(label);
+	char err[512], pidstr[16], *script;
+	char *args[] = { "snapshot", pidstr, "--json", "--layout-source", "table", NULL };
+	struct target t;
+	json_error_t jerr;
+	int argc;
+
+	cr_assert_not_null(py);
+	if (py->skip)
+		cr_skip_test("%s: %s", label, py->skip);
+	script = interp__script(py, "census.py", err, sizeof(err));
+	cr_assert_not_null(script, "%s", err);
+	cr_assert_eq(target__start(&t, py, script, NULL), 0, "%s", t.err);
+	cr_assert_eq(sscanf(t.ready, "ready %d " MARKER "=%lld", &argc, &o->want), 2);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
+	setenv("MEMALOT_TABLES", file, 1);
+	cr_assert_eq(memalot__run(args, &o->r), 0);
+	unsetenv("MEMALOT_TABLES");
+	o->snap = o->r.status == 0 ? json_loads(o->r.out, 0, &jerr) : NULL;
+	o->got = o->snap ? snap__type_count(o->snap, MARKER) : -1;
+	cr_assert_neq(proc__state(t.pid), 't', "target left stopped");
+	cr_assert_neq(proc__state(t.pid), 'T', "target left stopped");
+	cr_assert_eq(target__stop(&t), 0, "%s", t.err);
+	free(script);
+}
+
+static const char *detail(const struct outcome *o)
+{
+	const char *s = json_string_value(json_object_get(o->snap, "layout_detail"));
+	return s ? s : "";
+}
+
+/* Debian's 3.11.2 with only pyenv's 3.11.7 table: used, but marked as the nearest. */
+Test(layout, nearest_patch_release_is_validated)
+{
+	char *file = table_file("3.11.7", "release", NULL, 0);
+	struct outcome o;
+
+	run_with_table("debian-3.11", file, &o);
+	cr_assert_eq(o.r.status, 0, "exit %d: %s", o.r.status, o.r.err);
+	cr_assert_str_eq(json_string_value(json_object_get(o.snap, "layout_source")), "table-nearest");
+	cr_assert_not_null(strstr(o.r.err, "3.11.7"), "no warning naming the table used: %s", o.r.err);
+	cr_assert_eq(o.got, o.want, "memalot counted %lld, the target %lld", o.got, o.want);
+	unlink(file);
+	free(file);
+}
+
+/* A table whose GC list offset is wrong: caught, and the lists are found by a scan. */
+Test(layout, wrong_gc_offset_is_caught_and_scanned)
+{
+	char *file = table_file("3.11.7", "release", "gc.generations", 8);
+	struct outcome o;
+
+	run_with_table("debian-3.11", file, &o);
+	cr_assert_eq(o.r.status, 0, "exit %d: %s", o.r.status, o.r.err);
+	cr_assert_not_null(strstr(detail(&o), "scan"), "layout_detail: %s", detail(&o));
+	cr_assert_eq(o.got, o.want, "memalot counted %lld, the target %lld", o.got, o.want);
+	unlink(file);
+	free(file);
+}
+
+/* A table that points at the wrong GC state altogether: a clear error, exit 7. */
+Test(layout, wrong_interpreter_layout_is_refused)
+{
+	char *file = table_file("3.11.7", "release", "interp.gc", 4096);
+	struct outcome o;
+	const char *last;
+
+	run_with_table("debian-3.11", file, &o);
+	cr_assert_eq(o.r.status, 7, "exit %d, stdout %.200s", o.r.status, o.r.out);
+	cr_assert_str_empty(o.r.out);
+	last = strrchr(o.r.err, '\n') == o.r.err + strlen(o.r.err) - 1 ? o.r.err : "";
+	cr_assert_not_null(strstr(last, "could not be located"), "stderr: %s", o.r.err);
+	unlink(file);
+	free(file);
+}
+
+/*
+ * sid's 3.13 with only pyenv's 3.13.0 table: the two builds place the GC
+ * generations differently (offset 24 against 20), which _Py_DebugOffsets
+ * and the scan must catch and fix.
+ */
+Test(layout, other_313_build_is_fixed_by_debug_offsets_and_scan)
+{
+	char *file = table_file("3.13.0", "release", NULL, 0);
+	struct outcome o;
+
+	run_with_table("sid-3.13", file, &o);
+	cr_assert_eq(o.r.status, 0, "exit %d: %s", o.r.status, o.r.err);
+	cr_assert_not_null(strstr(detail(&o), "_Py_DebugOffsets"), "layout_detail: %s", detail(&o));
+	cr_assert_eq(o.got, o.want, "memalot counted %lld, the target %lld", o.got, o.want);
+	unlink(file);
+	free(file);
+}

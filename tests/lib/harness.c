@@ -1,0 +1,786 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers for the Criterion integration tests: find interpreters, start targets, run memalot. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* Seconds a target gets to exit once its stdin is closed. */
+#define STOP_TIMEOUT 20
+#define MAX_TARGETS 16
+
+static char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		abort();
+	return p;
+}
+
+static char *xprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		abort();
+	return s;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int ms_left(long long deadline)
+{
+	long long left = deadline - now_ms();
+
+	return left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/* ------------------------------------------------------------ paths */
+
+static char *exe_dir(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return xstrdup(".");
+	buf[n] = '\0';
+	slash = strrchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	return xstrdup(buf);
+}
+
+const char *harness__memalot(void)
+{
+	static char *path;
+	const char *env = getenv("MEMALOT");
+
+	if (!path) {
+		if (env && *env) {
+			path = xstrdup(env);
+		} else {
+			/* the binaries live in $(BUILD)/tests, memalot in $(BUILD) */
+			char *d = exe_dir();
+			path = xprintf("%s/../memalot", d);
+			free(d);
+		}
+	}
+	return path;
+}
+
+const char *harness__srcdir(void)
+{
+	static char *path;
+	const char *env = getenv("MEMALOT_SRCDIR");
+
+	if (!path) {
+		if (env && *env) {
+			path = xstrdup(env);
+		} else {
+			char *d = exe_dir();
+			path = xprintf("%s/../..", d);
+			free(d);
+		}
+	}
+	return path;
+}
+
+/* ------------------------------------------------------------ processes */
+
+/* Child side of a fork: die with the test process, then exec argv. */
+static void child_exec(char *const argv[], pid_t parent)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127);
+	signal(SIGPIPE, SIG_DFL);
+	unsetenv("PYTHONHOME");
+	unsetenv("PYTHONPATH");
+	execvp(argv[0], argv);
+	fprintf(stderr, "harness: cannot run '%s': %s\n", argv[0], strerror(errno));
+	_exit(127);
+}
+
+static int status_code(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return -1;
+}
+
+/*
+ * Wait for pid until deadline without sleeping: a pidfd becomes readable when the
+ * process exits. @return its status code, or -ETIMEDOUT (pid not reaped)
+ */
+static int wait_until(pid_t pid, long long deadline)
+{
+	int st, fd = -1;
+	pid_t r;
+
+#ifdef SYS_pidfd_open
+	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+#endif
+	if (fd >= 0) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int n;
+
+		do
+			n = poll(&p, 1, ms_left(deadline));
+		while (n < 0 && errno == EINTR);
+		close(fd);
+		if (n == 0)
+			return -ETIMEDOUT;
+	}
+	/* without pidfds (old kernels) this blocks; the Criterion timeout still applies */
+	do
+		r = waitpid(pid, &st, 0);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	return status_code(st);
+}
+
+static int kill_and_reap(pid_t pid)
+{
+	int st;
+
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return status_code(st);
+}
+
+/* Append what fd has to *buf; @return bytes read, 0 at end of file, -errno */
+static ssize_t slurp(int fd, char **buf, size_t *len, size_t *cap)
+{
+	ssize_t n;
+
+	if (*cap - *len < 4096) {
+		*cap = *cap * 2 + 4096;
+		*buf = realloc(*buf, *cap);
+		if (!*buf)
+			abort();
+	}
+	do
+		n = read(fd, *buf + *len, *cap - *len - 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	*len += (size_t)n;
+	(*buf)[*len] = '\0';
+	return n;
+}
+
+int run__capture(char *const argv[], int timeout_s, struct run_result *r)
+{
+	int out[2], err[2];
+	char *buf[2] = { NULL, NULL };
+	size_t len[2] = { 0, 0 }, cap[2] = { 0, 0 };
+	long long deadline = now_ms() + (long long)timeout_s * 1000;
+	struct pollfd p[2];
+	pid_t pid, parent = getpid();
+	int open_fds = 2, ret;
+
+	memset(r, 0, sizeof(*r));
+	r->status = -1;
+	if (pipe2(out, O_CLOEXEC))
+		return -errno;
+	if (pipe2(err, O_CLOEXEC)) {
+		ret = -errno;
+		close(out[0]);
+		close(out[1]);
+		return ret;
+	}
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		close(out[0]); close(out[1]); close(err[0]); close(err[1]);
+		return ret;
+	}
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		dup2(null, 0);
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		child_exec(argv, parent);
+	}
+	close(out[1]);
+	close(err[1]);
+	p[0] = (struct pollfd){ .fd = out[0], .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = err[0], .events = POLLIN };
+	while (open_fds) {
+		int n = poll(p, 2, ms_left(deadline));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r->timed_out = true;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			if (slurp(p[i].fd, &buf[i], &len[i], &cap[i]) <= 0) {
+				close(p[i].fd);
+				p[i].fd = -1;
+				open_fds--;
+			}
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		if (p[i].fd >= 0)
+			close(p[i].fd);
+	if (r->timed_out) {
+		r->status = kill_and_reap(pid);
+	} else {
+		r->status = wait_until(pid, deadline);
+		if (r->status == -ETIMEDOUT) {
+			r->timed_out = true;
+			r->status = kill_and_reap(pid);
+		}
+	}
+	r->out = buf[0] ? buf[0] : xstrdup("");
+	r->err = buf[1] ? buf[1] : xstrdup("");
+	return 0;
+}
+
+void run_result__release(struct run_result *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
+int memalot__run(char *const args[], struct run_result *r)
+{
+	char *argv[32];
+	int n = 0;
+
+	argv[n++] = (char *)harness__memalot();
+	while (args && *args && n < 31)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	return run__capture(argv, RUN_TIMEOUT, r);
+}
+
+/* ------------------------------------------------------------ targets */
+
+static pid_t live[MAX_TARGETS];
+
+static void live_add(pid_t pid)
+{
+	static bool registered;
+
+	if (!registered) {
+		atexit(harness__cleanup);
+		registered = true;
+	}
+	for (int i = 0; i < MAX_TARGETS; i++)
+		if (!live[i]) {
+			live[i] = pid;
+			return;
+		}
+	/* more than MAX_TARGETS at once: PR_SET_PDEATHSIG still ends it with us */
+}
+
+static void live_del(pid_t pid)
+{
+	for (int i = 0; i < MAX_TARGETS; i++)
+		if (live[i] == pid)
+			live[i] = 0;
+}
+
+void harness__cleanup(void)
+{
+	for (int i = 0; i < MAX_TARGETS; i++)
+		if (live[i]) {
+			kill_and_reap(live[i]);
+			live[i] = 0;
+		}
+}
+
+static void target_fail(struct target *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->err, sizeof(t->err), fmt, ap);
+	va_end(ap);
+}
+
+int target__start(struct target *t, const struct interp *py, const char *script, char *const extra[])
+{
+	char *argv[32], buf[sizeof(t->ready)];
+	size_t len = 0;
+	long long deadline = now_ms() + TARGET_READY_TIMEOUT * 1000LL;
+	int in[2], out[2], n = 0, ret;
+	pid_t pid, parent = getpid();
+
+	memset(t, 0, sizeof(*t));
+	t->pid = -1;
+	t->in_fd = t->out_fd = -1;
+	for (int i = 0; py->argv[i] && n < 28; i++)
+		argv[n++] = py->argv[i];
+	argv[n++] = (char *)script;
+	while (extra && *extra && n < 31)
+		argv[n++] = *extra++;
+	argv[n] = NULL;
+
+	if (pipe2(in, O_CLOEXEC)) {
+		ret = -errno;
+		target_fail(t, "pipe: %s", strerror(errno));
+		return ret;
+	}
+	if (pipe2(out, O_CLOEXEC)) {
+		ret = -errno;
+		target_fail(t, "pipe: %s", strerror(errno));
+		close(in[0]);
+		close(in[1]);
+		return ret;
+	}
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		target_fail(t, "fork: %s", strerror(errno));
+		close(in[0]); close(in[1]); close(out[0]); close(out[1]);
+		return ret;
+	}
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		child_exec(argv, parent);
+	}
+	close(in[0]);
+	close(out[1]);
+	t->pid = pid;
+	t->in_fd = in[1];
+	t->out_fd = out[0];
+	live_add(pid);
+
+	/* Read lines until one starts with "ready"; byte by byte so nothing after it is consumed. */
+	for (;;) {
+		struct pollfd p = { .fd = t->out_fd, .events = POLLIN };
+		char c;
+		ssize_t r;
+		int k = poll(&p, 1, ms_left(deadline));
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k == 0) {
+			target_fail(t, "%s %s: no \"ready\" line within %d s", py->label, script,
+				    TARGET_READY_TIMEOUT);
+			ret = -ETIMEDOUT;
+			goto fail;
+		}
+		r = read(t->out_fd, &c, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			int st = wait_until(pid, now_ms() + STOP_TIMEOUT * 1000LL);
+
+			live_del(pid);
+			t->pid = -1;
+			target_fail(t, "%s %s: exited with status %d before its \"ready\" line", py->label,
+				    script, st);
+			ret = -ECHILD;
+			goto fail;
+		}
+		if (c != '\n') {
+			if (len < sizeof(buf) - 1)
+				buf[len++] = c;
+			continue;
+		}
+		buf[len] = '\0';
+		if (!strncmp(buf, "ready", 5)) {
+			memcpy(t->ready, buf, len + 1);
+			return 0;
+		}
+		len = 0;
+	}
+fail:
+	if (t->pid > 0) {
+		kill_and_reap(t->pid);
+		live_del(t->pid);
+	}
+	close(t->in_fd);
+	close(t->out_fd);
+	t->pid = -1;
+	t->in_fd = t->out_fd = -1;
+	return ret;
+}
+
+int target__stop(struct target *t)
+{
+	int st;
+
+	if (t->pid <= 0)
+		return -ECHILD;
+	if (t->in_fd >= 0)
+		close(t->in_fd);
+	t->in_fd = -1;
+	st = wait_until(t->pid, now_ms() + STOP_TIMEOUT * 1000LL);
+	if (st == -ETIMEDOUT) {
+		target_fail(t, "pid %d did not exit within %d s of its stdin closing (state '%c'); killed",
+			    (int)t->pid, STOP_TIMEOUT, proc__state(t->pid) ? proc__state(t->pid) : '?');
+		kill_and_reap(t->pid);
+		st = -ETIMEDOUT;
+	} else if (st < 0) {
+		target_fail(t, "waitpid %d: %s", (int)t->pid, strerror(-st));
+	}
+	live_del(t->pid);
+	if (t->out_fd >= 0)
+		close(t->out_fd);
+	t->out_fd = -1;
+	t->pid = -1;
+	return st;
+}
+
+char proc__state(pid_t pid)
+{
+	char path[64], buf[1024], *paren;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": comm may hold spaces and parentheses, the last ')' ends it */
+	paren = strrchr(buf, ')');
+	if (!paren || paren[1] != ' ' || !paren[2])
+		return 0;
+	return paren[2];
+}
+
+/* ------------------------------------------------------------ interpreters */
+
+enum where { PYENV, HOST, SID };
+
+static const struct {
+	const char *label;
+	enum where where;
+	const char *name;       /* pyenv: "3.M"; host: absolute path; sid: file in DIR/usr/bin */
+	bool stripped, debug_build;
+} matrix[] = {
+	{ "pyenv-3.8", PYENV, "3.8", false, false },
+	{ "pyenv-3.9", PYENV, "3.9", false, false },
+	{ "pyenv-3.10", PYENV, "3.10", false, false },
+	{ "pyenv-3.11", PYENV, "3.11", false, false },
+	{ "pyenv-3.12", PYENV, "3.12", false, false },
+	{ "pyenv-3.13", PYENV, "3.13", false, false },
+	{ "debian-3.11", HOST, "/usr/bin/python3.11", true, false },
+	{ "debian-3.11d", HOST, "/usr/bin/python3.11d", false, true },
+	{ "sid-3.13", SID, "python3.13", true, false },
+	{ "sid-3.13d", SID, "python3.13d", false, true },
+	{ "sid-3.14", SID, "python3.14", true, false },
+	{ "sid-3.14d", SID, "python3.14d", false, true },
+};
+#define NMATRIX (sizeof(matrix) / sizeof(matrix[0]))
+
+static struct interp interps[NMATRIX];
+
+static void chomp(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' '))
+		s[--n] = '\0';
+}
+
+/* `pyenv root`, else $PYENV_ROOT, else ~/.pyenv */
+static char *pyenv_root(void)
+{
+	char *argv[] = { "pyenv", "root", NULL };
+	struct run_result r;
+	const char *env;
+	char *root = NULL;
+
+	if (!run__capture(argv, RUN_TIMEOUT, &r)) {
+		chomp(r.out);
+		if (r.status == 0 && r.out[0] == '/')
+			root = xstrdup(r.out);
+		run_result__release(&r);
+	}
+	if (!root && (env = getenv("PYENV_ROOT")) && *env)
+		root = xstrdup(env);
+	if (!root)
+		root = xprintf("%s/.pyenv", getenv("HOME") ? getenv("HOME") : "/root");
+	return root;
+}
+
+/* The newest plain CPython "3.M.P" under ROOT/versions (no "t", "rc" or "-dev"). */
+static char *pyenv_python(const char *root, const char *minor)
+{
+	char *dirpath = xprintf("%s/versions", root), *best = NULL;
+	size_t mlen = strlen(minor);
+	long best_patch = -1;
+	struct dirent *e;
+	DIR *d = opendir(dirpath);
+
+	if (!d) {
+		free(dirpath);
+		return NULL;
+	}
+	while ((e = readdir(d))) {
+		const char *p = e->d_name + mlen + 1;
+		char *end, *bin;
+		long patch;
+
+		if (strncmp(e->d_name, minor, mlen) || e->d_name[mlen] != '.' || !*p)
+			continue;
+		patch = strtol(p, &end, 10);
+		if (*end || p[0] < '0' || p[0] > '9' || patch <= best_patch)
+			continue;
+		bin = xprintf("%s/%s/bin/python3", dirpath, e->d_name);
+		if (access(bin, X_OK)) {
+			free(bin);
+			continue;
+		}
+		free(best);
+		best = bin;
+		best_patch = patch;
+	}
+	closedir(d);
+	free(dirpath);
+	return best;
+}
+
+static const char *sid_root(void)
+{
+	static char *dir;
+	const char *env = getenv("MEMALOT_SID_ROOT");
+
+	if (!dir)
+		dir = env && *env ? xstrdup(env) : xprintf("%s/.cache/sid-root", harness__srcdir());
+	return dir;
+}
+
+static void discover(void)
+{
+	static bool done;
+	char *proot = NULL;
+
+	if (done)
+		return;
+	done = true;
+	for (size_t i = 0; i < NMATRIX; i++) {
+		struct interp *py = &interps[i];
+
+		py->label = matrix[i].label;
+		py->stripped = matrix[i].stripped;
+		py->debug_build = matrix[i].debug_build;
+		switch (matrix[i].where) {
+		case PYENV: {
+			char *bin;
+
+			if (!proot)
+				proot = pyenv_root();
+			bin = pyenv_python(proot, matrix[i].name);
+			if (bin)
+				py->argv[0] = bin;
+			else
+				py->skip = xprintf("no pyenv CPython %s.* in %s/versions (pyenv install %s)",
+						   matrix[i].name, proot, matrix[i].name);
+			break;
+		}
+		case HOST:
+			if (!access(matrix[i].name, X_OK))
+				py->argv[0] = xstrdup(matrix[i].name);
+			else
+				py->skip = xprintf("%s is not installed (run tests/setup-deps.sh)", matrix[i].name);
+			break;
+		case SID: {
+			const char *dir = sid_root();
+			char *stamp = xprintf("%s/%s", dir, SID_ROOT_STAMP);
+			char *bin = xprintf("%s/usr/bin/%s", dir, matrix[i].name);
+
+			py->root = dir;
+			if (access(stamp, F_OK))
+				py->skip = xprintf("sid chroot not built in %s: run tests/setup-sid-root.sh", dir);
+			else if (access(bin, X_OK))
+				py->skip = xprintf("%s is not in the sid chroot %s (sid had no package for it)",
+						   matrix[i].name, dir);
+			else if (geteuid() != 0)
+				py->skip = xstrdup("starting an interpreter in the sid chroot needs root (chroot)");
+			py->argv[0] = xstrdup(access("/usr/sbin/chroot", X_OK) ? "chroot" : "/usr/sbin/chroot");
+			py->argv[1] = xstrdup(dir);
+			py->argv[2] = xprintf("/usr/bin/%s", matrix[i].name);
+			free(stamp);
+			free(bin);
+			break;
+		}
+		}
+	}
+	free(proot);
+}
+
+const struct interp *interp__get(const char *label)
+{
+	discover();
+	for (size_t i = 0; i < NMATRIX; i++)
+		if (!strcmp(interps[i].label, label))
+			return &interps[i];
+	return NULL;
+}
+
+char *interp__version(const struct interp *py, char *err, size_t errlen)
+{
+	char *argv[8];
+	struct run_result r;
+	char *v = NULL;
+	int n = 0, ret;
+
+	for (int i = 0; py->argv[i]; i++)
+		argv[n++] = py->argv[i];
+	argv[n++] = "-c";
+	argv[n++] = "import platform; print(platform.python_version())";
+	argv[n] = NULL;
+	ret = run__capture(argv, RUN_TIMEOUT, &r);
+	if (ret) {
+		snprintf(err, errlen, "%s: cannot run: %s", py->label, strerror(-ret));
+		return NULL;
+	}
+	chomp(r.out);
+	if (r.status == 0 && r.out[0])
+		v = xstrdup(r.out);
+	else
+		snprintf(err, errlen, "%s: asking for its version: status %d%s: %s", py->label, r.status,
+			 r.timed_out ? " (timed out)" : "", r.err);
+	run_result__release(&r);
+	return v;
+}
+
+/* Copy src to dst through a temporary name, so a reader never sees half a file. */
+static int copy_file(const char *src, const char *dst)
+{
+	char *tmp = xprintf("%s.tmp.%d", dst, (int)getpid());
+	char buf[65536];
+	int in, out, ret = 0;
+	ssize_t n;
+
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		free(tmp);
+		return -errno;
+	}
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0) {
+		ret = -errno;
+		goto out;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			ret = -EIO;
+			break;
+		}
+	if (n < 0)
+		ret = -errno;
+	if (close(out) && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, dst))
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+out:
+	close(in);
+	free(tmp);
+	return ret;
+}
+
+char *interp__script(const struct interp *py, const char *name, char *err, size_t errlen)
+{
+	char *src = xprintf("%s/tests/targets/%s", harness__srcdir(), name);
+	char *dir, *dst;
+	int ret;
+
+	if (access(src, R_OK)) {
+		snprintf(err, errlen, "cannot read %s: %s", src, strerror(errno));
+		free(src);
+		return NULL;
+	}
+	if (!py->root)
+		return src;
+	dir = xprintf("%s/tmp/memalot-tests", py->root);
+	if (mkdir(dir, 0755) && errno != EEXIST) {
+		snprintf(err, errlen, "mkdir %s: %s", dir, strerror(errno));
+		free(dir);
+		free(src);
+		return NULL;
+	}
+	dst = xprintf("%s/%s", dir, name);
+	ret = copy_file(src, dst);
+	if (ret)
+		snprintf(err, errlen, "copying %s to %s: %s", src, dst, strerror(-ret));
+	free(dst);
+	free(dir);
+	free(src);
+	return ret ? NULL : xprintf("/tmp/memalot-tests/%s", name);
+}
+
+/* ------------------------------------------------------------ JSON */
+
+long long snap__type_count(const json_t *snap, const char *type)
+{
+	const json_t *types = json_object_get(snap, "types"), *t;
+	size_t i;
+
+	if (!json_is_array(types))
+		return -1;
+	json_array_foreach(types, i, t) {
+		const json_t *name = json_object_get(t, "type"), *gens, *v;
+		const char *gen;
+		long long sum = 0;
+
+		if (!json_is_string(name) || strcmp(json_string_value(name), type))
+			continue;
+		gens = json_object_get(t, "generations");
+		if (!json_is_object(gens))
+			return -1;
+		json_object_foreach((json_t *)gens, gen, v) {
+			if (!json_is_integer(v))
+				return -1;
+			if (strcmp(gen, "permanent"))
+				sum += json_integer_value(v);
+		}
+		return sum;
+	}
+	return 0;
+}

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers for the Criterion integration tests: find interpreters, start targets, run memalot. */
+#ifndef MEMALOT_TESTS_HARNESS_H
+#define MEMALOT_TESTS_HARNESS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* The stamp tests/setup-sid-root.sh writes into a finished sid chroot. */
+#define SID_ROOT_STAMP ".memalot-sid-root.done"
+
+/* Seconds a target may take to print its "ready" line. */
+#define TARGET_READY_TIMEOUT 60
+/* Seconds a memalot or interpreter run may take. */
+#define RUN_TIMEOUT 120
+
+/* One interpreter of the test matrix. */
+struct interp {
+	const char *label;      /* "pyenv-3.12", "debian-3.11d", "sid-3.14" */
+	char *argv[4];          /* argv prefix, NULL-terminated: { python } or { chroot, DIR, python } */
+	const char *root;       /* chroot directory, NULL when the interpreter runs on the host */
+	bool stripped;          /* a distribution release build: its DWARF is in a separate -dbg file */
+	bool debug_build;       /* configured --with-pydebug ("python3.Xd") */
+	const char *skip;       /* why it cannot run here, NULL when it can */
+};
+
+/**
+ * The matrix entry called label (pyenv-3.8 .. pyenv-3.13, debian-3.11, debian-3.11d,
+ * sid-3.13, sid-3.13d, sid-3.14, sid-3.14d), discovered on first use.
+ * @return the entry (owned by the harness), or NULL for an unknown label
+ */
+const struct interp *interp__get(const char *label);
+
+/**
+ * Ask the interpreter for platform.python_version().
+ * @return the version (the caller owns it), or NULL with a reason in err
+ */
+char *interp__version(const struct interp *py, char *err, size_t errlen);
+
+/**
+ * The path under which the interpreter sees tests/targets/name; for a chroot the
+ * script is first copied to DIR/tmp/memalot-tests/.
+ * @return the path (the caller owns it), or NULL with a reason in err
+ */
+char *interp__script(const struct interp *py, const char *name, char *err, size_t errlen);
+
+/* A running target program. */
+struct target {
+	pid_t pid;              /* the interpreter itself, also under chroot */
+	int in_fd;              /* its stdin: closing it tells the target to exit */
+	int out_fd;             /* its stdout */
+	char ready[512];        /* the "ready ..." line, without the newline */
+	char err[512];          /* why target__start or target__stop failed */
+};
+
+/**
+ * Start script under py with extra arguments (NULL-terminated, may be NULL) and wait,
+ * up to TARGET_READY_TIMEOUT seconds, for the line starting with "ready".
+ * The target is registered for harness__cleanup.
+ * @return 0, or -errno with a reason in t->err (the target is then already gone)
+ */
+int target__start(struct target *t, const struct interp *py, const char *script, char *const extra[]);
+
+/**
+ * Close the target's stdin, wait for it to exit, SIGKILL it if it will not.
+ * @return its exit status (0..255, 128+signal when killed), or -errno with t->err
+ */
+int target__stop(struct target *t);
+
+/**
+ * The state letter of /proc/PID/stat ('R', 'S', 't', 'T', 'Z', ...).
+ * @return the letter, or 0 when the process does not exist
+ */
+char proc__state(pid_t pid);
+
+/* Kill and reap every target still running; installed with atexit, also usable as .fini. */
+void harness__cleanup(void);
+
+/* What a finished program did. */
+struct run_result {
+	char *out;              /* everything it wrote to stdout, NUL-terminated */
+	char *err;              /* everything it wrote to stderr, NUL-terminated */
+	int status;             /* exit code, 128+signal when killed, -1 when it could not run */
+	bool timed_out;         /* killed after the timeout */
+};
+
+/**
+ * Run argv (argv[0] looked up in PATH) with stdin from /dev/null and capture its output.
+ * @return 0 (see r->status), or -errno when it could not be started
+ */
+int run__capture(char *const argv[], int timeout_s, struct run_result *r);
+
+/* Free the buffers of r. */
+void run_result__release(struct run_result *r);
+
+/* The memalot binary under test: $MEMALOT, else ../memalot next to the test binary. */
+const char *harness__memalot(void);
+
+/* The source tree: $MEMALOT_SRCDIR, else two folders above the test binary. */
+const char *harness__srcdir(void);
+
+/**
+ * Run memalot with args (NULL-terminated, without argv[0]).
+ * @return as run__capture
+ */
+int memalot__run(char *const args[], struct run_result *r);
+
+/**
+ * The number of objects of type (e.g. "builtins.dict") in a snapshot's JSON, summed
+ * over its generations except "permanent": gc.get_objects() leaves out what
+ * gc.freeze() moved there.
+ * @return the count (0 when the type is absent), or -1 when the JSON is malformed
+ */
+long long snap__type_count(const json_t *snap, const char *type);
+
+#endif
