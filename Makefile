@@ -87,6 +87,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(HARNESS_OBJS) $(BUILD)/libmem
 
 tests: $(UNIT_BINS) $(INTEG_BINS)
 
+# Set up, build, and run memalot against a sample leaking program.
+demo: setup
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)sh tests/demo.sh
+
 # Install the Debian packages the build and the tests need (idempotent).
 setup:
 	$(Q)sh tests/setup-deps.sh
@@ -102,7 +107,8 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all tests setup check test install clean
+.PHONY: all tests setup check test install clean demo
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+include fuzz/fuzz.mk

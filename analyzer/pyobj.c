@@ -9,6 +9,8 @@
 #include "../common/util.h"
 
 #define TPFLAGS_HEAPTYPE (1ul << 9)
+#define TPFLAGS_DICT_SUBCLASS (1ul << 29)
+#define TPFLAGS_TYPE_SUBCLASS (1ul << 31)
 
 static raddr_t field_addr(const struct layout *l, raddr_t base, enum field_id f)
 {
@@ -20,11 +22,25 @@ int pyobj__type(struct remote *r, const struct layout *l, raddr_t obj, raddr_t *
 	return remote__u64(r, field_addr(l, obj, F_OB_TYPE), type);
 }
 
+/* Does type t have all of flags in tp_flags? (t is trusted to be a type) */
+static bool type_has_flags(struct remote *r, const struct layout *l, raddr_t t, uint64_t flags)
+{
+	uint64_t v;
+
+	return !(t & 7) && !remote__u64(r, field_addr(l, t, F_TP_FLAGS), &v) && (v & flags) == flags;
+}
+
 bool pyobj__is_type(struct remote *r, const struct layout *l, raddr_t t)
 {
 	for (int i = 0; i < 4; i++) {
 		raddr_t meta;
 		if (!t || (t & 7) || pyobj__type(r, l, t, &meta))
+			return false;
+		/*
+		 * The chain alone accepts any instance (instance -> its class ->
+		 * type): a metatype must also be a subclass of type.
+		 */
+		if (layout__has(l, F_TP_FLAGS) && !type_has_flags(r, l, meta, TPFLAGS_TYPE_SUBCLASS))
 			return false;
 		if (meta == l->type_type)
 			return true;
@@ -124,7 +140,10 @@ int pyobj__dict_each(struct remote *r, const struct layout *l, raddr_t obj, pyob
 
 	if ((ret = pyobj__type(r, l, obj, &type)))
 		return ret;
-	if (type != l->dict_type && !pyobj__is_type(r, l, type))
+	/* a dict or an instance of a dict subclass; any other object is no dict */
+	if (type != l->dict_type &&
+	    (!layout__has(l, F_TP_FLAGS) || !type_has_flags(r, l, type, TPFLAGS_DICT_SUBCLASS) ||
+	     !pyobj__is_type(r, l, type)))
 		return -EINVAL;
 	if (!layout__has(l, F_DICT_KEYS) || !layout__has(l, F_DK_NENTRIES) || !layout__has(l, F_DK_INDICES))
 		return -ENOTSUP;

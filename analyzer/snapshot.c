@@ -175,22 +175,77 @@ static void pause_briefly(int attempt)
 	nanosleep(&ts, NULL);
 }
 
+/* Start a snapshot into out: an empty result and a walk state that fills it. */
+static void walk_begin(struct walk *w, struct remote *r, const struct layout *l,
+		       const struct snapshot_opts *opts, struct snapshot *out)
+{
+	memset(out, 0, sizeof(*out));
+	type_table__init(&out->types);
+	*w = (struct walk){ r, l, out, DEFAULT_MAX_OBJECTS, NULL };
+	if (opts && opts->max_objects)
+		w->max_objects = opts->max_objects;
+}
+
+/*
+ * One pass over every list from scratch. The types are named unless the pass
+ * is to be retried: naming reads memory that is only worth reading once.
+ */
+static enum walk_result walk_once(struct walk *w)
+{
+	enum walk_result res;
+	uint64_t t0 = now_ns();
+
+	reset_snapshot(w->s);
+	res = walk_all(w);
+	if (res != WALK_RETRY)
+		type_table__name_all(&w->s->types, w->r, w->l);
+	w->s->walk_ns = now_ns() - t0;
+	return res;
+}
+
+/* Record the reader's statistics and, after a failed last pass, why the result is partial. */
+static void walk_end(struct walk *w, enum walk_result res, int ret)
+{
+	struct snapshot *out = w->s;
+
+	out->bytes_read = w->r->bytes_read;
+	out->syscalls = w->r->syscalls;
+	if (!ret && res != WALK_OK) {
+		out->partial = true;
+		out->partial_reason = w->why ? w->why : xstrdup("walk failed");
+		w->why = NULL;
+		type_table__name_all(&out->types, w->r, w->l);
+	}
+	zfree(&w->why);
+}
+
+int snapshot__walk(struct remote *r, const struct layout *l, const struct snapshot_opts *opts,
+		   struct snapshot *out)
+{
+	struct walk w;
+	enum walk_result res;
+	int ret = 0;
+
+	walk_begin(&w, r, l, opts, out);
+	res = walk_once(&w);
+	out->tries = 1;
+	if (r->gone)
+		ret = -ME_EXITED;
+	walk_end(&w, res, ret);
+	return ret;
+}
+
 int snapshot__take(struct remote *r, const struct layout *l, const struct snapshot_opts *opts,
 		   struct snapshot *out)
 {
-	struct walk w = { r, l, out, DEFAULT_MAX_OBJECTS, NULL };
+	struct walk w;
 	int tries = opts && opts->max_tries > 0 ? opts->max_tries : DEFAULT_TRIES;
 	enum walk_result res = WALK_FAIL;
 	struct freezer fz;
 	int ret = 0;
 
-	memset(out, 0, sizeof(*out));
-	type_table__init(&out->types);
-	if (opts && opts->max_objects)
-		w.max_objects = opts->max_objects;
+	walk_begin(&w, r, l, opts, out);
 	for (int attempt = 0; attempt < tries; attempt++) {
-		uint64_t t0, t1;
-
 		if (attempt)
 			pause_briefly(attempt);
 		ret = remote__reset(r);
@@ -199,16 +254,10 @@ int snapshot__take(struct remote *r, const struct layout *l, const struct snapsh
 		ret = freezer__freeze(&fz, r->pid);
 		if (ret)
 			break;
-		t0 = now_ns();
-		reset_snapshot(out);
-		res = walk_all(&w);
-		if (res != WALK_RETRY)
-			type_table__name_all(&out->types, r, l);
-		t1 = now_ns();
+		res = walk_once(&w);
 		freezer__thaw(&fz);
 		freezer__release(&fz);
 		out->tries = attempt + 1;
-		out->walk_ns = t1 - t0;
 		{
 			uint64_t pause = now_ns() - fz.start_ns;
 			out->total_pause_ns += pause;
@@ -226,15 +275,7 @@ int snapshot__take(struct remote *r, const struct layout *l, const struct snapsh
 			break;
 		log_debug("snapshot: try %d: %s; retrying", attempt + 1, w.why);
 	}
-	out->bytes_read = r->bytes_read;
-	out->syscalls = r->syscalls;
-	if (!ret && res != WALK_OK) {
-		out->partial = true;
-		out->partial_reason = w.why ? w.why : xstrdup("walk failed");
-		w.why = NULL;
-		type_table__name_all(&out->types, r, l);
-	}
-	free(w.why);
+	walk_end(&w, res, ret);
 	return ret;
 }
 

@@ -58,6 +58,17 @@ struct snapshot_opts {
  */
 int snapshot__take(struct remote *r, const struct layout *l, const struct snapshot_opts *opts,
 		   struct snapshot *out);
+
+/*
+ * One walk of every GC list of every interpreter into out, and the types
+ * named: no freezing, no retry and no remote__reset (the caller decides what
+ * r shows, e.g. a memory image or a process it froze itself). A list that
+ * breaks the walk's rules marks out partial with the reason; opts->max_tries
+ * is ignored. out is overwritten; release it with snapshot__release.
+ * @return 0 (check out->partial) or -ME_EXITED (target gone)
+ */
+int snapshot__walk(struct remote *r, const struct layout *l, const struct snapshot_opts *opts,
+		   struct snapshot *out);
 void snapshot__release(struct snapshot *s);
 
 /* Per-type census, most common first. */

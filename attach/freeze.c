@@ -130,9 +130,16 @@ static int seize_new_threads(struct freezer *fz)
 			break;
 		}
 		if (ptrace(PTRACE_SEIZE, tid, 0, 0)) {
-			if (errno == ESRCH)
-				continue; /* the thread exited meanwhile */
-			ret = -errno;
+			int err = errno;
+			char state = err == EPERM ? proc__state(tid) : 0;
+
+			/*
+			 * The thread exited meanwhile. A zombie (the leader, until the
+			 * parent reaps it) cannot be seized either: that is EPERM.
+			 */
+			if (err == ESRCH || (err == EPERM && (!state || state == 'Z' || state == 'X')))
+				continue;
+			ret = -err;
 			break;
 		}
 		GROW(fz->tids, fz->cap, fz->n + 1);

@@ -6,6 +6,10 @@
  * arenas) and serves every further read of that block from the copy. A block
  * is split at mapping boundaries so one unmapped page does not spoil the
  * readable rest; pages that could not be read are remembered as such.
+ *
+ * A memory image (fuzzing, unit tests) goes through the very same cache: only
+ * the place the bytes of a block come from differs, so the walker is tested
+ * against the code that serves it in production.
  */
 #define _GNU_SOURCE
 #include "remote.h"
@@ -38,6 +42,50 @@ int remote__open(struct remote *r, pid_t pid)
 	return proc_maps__load(pid, &r->maps);
 }
 
+static int cmp_segment(const void *a, const void *b)
+{
+	const struct remote_segment *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+int remote__open_image(struct remote *r, const struct remote_segment *segs, size_t n)
+{
+	int ret = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->mem_fd = -1;
+	r->is_image = true;
+	if (!n)
+		return 0;
+	r->image = xcalloc(n, sizeof(*r->image));
+	for (size_t i = 0; i < n; i++) {
+		if (!segs[i].len)
+			continue;
+		if (!segs[i].data || segs[i].len > UINT64_MAX - segs[i].start) {
+			ret = -EINVAL;
+			goto out;
+		}
+		r->image[r->nimage++] = segs[i];
+	}
+	qsort(r->image, r->nimage, sizeof(*r->image), cmp_segment);
+	r->maps.v = xcalloc(r->nimage ? r->nimage : 1, sizeof(*r->maps.v));
+	for (size_t i = 0; i < r->nimage; i++) {
+		const struct remote_segment *sg = &r->image[i];
+
+		if (i && sg->start < r->maps.v[i - 1].end) {
+			ret = -EINVAL;
+			goto out;
+		}
+		r->maps.v[i] = (struct proc_map){ .start = sg->start, .end = sg->start + sg->len, .r = true };
+		r->maps.n++;
+	}
+out:
+	if (ret)
+		remote__release(r);
+	return ret;
+}
+
 static void drop_blocks(struct remote *r)
 {
 	for (size_t i = 0; i < r->nslots; i++)
@@ -50,6 +98,8 @@ void remote__release(struct remote *r)
 {
 	drop_blocks(r);
 	proc_maps__release(&r->maps);
+	zfree(&r->image);
+	r->nimage = 0;
 	if (r->mem_fd >= 0)
 		close(r->mem_fd);
 	r->mem_fd = -1;
@@ -58,6 +108,8 @@ void remote__release(struct remote *r)
 int remote__reset(struct remote *r)
 {
 	drop_blocks(r);
+	if (r->is_image)
+		return 0; /* an image does not change: its maps stay */
 	proc_maps__release(&r->maps);
 	return proc_maps__load(r->pid, &r->maps);
 }
@@ -138,6 +190,31 @@ static int read_pieces_mem(struct remote *r, struct piece *p, size_t n)
 }
 
 /*
+ * Copy the pieces from the image's segments. A piece never crosses a mapping
+ * (fill cuts them there) and maps.v[i] is image[i]. Every page a piece
+ * touches is marked read: segments need not be page aligned, so
+ * remote__peek checks an image's reads against the exact segment bounds.
+ */
+static int read_pieces_image(struct remote *r, struct piece *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct proc_map *m = proc_maps__find(&r->maps, p[i].addr);
+		const struct remote_segment *sg;
+		size_t off = (size_t)(p[i].addr & (REMOTE_BLOCK_SIZE - 1));
+
+		if (!m)
+			continue;
+		sg = &r->image[m - r->maps.v];
+		memcpy(p[i].b->data + off, (const unsigned char *)sg->data + (p[i].addr - sg->start),
+		       p[i].len);
+		r->bytes_read += p[i].len;
+		for (size_t pg = off >> 12; pg <= (off + p[i].len - 1) >> 12; pg++)
+			p[i].b->valid |= 1u << pg;
+	}
+	return 0;
+}
+
+/*
  * Read the pieces into their blocks. process_vm_readv stops at the first
  * remote range it cannot read, so after a short read we continue with the
  * piece after the one that failed.
@@ -147,6 +224,8 @@ static int read_pieces(struct remote *r, struct piece *p, size_t n)
 	struct iovec local[BATCH_IOV], remote[BATCH_IOV];
 	size_t i = 0;
 
+	if (r->is_image)
+		return read_pieces_image(r, p, n);
 	if (r->use_mem_fd)
 		return read_pieces_mem(r, p, n);
 	while (i < n) {
@@ -277,6 +356,9 @@ const void *remote__peek(struct remote *r, raddr_t addr, size_t len)
 			return NULL;
 	}
 	if (!block_has(b, addr, len))
+		return NULL;
+	/* image pages may be only partly backed by a segment (see read_pieces_image) */
+	if (r->is_image && !proc_maps__readable(&r->maps, addr, len))
 		return NULL;
 	return b->data + (addr & (REMOTE_BLOCK_SIZE - 1));
 }

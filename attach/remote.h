@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Reading the target's memory: process_vm_readv behind a block cache. */
+/*
+ * Reading the target's memory: process_vm_readv behind a block cache, or a
+ * synthetic memory image (for fuzzing and unit tests) behind the same cache.
+ */
 #ifndef MEMALOT_REMOTE_H
 #define MEMALOT_REMOTE_H
 
@@ -14,9 +17,20 @@
 
 struct remote_block;
 
+/* One readable range of a memory image: len bytes at data appear at start. */
+struct remote_segment {
+	raddr_t start;
+	const void *data;
+	size_t len;
+};
+
 struct remote {
-	pid_t pid;
+	pid_t pid;         /* 0 for a memory image */
 	struct proc_maps maps;
+	/* a memory image: segments sorted by start, one per entry of maps */
+	bool is_image;
+	struct remote_segment *image;
+	size_t nimage;
 	/* open-addressing hash: block number -> block */
 	struct remote_block **slots;
 	size_t nslots, nblocks;
@@ -29,9 +43,23 @@ struct remote {
 
 /* @return 0 or -errno (-ESRCH when the process does not exist) */
 int remote__open(struct remote *r, pid_t pid);
+
+/*
+ * Open a memory image instead of a process: reads are served from segs
+ * (through the same block cache), which become r->maps as readable mappings.
+ * Empty segments are ignored; the segments need not be sorted. The array is
+ * copied but the caller keeps every segs[i].data alive until
+ * remote__release. pid is 0.
+ * @return 0, or -EINVAL when segments overlap or wrap around the address space
+ */
+int remote__open_image(struct remote *r, const struct remote_segment *segs, size_t n);
+
 void remote__release(struct remote *r);
 
-/* Forget cached memory and reload the maps: call before each new snapshot. */
+/*
+ * Forget cached memory and reload the maps: call before each new snapshot.
+ * For a memory image only the cache is dropped.
+ */
 int remote__reset(struct remote *r);
 
 /*

@@ -175,6 +175,21 @@ static void report_error(pid_t pid, int err, const char *why)
 		log_err("pid %d: %s", (int)pid, me_strerror(err));
 }
 
+/*
+ * Whether pid exited, e.g. while its layout was being looked for: gone, or a
+ * zombie its parent has not reaped yet (kill(pid, 0) still succeeds on one),
+ * or exiting with its memory already released. /proc/PID/maps is missing or
+ * empty in each case.
+ */
+static bool target_exited(pid_t pid)
+{
+	struct proc_maps maps;
+	int ret = proc_maps__load(pid, &maps);
+
+	proc_maps__release(&maps);
+	return ret == -ESRCH;
+}
+
 int cmd_snapshot(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -247,7 +262,7 @@ int cmd_snapshot(int argc, char **argv)
 	}
 	ret = layout__discover(&r, want, &layout, &why);
 	if (ret) {
-		if (!kill(pid, 0) || errno != ESRCH) {
+		if (!target_exited(pid)) {
 			report_error(pid, ret, why);
 		} else {
 			ret = -ESRCH;

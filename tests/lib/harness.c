@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -783,4 +785,322 @@ long long snap__type_count(const json_t *snap, const char *type)
 		return sum;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------ fault tests */
+
+long long harness__now_ms(void)
+{
+	return now_ms();
+}
+
+static int open_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	return -1;
+#endif
+}
+
+/*
+ * Child side of bgrun__start: like child_exec, but with every signal unblocked
+ * (the program under test installs its own handlers) and exec's errno sent
+ * back through sync_fd, which closes on a successful exec.
+ */
+static void child_exec_sync(char *const argv[], pid_t parent, int sync_fd)
+{
+	sigset_t none;
+	int err;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	unsetenv("PYTHONHOME");
+	unsetenv("PYTHONPATH");
+	execvp(argv[0], argv);
+	err = errno;
+	if (write(sync_fd, &err, sizeof(err)) < 0)
+		_exit(126);
+	_exit(127);
+}
+
+int bgrun__start(struct bgrun *b, char *const argv[], const struct bgrun_opts *o)
+{
+	static const struct bgrun_opts defaults;
+	pid_t parent = getpid();
+	int sync[2], err = 0, ret, st;
+	ssize_t n;
+
+	if (!o)
+		o = &defaults;
+	memset(b, 0, sizeof(*b));
+	b->pid = -1;
+	b->pidfd = -1;
+	b->out_fd = memfd_create("memalot-test-stdout", MFD_CLOEXEC);
+	b->err_fd = memfd_create("memalot-test-stderr", MFD_CLOEXEC);
+	if (b->out_fd < 0 || b->err_fd < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	if (pipe2(sync, O_CLOEXEC)) {
+		ret = -errno;
+		goto fail;
+	}
+	b->start_ms = now_ms();
+	b->pid = fork();
+	if (b->pid < 0) {
+		ret = -errno;
+		close(sync[0]);
+		close(sync[1]);
+		goto fail;
+	}
+	if (b->pid == 0) {
+		int in = o->stdin_fd > 0 ? o->stdin_fd : open("/dev/null", O_RDONLY);
+
+		dup2(in, 0);
+		dup2(b->out_fd, 1);
+		dup2(b->err_fd, 2);
+		if (o->set_ids && (setgroups(0, NULL) || setgid(o->gid) || setuid(o->uid))) {
+			err = errno;
+			if (write(sync[1], &err, sizeof(err)) < 0)
+				_exit(126);
+			_exit(127);
+		}
+		child_exec_sync(argv, parent, sync[1]);
+	}
+	close(sync[1]);
+	do
+		n = read(sync[0], &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	close(sync[0]);
+	if (n != 0) {
+		ret = n == (ssize_t)sizeof(err) ? -err : -EIO;
+		while (waitpid(b->pid, &st, 0) < 0 && errno == EINTR)
+			;
+		b->pid = -1;
+		goto fail;
+	}
+	b->pidfd = open_pidfd(b->pid);
+	live_add(b->pid);
+	return 0;
+fail:
+	if (b->out_fd >= 0)
+		close(b->out_fd);
+	if (b->err_fd >= 0)
+		close(b->err_fd);
+	b->out_fd = b->err_fd = -1;
+	return ret;
+}
+
+int bgrun__exited(struct bgrun *b, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+
+	if (b->pid <= 0)
+		return 1;
+	if (b->pidfd >= 0) {
+		struct pollfd p = { .fd = b->pidfd, .events = POLLIN };
+		int n;
+
+		do
+			n = poll(&p, 1, ms_left(deadline));
+		while (n < 0 && errno == EINTR);
+		return n > 0;
+	}
+	/* without pidfds: look without reaping, a millisecond at a time */
+	for (;;) {
+		siginfo_t si;
+		struct timespec ms = { 0, 1000000 };
+
+		memset(&si, 0, sizeof(si));
+		if (!waitid(P_PID, (id_t)b->pid, &si, WEXITED | WNOHANG | WNOWAIT) && si.si_pid)
+			return 1;
+		if (!ms_left(deadline))
+			return 0;
+		nanosleep(&ms, NULL);
+	}
+}
+
+/* Everything written to the memory file fd, NUL-terminated (the caller frees). */
+static char *read_memfd(int fd)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	if (fd >= 0 && lseek(fd, 0, SEEK_SET) == 0)
+		while (slurp(fd, &buf, &len, &cap) > 0)
+			;
+	return buf ? buf : xstrdup("");
+}
+
+int bgrun__wait(struct bgrun *b, int timeout_ms, struct run_result *r)
+{
+	int st;
+
+	memset(r, 0, sizeof(*r));
+	r->status = -1;
+	if (b->pid <= 0)
+		return -ECHILD;
+	if (!bgrun__exited(b, timeout_ms)) {
+		r->timed_out = true;
+		kill(b->pid, SIGKILL);
+	}
+	while (waitpid(b->pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	b->wstatus = st;
+	r->status = status_code(st);
+	live_del(b->pid);
+	b->pid = -1;
+	if (b->pidfd >= 0)
+		close(b->pidfd);
+	b->pidfd = -1;
+	r->out = read_memfd(b->out_fd);
+	r->err = read_memfd(b->err_fd);
+	close(b->out_fd);
+	close(b->err_fd);
+	b->out_fd = b->err_fd = -1;
+	return 0;
+}
+
+int target__request(struct target *t, const char *line, char *reply, size_t len, int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	size_t off = 0, n = 0, want = strlen(line);
+	int ret = 0;
+
+	if (t->pid <= 0 || t->in_fd < 0 || t->out_fd < 0 || !len)
+		return -EINVAL;
+	/* a target that died must be an EPIPE here, not a SIGPIPE for the test */
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, &old);
+	while (off < want) {
+		ssize_t w = write(t->in_fd, line + off, want - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			ret = -errno;
+			break;
+		}
+		off += (size_t)w;
+	}
+	sigaction(SIGPIPE, &old, NULL);
+	if (ret)
+		return ret;
+	for (;;) {
+		struct pollfd p = { .fd = t->out_fd, .events = POLLIN };
+		ssize_t k;
+		char c;
+		int m = poll(&p, 1, ms_left(deadline));
+
+		if (m < 0 && errno == EINTR)
+			continue;
+		if (m == 0)
+			return -ETIMEDOUT;
+		k = read(t->out_fd, &c, 1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			return -EPIPE;
+		if (c == '\n')
+			break;
+		if (n < len - 1)
+			reply[n++] = c;
+	}
+	reply[n] = '\0';
+	return 0;
+}
+
+/* TracerPid from a status file. @return the pid, 0, or -errno */
+static int status_tracer(const char *path)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int tracer = -ESRCH;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (getline(&line, &cap, f) > 0)
+		if (!strncmp(line, "TracerPid:", 10)) {
+			tracer = atoi(line + 10);
+			break;
+		}
+	free(line);
+	fclose(f);
+	return tracer;
+}
+
+int proc__tracer_pid(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	return status_tracer(path);
+}
+
+int proc__held(pid_t pid, char *why, size_t whylen)
+{
+	char path[64];
+	struct dirent *e;
+	char lead = proc__state(pid);
+	int ret = 0;
+	DIR *d;
+
+	if (!lead || lead == 'Z' || lead == 'X')
+		return -ESRCH;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (!ret && (e = readdir(d))) {
+		pid_t tid = (pid_t)atoi(e->d_name);
+		char state, status[96];
+		int tracer;
+
+		if (tid <= 0)
+			continue;
+		state = proc__state(tid);
+		snprintf(status, sizeof(status), "/proc/%d/task/%d/status", (int)pid, (int)tid);
+		tracer = status_tracer(status);
+		if (state == 't' || state == 'T') {
+			if (why)
+				snprintf(why, whylen, "thread %d of pid %d is in state '%c' (tracer %d)",
+					 (int)tid, (int)pid, state, tracer);
+			ret = 1;
+		} else if (tracer > 0) {
+			if (why)
+				snprintf(why, whylen, "thread %d of pid %d is traced by pid %d (state '%c')",
+					 (int)tid, (int)pid, tracer, state ? state : '-');
+			ret = 1;
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
+int proc__wait_released(pid_t pid, int timeout_ms, char *why, size_t whylen)
+{
+	long long deadline = now_ms() + timeout_ms;
+
+	for (;;) {
+		struct timespec ms = { 0, 2000000 };
+		int ret = proc__held(pid, why, whylen);
+
+		if (ret <= 0)
+			return ret;
+		if (!ms_left(deadline))
+			return -ETIMEDOUT;
+		/* the kernel wakes a detached thread on its own time: look again shortly */
+		nanosleep(&ms, NULL);
+	}
 }

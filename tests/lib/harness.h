@@ -114,4 +114,75 @@ int memalot__run(char *const args[], struct run_result *r);
  */
 long long snap__type_count(const json_t *snap, const char *type);
 
+/* ------------------------------------------------------------ fault tests */
+
+/* Milliseconds on the monotonic clock. */
+long long harness__now_ms(void);
+
+/* How bgrun__start starts a program; NULL means the defaults (all zero). */
+struct bgrun_opts {
+	int stdin_fd;           /* its stdin; 0 means /dev/null */
+	bool set_ids;           /* drop to uid/gid (and no supplementary groups) before exec */
+	uid_t uid;
+	gid_t gid;
+};
+
+/* A program running in the background, its stdout and stderr going to memory files. */
+struct bgrun {
+	pid_t pid;              /* -1 once reaped */
+	int pidfd;              /* readable once it exited; -1 without pidfd support */
+	int out_fd, err_fd;     /* the memory files its stdout and stderr go to */
+	int wstatus;            /* the raw waitpid status, once reaped */
+	long long start_ms;     /* harness__now_ms() when it was started */
+};
+
+/**
+ * Start argv (argv[0] looked up in PATH) and return once it has called exec, so
+ * that it is the program named and no longer a copy of the test. It is
+ * registered for harness__cleanup and dies with the test.
+ * @return 0, or -errno when it could not be started (also when exec failed)
+ */
+int bgrun__start(struct bgrun *b, char *const argv[], const struct bgrun_opts *o);
+
+/**
+ * Wait up to timeout_ms for it to exit, without reaping it.
+ * @return 1 when it has exited, 0 when it is still running
+ */
+int bgrun__exited(struct bgrun *b, int timeout_ms);
+
+/**
+ * Wait up to timeout_ms for it to exit (SIGKILL it after that: r->timed_out),
+ * reap it and collect its output into r (release with run_result__release).
+ * b->wstatus gets the raw status, r->status the exit code or 128+signal.
+ * @return 0, or -errno when it was already reaped
+ */
+int bgrun__wait(struct bgrun *b, int timeout_ms, struct run_result *r);
+
+/**
+ * Write line (which ends with a newline) to the target's stdin and read its
+ * one-line reply, without the newline, into reply.
+ * @return 0, -ETIMEDOUT after timeout_ms, or -errno (-EPIPE when it closed stdout)
+ */
+int target__request(struct target *t, const char *line, char *reply, size_t len, int timeout_ms);
+
+/**
+ * TracerPid of /proc/PID/status. @return the tracer's pid, 0 when untraced, or -errno
+ */
+int proc__tracer_pid(pid_t pid);
+
+/**
+ * Whether some thread of pid is in a stop ('t' ptrace stop, 'T' job control stop),
+ * or pid is traced. why (if not NULL) says which thread, in what state.
+ * @return 1 when stopped or traced, 0 when every thread runs free, -errno
+ *         (-ESRCH when pid is gone)
+ */
+int proc__held(pid_t pid, char *why, size_t whylen);
+
+/**
+ * Poll, for up to timeout_ms, until proc__held(pid) is 0: the kernel finishes a
+ * detach on its own time. why says what still held it.
+ * @return 0, -ETIMEDOUT or -errno
+ */
+int proc__wait_released(pid_t pid, int timeout_ms, char *why, size_t whylen);
+
 #endif
