@@ -10,7 +10,6 @@
 
 #define TPFLAGS_HEAPTYPE (1ul << 9)
 #define TPFLAGS_DICT_SUBCLASS (1ul << 29)
-#define TPFLAGS_TYPE_SUBCLASS (1ul << 31)
 
 static raddr_t field_addr(const struct layout *l, raddr_t base, enum field_id f)
 {
@@ -32,21 +31,7 @@ static bool type_has_flags(struct remote *r, const struct layout *l, raddr_t t, 
 
 bool pyobj__is_type(struct remote *r, const struct layout *l, raddr_t t)
 {
-	for (int i = 0; i < 4; i++) {
-		raddr_t meta;
-		if (!t || (t & 7) || pyobj__type(r, l, t, &meta))
-			return false;
-		/*
-		 * The chain alone accepts any instance (instance -> its class ->
-		 * type): a metatype must also be a subclass of type.
-		 */
-		if (layout__has(l, F_TP_FLAGS) && !type_has_flags(r, l, meta, TPFLAGS_TYPE_SUBCLASS))
-			return false;
-		if (meta == l->type_type)
-			return true;
-		t = meta;
-	}
-	return false;
+	return layout__is_type(l, r, t);
 }
 
 static size_t put_utf8(char *out, uint32_t cp)

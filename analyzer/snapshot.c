@@ -18,7 +18,11 @@
 #include "pyobj.h"
 
 #define DEFAULT_MAX_OBJECTS ((size_t)200 * 1000 * 1000)
-#define DEFAULT_TRIES 5
+#define DEFAULT_TRIES 10
+/* How long we wait for a running collection to end before freezing anyway. */
+#define GC_IDLE_WAIT_NS (200ull * 1000 * 1000)
+/* How often a long walk checks for Ctrl-C. */
+#define STOP_CHECK_EVERY 4096
 #define MAX_INTERPRETERS 16
 
 enum walk_result { WALK_OK, WALK_RETRY, WALK_FAIL };
@@ -28,6 +32,7 @@ struct walk {
 	const struct layout *l;
 	struct snapshot *s;
 	size_t max_objects;
+	volatile int *stop; /* set by a signal handler: give up the walk */
 	char *why; /* what went wrong, for a retry or the partial note */
 };
 
@@ -56,6 +61,10 @@ static enum walk_result walk_list(struct walk *w, int li)
 		raddr_t type;
 		long ti;
 
+		if (w->stop && !(w->s->n % STOP_CHECK_EVERY) && *w->stop) {
+			set_why(w, xasprintf("interrupted"));
+			return WALK_FAIL;
+		}
 		if (w->s->n >= w->max_objects) {
 			set_why(w, xasprintf("stopped at %zu objects (--max-objects)", w->s->n));
 			return WALK_FAIL;
@@ -175,13 +184,38 @@ static void pause_briefly(int attempt)
 	nanosleep(&ts, NULL);
 }
 
+/*
+ * Freezing in the middle of a collection gives lists that are being
+ * rebuilt, so before each freeze we watch the main interpreter's
+ * "collecting" flag while the target runs and freeze right after it drops.
+ * This narrows the race; the walk still checks the flag under the freeze.
+ */
+static void wait_gc_idle(struct walk *w)
+{
+	const struct layout *l = w->l;
+	uint64_t deadline = now_ns() + GC_IDLE_WAIT_NS;
+	struct timespec ts = { 0, 100 * 1000 };
+	raddr_t interp, flag;
+
+	if (!layout__has(l, F_GC_COLLECTING) || layout__first_interp(l, w->r, &interp) || !interp)
+		return;
+	flag = layout__gc_state(l, interp) + (raddr_t)l->v[F_GC_COLLECTING];
+	while (now_ns() < deadline && !(w->stop && *w->stop)) {
+		int32_t c = 0;
+		/* a fresh read each time: nothing may stay cached from a running target */
+		if (remote__reset(w->r) || remote__read(w->r, flag, &c, 4) || !c)
+			break;
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* Start a snapshot into out: an empty result and a walk state that fills it. */
 static void walk_begin(struct walk *w, struct remote *r, const struct layout *l,
 		       const struct snapshot_opts *opts, struct snapshot *out)
 {
 	memset(out, 0, sizeof(*out));
 	type_table__init(&out->types);
-	*w = (struct walk){ r, l, out, DEFAULT_MAX_OBJECTS, NULL };
+	*w = (struct walk){ r, l, out, DEFAULT_MAX_OBJECTS, NULL, NULL };
 	if (opts && opts->max_objects)
 		w->max_objects = opts->max_objects;
 }
@@ -245,9 +279,11 @@ int snapshot__take(struct remote *r, const struct layout *l, const struct snapsh
 	int ret = 0;
 
 	walk_begin(&w, r, l, opts, out);
+	w.stop = &freezer_stop_requested;
 	for (int attempt = 0; attempt < tries; attempt++) {
 		if (attempt)
 			pause_briefly(attempt);
+		wait_gc_idle(&w);
 		ret = remote__reset(r);
 		if (ret)
 			break;

@@ -321,18 +321,26 @@ int layout__first_interp(const struct layout *l, struct remote *r, raddr_t *out)
 	return remote__u64(r, l->runtime + (raddr_t)l->v[F_RT_INTERP_HEAD], out);
 }
 
-/* Is t a type object? Its type's type chain must reach PyType_Type. */
-static bool looks_like_type(const struct layout *l, struct remote *r, raddr_t t)
-{
-	raddr_t cur = t;
+#define TPFLAGS_TYPE_SUBCLASS (1ul << 31)
 
+bool layout__is_type(const struct layout *l, struct remote *r, raddr_t t)
+{
 	for (int i = 0; i < 4; i++) {
-		uint64_t meta;
-		if (!cur || (cur & 7) || remote__u64(r, cur + (raddr_t)l->v[F_OB_TYPE], &meta))
+		uint64_t meta, flags;
+
+		if (!t || (t & 7) || remote__u64(r, t + (raddr_t)l->v[F_OB_TYPE], &meta))
+			return false;
+		/*
+		 * The chain alone accepts any instance (instance -> its class ->
+		 * type): every metatype must also be a subclass of type.
+		 */
+		if (!meta || (meta & 7) ||
+		    remote__u64(r, meta + (raddr_t)l->v[F_TP_FLAGS], &flags) ||
+		    !(flags & TPFLAGS_TYPE_SUBCLASS))
 			return false;
 		if (meta == l->type_type)
 			return true;
-		cur = meta;
+		t = meta;
 	}
 	return false;
 }
@@ -359,7 +367,7 @@ static bool head_sound(const struct layout *l, struct remote *r, raddr_t h)
 		return false;
 	if (remote__u64(r, next + (raddr_t)l->v[F_GCHEAD_SIZE] + (raddr_t)l->v[F_OB_TYPE], &ty))
 		return false;
-	return looks_like_type(l, r, ty);
+	return layout__is_type(l, r, ty);
 }
 
 static bool gc_heads_sound(const struct layout *l, struct remote *r, raddr_t interp)

@@ -94,6 +94,11 @@ struct gc_list_head {
 raddr_t layout__gc_state(const struct layout *l, raddr_t interp);
 /* The list heads of one interpreter. @return how many (0 when the layout lacks them) */
 int layout__gc_heads(const struct layout *l, raddr_t interp, struct gc_list_head *out);
+/*
+ * Is t a type object? Its metatype chain must reach PyType_Type, and every
+ * metatype on the way must have Py_TPFLAGS_TYPE_SUBCLASS.
+ */
+bool layout__is_type(const struct layout *l, struct remote *r, raddr_t t);
 /* The first interpreter (runtime.interpreters.head). @return 0 or -errno */
 int layout__first_interp(const struct layout *l, struct remote *r, raddr_t *out);
 /* Mask of the flag bits CPython keeps in PyGC_Head links (two low bits). */
