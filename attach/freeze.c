@@ -318,25 +318,6 @@ static bool have_cap_sys_ptrace(void)
 	return have;
 }
 
-static char *comm_of(pid_t pid)
-{
-	char path[64], buf[64];
-	int fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return xstrdup("?");
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return xstrdup("?");
-	buf[strcspn(buf, "\n")] = 0;
-	buf[n < (ssize_t)sizeof(buf) ? n : (ssize_t)sizeof(buf) - 1] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	return xstrdup(buf);
-}
 
 char *freezer__explain_eperm(pid_t pid)
 {
@@ -346,7 +327,7 @@ char *freezer__explain_eperm(pid_t pid)
 	char *msg, *comm;
 
 	if (tracer > 0) {
-		comm = comm_of(tracer);
+		comm = proc__comm(tracer);
 		msg = xasprintf("process %d is already traced by pid %d (%s); detach that debugger "
 				"or tracer first",
 				(int)pid, tracer, comm);

@@ -187,18 +187,30 @@ int proc__open_in_root(pid_t pid, const char *path)
 	return fd;
 }
 
-char *proc__cmdline(pid_t pid)
+/* Read at most size-1 bytes of /proc/PID/name into buf. @return bytes read, or -1 */
+static ssize_t read_small(pid_t pid, const char *name, char *buf, size_t size)
 {
-	char path[64], buf[4096];
+	char path[64];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return NULL;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return -1;
+	n = read(fd, buf, size - 1);
 	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return n;
+}
+
+char *proc__cmdline(pid_t pid)
+{
+	char buf[4096];
+	ssize_t n = read_small(pid, "cmdline", buf, sizeof(buf));
+
 	if (n <= 0)
 		return NULL;
 	while (n > 0 && buf[n - 1] == 0)
@@ -210,21 +222,22 @@ char *proc__cmdline(pid_t pid)
 	return xstrdup(buf);
 }
 
+char *proc__comm(pid_t pid)
+{
+	char buf[64];
+
+	if (read_small(pid, "comm", buf, sizeof(buf)) <= 0)
+		return xstrdup("?");
+	buf[strcspn(buf, "\n")] = 0;
+	return xstrdup(buf);
+}
+
 char proc__state(pid_t tid)
 {
-	char path[64], buf[1024], *p;
-	ssize_t n;
-	int fd;
+	char buf[1024], *p;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (read_small(tid, "stat", buf, sizeof(buf)) <= 0)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
 	p = strrchr(buf, ')'); /* comm may contain spaces and parentheses */
 	if (!p || p[1] != ' ')
 		return 0;

@@ -438,35 +438,6 @@ static bool can_exec_as(const char *path, uid_t uid, gid_t gid)
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
-/* Copy the file src to dst with mode. @return 0 or -errno */
-static int copy_exec(const char *src, const char *dst, mode_t mode)
-{
-	char buf[65536];
-	int in = open(src, O_RDONLY | O_CLOEXEC), out, ret = 0;
-	ssize_t n;
-
-	if (in < 0)
-		return -errno;
-	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	if (out < 0) {
-		ret = -errno;
-		close(in);
-		return ret;
-	}
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n) {
-			ret = -EIO;
-			break;
-		}
-	if (n < 0)
-		ret = -errno;
-	if (fchmod(out, mode) && !ret)
-		ret = -errno;
-	if (close(out) && !ret)
-		ret = -errno;
-	close(in);
-	return ret;
-}
 
 Test(faults, other_user, .fini = harness__cleanup, .timeout = 60)
 {
@@ -497,7 +468,7 @@ Test(faults, other_user, .fini = harness__cleanup, .timeout = 60)
 		cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp: %s", strerror(errno));
 		cr_assert_eq(chmod(tmpdir, 0755), 0, "chmod %s: %s", tmpdir, strerror(errno));
 		snprintf(copy, sizeof(copy), "%s/memalot", tmpdir);
-		ret = copy_exec(memalot, copy, 0755);
+		ret = harness__copy_file(memalot, copy, 0755);
 		cr_assert_eq(ret, 0, "copying %s to %s: %s", memalot, copy, strerror(-ret));
 		copied = true;
 		memalot = copy;
@@ -545,7 +516,7 @@ Test(faults, already_traced, .fini = harness__cleanup, .timeout = 60)
 
 	/* strace attaches on its own time: wait until the kernel shows it as the tracer */
 	deadline = harness__now_ms() + 20000;
-	while ((tracer = proc__tracer_pid(t.pid)) <= 0 && harness__now_ms() < deadline)
+	while ((tracer = proc__tracer(t.pid)) <= 0 && harness__now_ms() < deadline)
 		if (bgrun__exited(&s, 2))
 			break;
 	if (tracer != s.pid) {
@@ -562,7 +533,7 @@ Test(faults, already_traced, .fini = harness__cleanup, .timeout = 60)
 	log_error_line("already_traced", &r);
 	snprintf(want, sizeof(want), "traced by pid %d (strace)", (int)s.pid);
 	cr_assert(strstr(r.err, want), "stderr does not say '%s': %s", want, r.err);
-	cr_assert_eq(proc__tracer_pid(t.pid), s.pid, "strace is no longer the tracer after memalot");
+	cr_assert_eq(proc__tracer(t.pid), s.pid, "strace is no longer the tracer after memalot");
 	run_result__release(&r);
 
 	kill(s.pid, SIGKILL);

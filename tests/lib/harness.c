@@ -26,28 +26,7 @@
 #define STOP_TIMEOUT 20
 #define MAX_TARGETS 16
 
-static char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (!p)
-		abort();
-	return p;
-}
-
-static char *xprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		abort();
-	return s;
-}
+#define xprintf xasprintf /* from common/util.h */
 
 static long long now_ms(void)
 {
@@ -470,27 +449,6 @@ int target__stop(struct target *t)
 	return st;
 }
 
-char proc__state(pid_t pid)
-{
-	char path[64], buf[1024], *paren;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* "pid (comm) S ...": comm may hold spaces and parentheses, the last ')' ends it */
-	paren = strrchr(buf, ')');
-	if (!paren || paren[1] != ' ' || !paren[2])
-		return 0;
-	return paren[2];
-}
 
 /* ------------------------------------------------------------ interpreters */
 
@@ -690,8 +648,7 @@ char *interp__version(const struct interp *py, char *err, size_t errlen)
 	return v;
 }
 
-/* Copy src to dst through a temporary name, so a reader never sees half a file. */
-static int copy_file(const char *src, const char *dst)
+int harness__copy_file(const char *src, const char *dst, mode_t mode)
 {
 	char *tmp = xprintf("%s.tmp.%d", dst, (int)getpid());
 	char buf[65536];
@@ -703,7 +660,7 @@ static int copy_file(const char *src, const char *dst)
 		free(tmp);
 		return -errno;
 	}
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (out < 0) {
 		ret = -errno;
 		goto out;
@@ -714,6 +671,8 @@ static int copy_file(const char *src, const char *dst)
 			break;
 		}
 	if (n < 0)
+		ret = -errno;
+	if (fchmod(out, mode) && !ret)
 		ret = -errno;
 	if (close(out) && !ret)
 		ret = -errno;
@@ -748,7 +707,7 @@ char *interp__script(const struct interp *py, const char *name, char *err, size_
 		return NULL;
 	}
 	dst = xprintf("%s/%s", dir, name);
-	ret = copy_file(src, dst);
+	ret = harness__copy_file(src, dst, 0644);
 	if (ret)
 		snprintf(err, errlen, "copying %s to %s: %s", src, dst, strerror(-ret));
 	free(dst);
@@ -1021,32 +980,7 @@ int target__request(struct target *t, const char *line, char *reply, size_t len,
 }
 
 /* TracerPid from a status file. @return the pid, 0, or -errno */
-static int status_tracer(const char *path)
-{
-	char *line = NULL;
-	size_t cap = 0;
-	int tracer = -ESRCH;
-	FILE *f = fopen(path, "re");
 
-	if (!f)
-		return errno == ENOENT ? -ESRCH : -errno;
-	while (getline(&line, &cap, f) > 0)
-		if (!strncmp(line, "TracerPid:", 10)) {
-			tracer = atoi(line + 10);
-			break;
-		}
-	free(line);
-	fclose(f);
-	return tracer;
-}
-
-int proc__tracer_pid(pid_t pid)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	return status_tracer(path);
-}
 
 int proc__held(pid_t pid, char *why, size_t whylen)
 {
@@ -1064,14 +998,13 @@ int proc__held(pid_t pid, char *why, size_t whylen)
 		return errno == ENOENT ? -ESRCH : -errno;
 	while (!ret && (e = readdir(d))) {
 		pid_t tid = (pid_t)atoi(e->d_name);
-		char state, status[96];
+		char state;
 		int tracer;
 
 		if (tid <= 0)
 			continue;
 		state = proc__state(tid);
-		snprintf(status, sizeof(status), "/proc/%d/task/%d/status", (int)pid, (int)tid);
-		tracer = status_tracer(status);
+		tracer = proc__tracer(tid); /* /proc/TID works for every thread */
 		if (state == 't' || state == 'T') {
 			if (why)
 				snprintf(why, whylen, "thread %d of pid %d is in state '%c' (tracer %d)",

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "../../attach/proc.h" /* proc__state, proc__tracer */
+
 /* The stamp tests/setup-sid-root.sh writes into a finished sid chroot. */
 #define SID_ROOT_STAMP ".memalot-sid-root.done"
 
@@ -68,12 +70,12 @@ int target__start(struct target *t, const struct interp *py, const char *script,
  */
 int target__stop(struct target *t);
 
-/**
- * The state letter of /proc/PID/stat ('R', 'S', 't', 'T', 'Z', ...).
- * @return the letter, or 0 when the process does not exist
- */
-char proc__state(pid_t pid);
 
+/*
+ * Copy src to dst (mode) through a temporary name, so a reader never sees
+ * half a file. @return 0 or -errno
+ */
+int harness__copy_file(const char *src, const char *dst, mode_t mode);
 /* Kill and reap every target still running; installed with atexit, also usable as .fini. */
 void harness__cleanup(void);
 
@@ -165,10 +167,6 @@ int bgrun__wait(struct bgrun *b, int timeout_ms, struct run_result *r);
  */
 int target__request(struct target *t, const char *line, char *reply, size_t len, int timeout_ms);
 
-/**
- * TracerPid of /proc/PID/status. @return the tracer's pid, 0 when untraced, or -errno
- */
-int proc__tracer_pid(pid_t pid);
 
 /**
  * Whether some thread of pid is in a stop ('t' ptrace stop, 'T' job control stop),
