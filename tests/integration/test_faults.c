@@ -612,3 +612,37 @@ Test(faults, sigterm_mid_snapshot, .fini = harness__cleanup, .timeout = 120)
 {
 	signal_mid_snapshot(SIGTERM);
 }
+
+/*
+ * Threads that start and exit while memalot freezes the target must not
+ * break the freeze: every snapshot succeeds, and the target is released and
+ * keeps starting threads afterwards.
+ */
+Test(faults, threads_start_and_exit_during_freeze, .fini = harness__cleanup, .timeout = 120)
+{
+	char pidstr[16], reply[64], *args[] = { "snapshot", pidstr, "--json", NULL };
+	long before, after;
+	struct target t;
+	int done = 0;
+
+	start_target(&t, "thread_churn.py", NULL);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
+	assert_answers(&t, "count ", reply, sizeof(reply));
+	before = atol(reply + 6);
+	for (int i = 0; i < 20; i++) {
+		struct run_result r;
+
+		cr_assert_eq(memalot__run(args, &r), 0);
+		cr_assert(!r.timed_out, "memalot timed out; stderr: %s", r.err);
+		cr_assert(r.status == 0 || r.status == EXIT_PARTIAL,
+			  "snapshot %d of a thread-churning target exited %d: %s", i, r.status, r.err);
+		done += r.status == 0;
+		run_result__release(&r);
+		assert_released(t.pid, "after a snapshot of a thread-churning target");
+	}
+	cr_assert_geq(done, 15, "only %d of 20 snapshots were complete", done);
+	assert_answers(&t, "count ", reply, sizeof(reply));
+	after = atol(reply + 6);
+	cr_assert_gt(after, before, "the target started no thread after the snapshots");
+	cr_assert_eq(target__stop(&t), 0, "%s", t.err);
+}
