@@ -7,11 +7,20 @@
 # Builds the sid chroot first (tests/setup-sid-root.sh) unless MEMALOT_SKIP_SID=1.
 # Exports MEMALOT, MEMALOT_SRCDIR and MEMALOT_SID_ROOT for the test harness.
 # Extra Criterion options can be given in CRITERION_OPTS (e.g. "--filter census/pyenv*").
+#
+# Then three steps, each skipped when its variable is 1:
+#   valgrind  tests/valgrind-snapshot.sh: one test              MEMALOT_SKIP_VALGRIND
+#   asan      `make SANITIZE=address,undefined BUILD=build-asan all tests`, then
+#             MEMALOT_ASAN_TESTS (default "test_census test_layout test_faults test_walk") from there
+#             against build-asan/memalot; a sanitizer report fails it  MEMALOT_SKIP_ASAN
+#   fuzz      `make fuzz`, then fuzz_walk for FUZZ_SECONDS (default 60) on a
+#             temporary copy of fuzz/corpus: one test             MEMALOT_SKIP_FUZZ
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 build=${1:-build}
+build_arg=$build
 case $build in
 /*) ;;
 *) build=$top/$build ;;
@@ -40,15 +49,26 @@ trap 'exit 130' INT TERM HUP
 esc=$(printf '\033')
 
 passed=0 failed=0 skipped=0 nbins=0 bad_bins=
-for bin in "$build"/tests/test_*; do
-	[ -f "$bin" ] && [ -x "$bin" ] || continue
-	name=${bin##*/}
-	case $name in *.o|*.d) continue ;; esac
-	nbins=$((nbins + 1))
+make=${MAKE:-make}
+# Sub-makes build in parallel: with the -jN of `make -jN test` if given, else
+# one job per CPU. This script is not a recursive rule, so the parent's
+# jobserver pipe is not ours to use: drop it from MAKEFLAGS.
+if [ -n "${MAKEFLAGS:-}" ]; then
+	MAKEFLAGS=$(printf '%s\n' "$MAKEFLAGS" | sed 's/ *--jobserver-[a-z]*=[^ ]*//g')
+	export MAKEFLAGS
+fi
+jflag=-j$(nproc 2>/dev/null || echo 1)
+case " ${MAKEFLAGS:-} " in *" -j"*) jflag= ;; esac
+
+# run_bin BIN LABEL SANCHECK: run one Criterion binary and add its synthesis line
+# to the counts; with SANCHECK=1 a sanitizer report in its output is a failure
+# even when every test passed (LeakSanitizer reports after the result is sent).
+run_bin() {
+	bin=$1 label=$2 sancheck=$3
 	jobs=
 	# integration tests ptrace real processes: one at a time
-	[ -f "tests/integration/$name.c" ] && jobs=--jobs=1
-	echo "== $name" >&2
+	[ -f "tests/integration/${bin##*/}.c" ] && jobs=--jobs=1
+	echo "== $label" >&2
 	# shellcheck disable=SC2086 # option words
 	{ "$bin" --verbose $jobs ${CRITERION_OPTS:-} 2>&1; echo $? >"$tmp/rc"; } | tee "$tmp/out"
 	rc=$(cat "$tmp/rc")
@@ -58,20 +78,108 @@ for bin in "$build"/tests/test_*; do
 	nskip=$(grep "^\[SKIP\]" "$tmp/plain" | grep -vc "Test is disabled$")
 	skipped=$((skipped + nskip))
 	if [ -z "$syn" ]; then
-		say "$name ended (status $rc) without a Criterion synthesis line: counted as one failure"
+		say "$label ended (status $rc) without a Criterion synthesis line: counted as one failure"
 		failed=$((failed + 1))
-		bad_bins="$bad_bins $name"
-		continue
+		bad_bins="$bad_bins $label"
+		return
 	fi
 	set -- $syn
 	passed=$(($passed + $2))
 	failed=$(($failed + $3))
 	if [ "$rc" -ne 0 ] && [ "$3" -eq 0 ]; then
-		say "$name exited $rc with no failing test: counted as one failure"
+		say "$label exited $rc with no failing test: counted as one failure"
 		failed=$((failed + 1))
+	elif [ "$sancheck" = 1 ] && [ "$3" -eq 0 ] &&
+		grep -q -e 'ERROR: AddressSanitizer' -e 'ERROR: LeakSanitizer' -e 'runtime error:' "$tmp/plain"; then
+		say "$label: a sanitizer report with no failing test: counted as one failure"
+		failed=$((failed + 1))
+		rc=1
 	fi
-	[ "$rc" -ne 0 ] && bad_bins="$bad_bins $name"
+	[ "$rc" -ne 0 ] && bad_bins="$bad_bins $label"
+}
+
+# step NAME VAR COMMAND...: a step outside Criterion, counted as one test;
+# skipped (and counted so) when $VAR is 1
+step() {
+	name=$1 var=$2
+	shift 2
+	echo "== $name" >&2
+	if [ "$(eval "echo \${$var:-0}")" = 1 ]; then
+		say "$name: skipped ($var=1)"
+		skipped=$((skipped + 1))
+	elif "$@"; then
+		passed=$((passed + 1))
+	else
+		say "$name: failed"
+		failed=$((failed + 1))
+		bad_bins="$bad_bins $name"
+	fi
+}
+
+for bin in "$build"/tests/test_*; do
+	[ -f "$bin" ] && [ -x "$bin" ] || continue
+	case ${bin##*/} in *.o|*.d) continue ;; esac
+	nbins=$((nbins + 1))
+	run_bin "$bin" "${bin##*/}" 0
 done
+
+# The attach path under valgrind: memory errors and definite leaks fail it.
+step valgrind MEMALOT_SKIP_VALGRIND sh tests/valgrind-snapshot.sh "$MEMALOT"
+
+# The same sources built with ASan and UBSan; the integration tests drive the
+# sanitized memalot, the unit tests run the sanitized library in-process.
+asan_build=${MEMALOT_ASAN_BUILD:-build-asan}
+echo "== asan ($asan_build)" >&2
+if [ "${MEMALOT_SKIP_ASAN:-0}" = 1 ]; then
+	say "asan: skipped (MEMALOT_SKIP_ASAN=1)"
+	skipped=$((skipped + 1))
+elif ! "$make" --no-print-directory ${jflag:+"$jflag"} SANITIZE=address,undefined BUILD="$asan_build" all tests; then
+	say "asan: make SANITIZE=address,undefined BUILD=$asan_build all tests failed: counted as one failure"
+	failed=$((failed + 1))
+	bad_bins="$bad_bins asan-build"
+else
+	case $asan_build in /*) ;; *) asan_build=$top/$asan_build ;; esac
+	# UBSan stops at the first report (-fno-sanitize-recover), with its stack
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+	export UBSAN_OPTIONS
+	MEMALOT=$asan_build/memalot
+	for t in ${MEMALOT_ASAN_TESTS:-test_census test_layout test_faults test_walk}; do
+		if [ -x "$asan_build/tests/$t" ]; then
+			run_bin "$asan_build/tests/$t" "asan/$t" 1
+		else
+			say "asan: no $asan_build/tests/$t: counted as one failure"
+			failed=$((failed + 1))
+			bad_bins="$bad_bins asan/$t"
+		fi
+	done
+	MEMALOT=$build/memalot
+fi
+
+# fuzz_walk (libFuzzer, ASan, UBSan) for FUZZ_SECONDS on a copy of the seeds, with
+# the options of `make fuzz-run` (fuzz/fuzz.mk); crashes, leaks and timeouts
+# fail it and leave their input in BUILD/fuzz/artifacts/.
+fuzz_step() {
+	fuzz_secs=${FUZZ_SECONDS:-60}
+	"$make" --no-print-directory ${jflag:+"$jflag"} BUILD="$build_arg" fuzz || {
+		say "fuzz: make fuzz failed (clang and libclang-rt-14-dev: run tests/setup-deps.sh)"
+		return 1
+	}
+	mkdir -p "$tmp/fuzz-corpus" "$build/fuzz/artifacts" && cp fuzz/corpus/* "$tmp/fuzz-corpus/" || return 1
+	say "fuzz: fuzz_walk for $fuzz_secs s (log in $build/fuzz/last-run.log)"
+	timeout -k 10 $((fuzz_secs + 300)) "$build/fuzz/fuzz_walk" -max_total_time="$fuzz_secs" -timeout=5 \
+		-rss_limit_mb=2048 -max_len="${FUZZ_MAX_LEN:-16384}" -dict=fuzz/walk.dict -print_final_stats=1 \
+		-artifact_prefix="$build/fuzz/artifacts/" "$tmp/fuzz-corpus" >"$build/fuzz/last-run.log" 2>&1
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		tail -n 80 "$build/fuzz/last-run.log" >&2
+		say "fuzz: fuzz_walk exited $rc (the log above; crash, leak and timeout inputs go to $build/fuzz/artifacts/)"
+		return 1
+	fi
+	grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)|^#[0-9]+[[:space:]]+DONE' \
+		"$build/fuzz/last-run.log" | sed 's/^/fuzz: /' >&2
+	return 0
+}
+step fuzz MEMALOT_SKIP_FUZZ fuzz_step
 
 [ "$nbins" -gt 0 ] || { say "no test binaries in $build/tests"; failed=$((failed + 1)); }
 [ -z "$bad_bins" ] || say "failed:$bad_bins"

@@ -93,6 +93,12 @@ static void run_with_table(const char *label, const char *file, struct outcome *
 	free(script);
 }
 
+static void outcome_release(struct outcome *o)
+{
+	json_decref(o->snap);
+	run_result__release(&o->r);
+}
+
 static const char *detail(const struct outcome *o)
 {
 	const char *s = json_string_value(json_object_get(o->snap, "layout_detail"));
@@ -110,6 +116,7 @@ Test(layout, nearest_patch_release_is_validated)
 	cr_assert_str_eq(json_string_value(json_object_get(o.snap, "layout_source")), "table-nearest");
 	cr_assert_not_null(strstr(o.r.err, "3.11.7"), "no warning naming the table used: %s", o.r.err);
 	cr_assert_eq(o.got, o.want, "memalot counted %lld, the target %lld", o.got, o.want);
+	outcome_release(&o);
 	unlink(file);
 	free(file);
 }
@@ -124,6 +131,7 @@ Test(layout, wrong_gc_offset_is_caught_and_scanned)
 	cr_assert_eq(o.r.status, 0, "exit %d: %s", o.r.status, o.r.err);
 	cr_assert_not_null(strstr(detail(&o), "scan"), "layout_detail: %s", detail(&o));
 	cr_assert_eq(o.got, o.want, "memalot counted %lld, the target %lld", o.got, o.want);
+	outcome_release(&o);
 	unlink(file);
 	free(file);
 }
@@ -140,6 +148,7 @@ Test(layout, wrong_interpreter_layout_is_refused)
 	cr_assert_str_empty(o.r.out);
 	last = strrchr(o.r.err, '\n') == o.r.err + strlen(o.r.err) - 1 ? o.r.err : "";
 	cr_assert_not_null(strstr(last, "could not be located"), "stderr: %s", o.r.err);
+	outcome_release(&o);
 	unlink(file);
 	free(file);
 }
@@ -158,6 +167,7 @@ Test(layout, other_313_build_is_fixed_by_debug_offsets_and_scan)
 	cr_assert_eq(o.r.status, 0, "exit %d: %s", o.r.status, o.r.err);
 	cr_assert_not_null(strstr(detail(&o), "_Py_DebugOffsets"), "layout_detail: %s", detail(&o));
 	cr_assert_eq(o.got, o.want, "memalot counted %lld, the target %lld", o.got, o.want);
+	outcome_release(&o);
 	unlink(file);
 	free(file);
 }
