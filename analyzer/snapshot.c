@@ -23,6 +23,8 @@
 #define GC_IDLE_WAIT_NS (200ull * 1000 * 1000)
 /* How often a long walk checks for Ctrl-C. */
 #define STOP_CHECK_EVERY 4096
+/* Most cache memory paged in before a freeze (the rest faults in during it). */
+#define RESERVE_MAX ((size_t)1 << 30)
 #define MAX_INTERPRETERS 16
 
 enum walk_result { WALK_OK, WALK_RETRY, WALK_FAIL };
@@ -73,6 +75,11 @@ static enum walk_result walk_list(struct walk *w, int li)
 		if (!p) {
 			unsigned char buf[64];
 			if (tyoff + 8 > sizeof(buf) || remote__read(w->r, cur, buf, tyoff + 8)) {
+				if (w->r->cache_full) {
+					set_why(w, xasprintf("memalot's memory cache limit was reached after "
+							     "%zu objects", w->s->n));
+					return WALK_FAIL;
+				}
 				set_why(w, xasprintf("list %s: unreadable node at 0x%llx after %zu objects",
 						     L->name, (unsigned long long)cur, L->count));
 				return w->r->gone ? WALK_FAIL : WALK_RETRY;
@@ -276,6 +283,7 @@ int snapshot__take(struct remote *r, const struct layout *l, const struct snapsh
 	int tries = opts && opts->max_tries > 0 ? opts->max_tries : DEFAULT_TRIES;
 	enum walk_result res = WALK_FAIL;
 	struct freezer fz;
+	size_t hint, prev;
 	int ret = 0;
 
 	walk_begin(&w, r, l, opts, out);
@@ -284,9 +292,18 @@ int snapshot__take(struct remote *r, const struct layout *l, const struct snapsh
 		if (attempt)
 			pause_briefly(attempt);
 		wait_gc_idle(&w);
+		prev = remote__cached_bytes(r);
 		ret = remote__reset(r);
 		if (ret)
 			break;
+		/*
+		 * Page in the cache before freezing so that copying into it takes
+		 * no page faults while the target waits. The first time, the
+		 * target's anonymous RSS bounds what the walk can read; after a
+		 * try, what that try read.
+		 */
+		hint = MIN(remote__anon_rss_hint(r), RESERVE_MAX);
+		remote__reserve(r, attempt && prev ? MIN(hint, prev + prev / 8) : hint);
 		ret = freezer__freeze(&fz, r->pid);
 		if (ret)
 			break;

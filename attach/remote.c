@@ -10,6 +10,14 @@
  * A memory image (fuzzing, unit tests) goes through the very same cache: only
  * the place the bytes of a block come from differs, so the walker is tested
  * against the code that serves it in production.
+ *
+ * Block memory is carved from 32 MiB mappings ("chunks") rather than
+ * allocated block by block. A million-object heap needs some 1,800 blocks;
+ * as separate allocations their first-touch page faults (16 per block) cost
+ * more of the target's pause than the copying itself, and freeing them
+ * showed at exit. Chunks ask for transparent huge pages, survive
+ * remote__reset so a retry or the next snapshot finds its memory paged in,
+ * and can be paged in by remote__reserve before the target is frozen.
  */
 #define _GNU_SOURCE
 #include "remote.h"
@@ -20,25 +28,46 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #define PAGES_PER_BLOCK (REMOTE_BLOCK_SIZE / 4096)
 #define BATCH_IOV 1024
+#define CHUNK_SIZE ((size_t)32 << 20)
+#define HUGE_PAGE_SIZE ((size_t)2 << 20)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels say EINVAL */
+#endif
 
+/*
+ * A block's bookkeeping lives apart from its bytes, so the bytes stay
+ * block-aligned inside their chunk and the bookkeeping packs densely.
+ */
 struct remote_block {
-	uint64_t num;     /* address >> REMOTE_BLOCK_SHIFT */
-	uint32_t valid;   /* bit i: page i of the block was read */
-	unsigned char data[REMOTE_BLOCK_SIZE];
+	uint64_t num;        /* address >> REMOTE_BLOCK_SHIFT */
+	uint32_t valid;      /* bit i: page i of the block was read */
+	unsigned char *data; /* REMOTE_BLOCK_SIZE bytes inside a chunk */
+};
+
+/* One mapping carved into nblk blocks, handed out in order; meta[i] describes block i. */
+struct remote_chunk {
+	unsigned char *data;
+	struct remote_block *meta;
+	size_t nblk, used;
+	bool populated; /* remote__reserve paged it in */
 };
 
 _Static_assert(PAGES_PER_BLOCK <= 32, "valid bitmap too small");
+_Static_assert(CHUNK_SIZE % HUGE_PAGE_SIZE == 0 && HUGE_PAGE_SIZE % REMOTE_BLOCK_SIZE == 0,
+	       "chunks hold whole huge pages, huge pages whole blocks");
 
 int remote__open(struct remote *r, pid_t pid)
 {
 	memset(r, 0, sizeof(*r));
 	r->pid = pid;
 	r->mem_fd = -1;
+	r->cache_max = REMOTE_CACHE_MAX;
 	return proc_maps__load(pid, &r->maps);
 }
 
@@ -55,6 +84,7 @@ int remote__open_image(struct remote *r, const struct remote_segment *segs, size
 
 	memset(r, 0, sizeof(*r));
 	r->mem_fd = -1;
+	r->cache_max = REMOTE_CACHE_MAX;
 	r->is_image = true;
 	if (!n)
 		return 0;
@@ -86,17 +116,35 @@ out:
 	return ret;
 }
 
+/* Forget every block but keep the chunks, and the hash table's size, for the next fill. */
 static void drop_blocks(struct remote *r)
 {
-	for (size_t i = 0; i < r->nslots; i++)
-		free(r->slots[i]);
-	zfree(&r->slots);
-	r->nslots = r->nblocks = 0;
+	if (r->nslots)
+		memset(r->slots, 0, r->nslots * sizeof(*r->slots));
+	for (size_t i = 0; i < r->nchunks; i++)
+		r->chunks[i].used = 0;
+	r->chunk_cur = 0;
+	r->nblocks = 0;
+	r->cache_full = false;
+}
+
+static void unmap_chunks(struct remote *r)
+{
+	for (size_t i = 0; i < r->nchunks; i++) {
+		munmap(r->chunks[i].data, r->chunks[i].nblk * REMOTE_BLOCK_SIZE);
+		free(r->chunks[i].meta);
+	}
+	zfree(&r->chunks);
+	r->nchunks = r->chunks_cap = r->chunk_cur = 0;
+	r->mapped_bytes = 0;
 }
 
 void remote__release(struct remote *r)
 {
 	drop_blocks(r);
+	zfree(&r->slots);
+	r->nslots = 0;
+	unmap_chunks(r);
 	proc_maps__release(&r->maps);
 	zfree(&r->image);
 	r->nimage = 0;
@@ -112,6 +160,123 @@ int remote__reset(struct remote *r)
 		return 0; /* an image does not change: its maps stay */
 	proc_maps__release(&r->maps);
 	return proc_maps__load(r->pid, &r->maps);
+}
+
+/*
+ * Map len bytes (a multiple of the block size) aligned to align. The kernel
+ * only aligns large anonymous mappings to huge pages on its own since 6.7,
+ * and only some: we map align more and cut off the ends.
+ */
+static unsigned char *map_aligned(size_t len, size_t align)
+{
+	unsigned char *map, *start;
+	size_t head;
+
+	map = mmap(NULL, len + align, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED)
+		return NULL;
+	start = (unsigned char *)(((uintptr_t)map + align - 1) & ~(uintptr_t)(align - 1));
+	head = (size_t)(start - map);
+	if (head)
+		munmap(map, head);
+	if (align - head)
+		munmap(start + len, align - head);
+	return start;
+}
+
+/*
+ * Map one more chunk, smaller than CHUNK_SIZE only where r->cache_max says
+ * so. A live target's chunks ask for huge pages: 1/512 of the page faults
+ * and a cheaper munmap. An image's do not: the fuzzer opens thousands of
+ * small images a second, and zeroing a 2 MiB page for each would dominate.
+ * @return 0 or -ENOMEM
+ */
+static int add_chunk(struct remote *r)
+{
+	size_t room = r->cache_max > r->mapped_bytes ? r->cache_max - r->mapped_bytes : 0;
+	size_t len = MIN(room, CHUNK_SIZE) & ~(size_t)(REMOTE_BLOCK_SIZE - 1);
+	struct remote_chunk *c;
+	unsigned char *data;
+
+	if (!len)
+		return -ENOMEM;
+	data = map_aligned(len, r->is_image ? REMOTE_BLOCK_SIZE : HUGE_PAGE_SIZE);
+	if (!data)
+		return -ENOMEM;
+	if (!r->is_image)
+		(void)madvise(data, len, MADV_HUGEPAGE); /* a hint: without THP we get small pages */
+	GROW(r->chunks, r->chunks_cap, r->nchunks + 1);
+	c = &r->chunks[r->nchunks++];
+	*c = (struct remote_chunk){ data, xcalloc(len / REMOTE_BLOCK_SIZE, sizeof(*c->meta)),
+				    len / REMOTE_BLOCK_SIZE, 0, false };
+	r->mapped_bytes += len;
+	return 0;
+}
+
+/*
+ * Fault in every page of a chunk. MADV_POPULATE_WRITE does it in one call;
+ * where the kernel lacks it we write one byte per page (a read would only
+ * map the shared zero page).
+ */
+static int populate(struct remote_chunk *c)
+{
+	size_t len = c->nblk * REMOTE_BLOCK_SIZE;
+
+	if (c->populated)
+		return 0;
+	if (madvise(c->data, len, MADV_POPULATE_WRITE)) {
+		if (errno != EINVAL)
+			return -errno;
+		for (size_t off = 0; off < len; off += 4096)
+			((volatile unsigned char *)c->data)[off] = 0;
+	}
+	c->populated = true;
+	return 0;
+}
+
+int remote__reserve(struct remote *r, size_t bytes)
+{
+	size_t max = r->cache_max & ~(size_t)(REMOTE_BLOCK_SIZE - 1);
+	size_t want = MIN(bytes, max), have = 0;
+	int ret = 0;
+
+	while (r->mapped_bytes < want) {
+		ret = add_chunk(r);
+		if (ret)
+			goto out;
+	}
+	for (size_t i = 0; i < r->nchunks && have < want; i++) {
+		ret = populate(&r->chunks[i]);
+		if (ret)
+			goto out;
+		have += r->chunks[i].nblk * REMOTE_BLOCK_SIZE;
+	}
+out:
+	return ret;
+}
+
+size_t remote__anon_rss_hint(const struct remote *r)
+{
+	char path[64], line[256];
+	size_t ret = 0;
+	FILE *f;
+
+	if (r->is_image || r->pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)r->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long kib;
+
+		if (sscanf(line, "RssAnon: %llu kB", &kib) == 1) {
+			ret = kib > SIZE_MAX / 1024 ? SIZE_MAX : (size_t)kib * 1024;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
 }
 
 bool remote__mapped(const struct remote *r, raddr_t addr, size_t len)
@@ -158,6 +323,31 @@ static void insert(struct remote *r, struct remote_block *b)
 		j = (j + 1) & (r->nslots - 1);
 	r->slots[j] = b;
 	r->nblocks++;
+}
+
+/*
+ * A fresh block for num from the chunks, mapping another chunk when they are
+ * used up. @return NULL when r->cache_max (or the system) allows no more
+ */
+static struct remote_block *new_block(struct remote *r, uint64_t num)
+{
+	struct remote_chunk *c;
+	struct remote_block *b;
+
+	while (r->chunk_cur < r->nchunks && r->chunks[r->chunk_cur].used == r->chunks[r->chunk_cur].nblk)
+		r->chunk_cur++;
+	if (r->chunk_cur == r->nchunks && add_chunk(r)) {
+		r->cache_full = true;
+		return NULL;
+	}
+	c = &r->chunks[r->chunk_cur];
+	b = &c->meta[c->used];
+	b->num = num;
+	b->valid = 0;
+	b->data = c->data + c->used++ * (size_t)REMOTE_BLOCK_SIZE;
+	insert(r, b);
+	r->misses++;
+	return b;
 }
 
 struct piece {
@@ -276,7 +466,8 @@ static int read_pieces(struct remote *r, struct piece *p, size_t n)
 
 /*
  * Make sure the blocks covering [addr, addr+len) are cached, reading the
- * missing ones in one batch.
+ * missing ones in one batch. When the cache fills up on the way, the blocks
+ * that fitted are still read and the answer is -ENOMEM.
  */
 static int fill(struct remote *r, raddr_t addr, size_t len)
 {
@@ -284,7 +475,7 @@ static int fill(struct remote *r, raddr_t addr, size_t len)
 	size_t npieces = 0, cap = 0;
 	uint64_t first = addr >> REMOTE_BLOCK_SHIFT;
 	uint64_t last = (addr + len - 1) >> REMOTE_BLOCK_SHIFT;
-	int ret;
+	int ret, full = 0;
 
 	if (r->gone)
 		return -ESRCH;
@@ -294,11 +485,11 @@ static int fill(struct remote *r, raddr_t addr, size_t len)
 
 		if (lookup(r, num))
 			continue;
-		b = xmalloc(sizeof(*b));
-		b->num = num;
-		b->valid = 0;
-		insert(r, b);
-		r->misses++;
+		b = new_block(r, num);
+		if (!b) {
+			full = -ENOMEM;
+			break;
+		}
 		/* one piece per readable mapping inside the block */
 		for (raddr_t a = bstart; a < bend;) {
 			const struct proc_map *m = proc_maps__find(&r->maps, a);
@@ -325,7 +516,7 @@ static int fill(struct remote *r, raddr_t addr, size_t len)
 	}
 	ret = npieces ? read_pieces(r, pieces, npieces) : 0;
 	free(pieces);
-	return ret;
+	return ret ? ret : full;
 }
 
 static bool block_has(const struct remote_block *b, raddr_t addr, size_t len)
@@ -337,35 +528,53 @@ static bool block_has(const struct remote_block *b, raddr_t addr, size_t len)
 	return (b->valid & mask) == mask;
 }
 
-const void *remote__peek(struct remote *r, raddr_t addr, size_t len)
+/*
+ * remote__peek with the reason for a NULL: -ESRCH when the target is gone,
+ * -ENOMEM when the block could not be cached, -EFAULT for everything else
+ * (as before a full cache existed, a failed read means unreadable memory).
+ */
+static int peek(struct remote *r, raddr_t addr, size_t len, const void **out)
 {
 	uint64_t num = addr >> REMOTE_BLOCK_SHIFT;
 	struct remote_block *b;
+	int ret;
 
+	*out = NULL;
 	if (!len || len > REMOTE_BLOCK_SIZE || addr + len < addr ||
 	    ((addr + len - 1) >> REMOTE_BLOCK_SHIFT) != num)
-		return NULL;
+		return -EFAULT;
 	b = lookup(r, num);
 	if (b)
 		r->hits++;
 	else {
-		if (fill(r, addr, len))
-			return NULL;
+		ret = fill(r, addr, len);
+		if (ret)
+			return r->gone ? -ESRCH : ret == -ENOMEM && r->cache_full ? -ENOMEM : -EFAULT;
 		b = lookup(r, num);
 		if (!b)
-			return NULL;
+			return -EFAULT;
 	}
 	if (!block_has(b, addr, len))
-		return NULL;
+		return r->gone ? -ESRCH : -EFAULT;
 	/* image pages may be only partly backed by a segment (see read_pieces_image) */
 	if (r->is_image && !proc_maps__readable(&r->maps, addr, len))
-		return NULL;
-	return b->data + (addr & (REMOTE_BLOCK_SIZE - 1));
+		return -EFAULT;
+	*out = b->data + (addr & (REMOTE_BLOCK_SIZE - 1));
+	return 0;
+}
+
+const void *remote__peek(struct remote *r, raddr_t addr, size_t len)
+{
+	const void *p;
+
+	peek(r, addr, len, &p);
+	return p;
 }
 
 int remote__read(struct remote *r, raddr_t addr, void *buf, size_t len)
 {
 	unsigned char *out = buf;
+	int ret;
 
 	if (!len)
 		return 0;
@@ -374,10 +583,11 @@ int remote__read(struct remote *r, raddr_t addr, void *buf, size_t len)
 	while (len) {
 		size_t in_block = REMOTE_BLOCK_SIZE - (addr & (REMOTE_BLOCK_SIZE - 1));
 		size_t take = MIN(len, in_block);
-		const void *p = remote__peek(r, addr, take);
+		const void *p;
 
-		if (!p)
-			return r->gone ? -ESRCH : -EFAULT;
+		ret = peek(r, addr, take, &p);
+		if (ret)
+			return ret;
 		memcpy(out, p, take);
 		out += take;
 		addr += take;
@@ -404,9 +614,13 @@ int remote__str(struct remote *r, raddr_t addr, char *buf, size_t max)
 	if (!max)
 		return -EINVAL;
 	while (n + 1 < max) {
-		const unsigned char *p = remote__peek(r, addr + n, 1);
-		if (!p)
-			return r->gone ? -ESRCH : -EFAULT;
+		const void *v;
+		const unsigned char *p;
+		int ret = peek(r, addr + n, 1, &v);
+
+		if (ret)
+			return ret;
+		p = v;
 		buf[n] = (char)*p;
 		if (!*p)
 			return (int)n;
@@ -425,5 +639,5 @@ int remote__prefetch(struct remote *r, raddr_t addr, size_t len)
 
 size_t remote__cached_bytes(const struct remote *r)
 {
-	return r->nblocks * sizeof(struct remote_block);
+	return r->nblocks * (size_t)REMOTE_BLOCK_SIZE;
 }

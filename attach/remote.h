@@ -14,8 +14,11 @@
 
 #define REMOTE_BLOCK_SHIFT 16
 #define REMOTE_BLOCK_SIZE (1u << REMOTE_BLOCK_SHIFT)
+/* Default cap on the cache's block memory: 4 GiB (1 GiB where size_t is 32 bits). */
+#define REMOTE_CACHE_MAX ((size_t)1 << (sizeof(size_t) > 4 ? 32 : 30))
 
 struct remote_block;
+struct remote_chunk;
 
 /* One readable range of a memory image: len bytes at data appear at start. */
 struct remote_segment {
@@ -34,9 +37,18 @@ struct remote {
 	/* open-addressing hash: block number -> block */
 	struct remote_block **slots;
 	size_t nslots, nblocks;
+	/*
+	 * Block memory: large mappings carved into blocks, kept (and kept paged
+	 * in) across remote__reset, unmapped by remote__release.
+	 */
+	struct remote_chunk *chunks;
+	size_t nchunks, chunks_cap, chunk_cur;
+	size_t mapped_bytes;  /* block memory mapped in all chunks */
+	size_t cache_max;     /* cap on mapped_bytes: REMOTE_CACHE_MAX unless changed after open */
 	int mem_fd;        /* /proc/PID/mem, opened on first need */
 	bool use_mem_fd;   /* process_vm_readv is not allowed or not there */
 	bool gone;         /* the target exited */
+	bool cache_full;   /* cache_max was reached: some reads failed with -ENOMEM (until reset) */
 	/* statistics */
 	uint64_t syscalls, bytes_read, hits, misses;
 };
@@ -54,24 +66,47 @@ int remote__open(struct remote *r, pid_t pid);
  */
 int remote__open_image(struct remote *r, const struct remote_segment *segs, size_t n);
 
+/* Free the cache (unmapping its memory), the maps and the image's segment array. */
 void remote__release(struct remote *r);
 
 /*
  * Forget cached memory and reload the maps: call before each new snapshot.
+ * The cache's memory stays mapped and paged in for the next snapshot.
  * For a memory image only the cache is dropped.
  */
 int remote__reset(struct remote *r);
 
 /*
+ * Make sure at least bytes of cache memory (rounded up to whole chunks of
+ * 32 MiB, capped at r->cache_max) is mapped and paged in, so that filling
+ * the cache later takes no page faults. Call after remote__reset and before
+ * freezing the target: the faults then cost the target nothing. Memory
+ * already there is reused, so calling it before every snapshot is cheap.
+ * @return 0 (also when bytes is above the cap: the cap is reserved), or
+ * -ENOMEM when the memory could not be had
+ */
+int remote__reserve(struct remote *r, size_t bytes);
+
+/*
+ * The target's resident anonymous memory (RssAnon of /proc/PID/status) in
+ * bytes, or 0 when unknown or for a memory image: an upper bound on the
+ * cache a walk of its heap needs, to size remote__reserve. It also counts
+ * memory a walk never reads (buffers, arrays), so cap what you reserve.
+ */
+size_t remote__anon_rss_hint(const struct remote *r);
+
+/*
  * Copy len bytes at addr into buf. @return 0, -EFAULT (not mapped/readable),
- * -ESRCH (target gone) or -errno
+ * -ESRCH (target gone), -ENOMEM (the cache reached r->cache_max: the bytes
+ * are unknown, not unreadable; r->cache_full is set) or -errno
  */
 int remote__read(struct remote *r, raddr_t addr, void *buf, size_t len);
 
 /*
  * A pointer to len bytes at addr inside the cache, valid until the next
- * remote__reset/release, or NULL when the range is unreadable or crosses a
- * block boundary (use remote__read then).
+ * remote__reset/release, or NULL when the range is unreadable, crosses a
+ * block boundary (use remote__read then) or cannot be cached because the
+ * cache is full (r->cache_full is set; remote__read returns -ENOMEM).
  */
 const void *remote__peek(struct remote *r, raddr_t addr, size_t len);
 
@@ -90,10 +125,12 @@ bool remote__mapped(const struct remote *r, raddr_t addr, size_t len);
 /*
  * Fill the cache for every block of [addr, addr+len) that is not there yet,
  * with as few system calls as the kernel allows (up to IOV_MAX ranges each).
+ * @return 0, -ENOMEM when the cache filled up first (the blocks that fitted
+ * are read), -ESRCH or -errno
  */
 int remote__prefetch(struct remote *r, raddr_t addr, size_t len);
 
-/* Bytes the cache holds. */
+/* Bytes the cache holds (blocks in use since the last reset). */
 size_t remote__cached_bytes(const struct remote *r);
 
 #endif

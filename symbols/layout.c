@@ -577,10 +577,22 @@ int layout__discover(struct remote *r, enum layout_want want, struct layout *l, 
 		goto out;
 	}
 
+	/*
+	 * A table made from this very build (same build-id) holds what its DWARF
+	 * would give, without reading and inflating megabytes of debug info.
+	 */
 	ret = -ENODATA;
-	if (want != LWANT_TABLE)
+	table = want == LWANT_AUTO ? tables__find(l->version, l->flavour, l->build_id, &how) : NULL;
+	if (table && how == TM_BUILD_ID) {
+		apply_table(l, table, LSRC_TABLE);
+		l->source = LSRC_TABLE;
+		snprintf(l->source_desc, sizeof(l->source_desc), "table %s %s (made from this build)",
+			 table->version, table->flavour);
+	} else if (want != LWANT_TABLE)
 		ret = from_dwarf(l, img, img_path, r->pid);
-	if (!ret) {
+	if (l->source == LSRC_TABLE) {
+		/* taken above */
+	} else if (!ret) {
 		l->source = LSRC_DWARF;
 	} else if (want == LWANT_DWARF) {
 		ret = -ME_NOLAYOUT;
