@@ -103,6 +103,7 @@ check test: setup
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/memalot $(DESTDIR)$(PREFIX)/bin/memalot
+	install -m 0755 $(BUILD)/memalot-gen-offsets $(DESTDIR)$(PREFIX)/bin/memalot-gen-offsets
 
 clean:
 	rm -rf $(BUILD)
