@@ -68,6 +68,8 @@ int remote__open(struct remote *r, pid_t pid)
 	r->pid = pid;
 	r->mem_fd = -1;
 	r->cache_max = REMOTE_CACHE_MAX;
+	/* the fallback reader, forced: for tests, and for kernels where it behaves better */
+	r->use_mem_fd = getenv("MEMALOT_READ_PROC_MEM") && *getenv("MEMALOT_READ_PROC_MEM") == '1';
 	return proc_maps__load(pid, &r->maps);
 }
 

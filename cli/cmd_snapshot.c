@@ -37,7 +37,8 @@ static const char snapshot_usage[] =
 	"5 already traced, 6 not Python, 7 unsupported build or no layout,\n"
 	"8 target exited, 9 partial result, 130 interrupted, 1 anything else.\n"
 	"environment: MEMALOT_TABLES=FILE uses the offset tables in FILE\n"
-	"(from memalot-gen-offsets) instead of the built-in ones.\n";
+	"(from memalot-gen-offsets) instead of the built-in ones;\n"
+	"MEMALOT_READ_PROC_MEM=1 reads through /proc/PID/mem, not process_vm_readv.\n";
 
 struct gen_total {
 	const char *name;
@@ -71,7 +72,7 @@ static size_t row_gen(const struct snapshot *s, const struct census_row *row, co
 	return c;
 }
 
-static int print_json(pid_t pid, const struct layout *l, const struct snapshot *s)
+static int print_json(pid_t pid, const struct layout *l, const struct snapshot *s, const char *reader)
 {
 	struct gen_total gens[SNAP_MAX_LISTS];
 	int ng = gen_totals(s, gens);
@@ -90,6 +91,7 @@ static int print_json(pid_t pid, const struct layout *l, const struct snapshot *
 	json_object_set_new(root, "layout_detail", json_string(l->source_desc));
 	if (l->warning)
 		json_object_set_new(root, "layout_warning", json_string(l->warning));
+	json_object_set_new(root, "reader", json_string(reader));
 	json_object_set_new(root, "pause_ms", json_real((double)s->pause_ns / 1e6));
 	json_object_set_new(root, "tries", json_integer(s->tries));
 	json_object_set_new(root, "interpreters", json_integer(s->ninterps));
@@ -285,7 +287,7 @@ int cmd_snapshot(int argc, char **argv)
 		if (snap.partial)
 			log_err("warning: partial result: %s", snap.partial_reason);
 		if (json)
-			ret = print_json(pid, &layout, &snap);
+			ret = print_json(pid, &layout, &snap, r.use_mem_fd ? "proc-mem" : "process_vm_readv");
 		else
 			print_text(pid, &layout, &snap, top);
 		if (fflush(stdout) && !ret)

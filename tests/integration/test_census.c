@@ -83,6 +83,10 @@ static void census(const char *label, const char *mode)
 	flavour = str_field(snap, "python_flavour");
 	cr_assert_str_eq(flavour, py->debug_build ? "debug" : "release", "%s: python_flavour is '%s'",
 			 label, flavour);
+	if (getenv("MEMALOT_READ_PROC_MEM"))
+		cr_assert_str_eq(str_field(snap, "reader"), "proc-mem", "%s: reader", label);
+	else
+		cr_assert_str_eq(str_field(snap, "reader"), "process_vm_readv", "%s: reader", label);
 	source = str_field(snap, "layout_source");
 	if (mode && !strcmp(mode, "table"))
 		cr_assert(!strcmp(source, "table") || !strcmp(source, "table-nearest"),
@@ -125,3 +129,11 @@ CENSUS3(sid_3_13, "sid-3.13")
 CENSUS3(sid_3_13d, "sid-3.13d")
 CENSUS3(sid_3_14, "sid-3.14")
 CENSUS3(sid_3_14d, "sid-3.14d")
+
+/* The /proc/PID/mem reader that stands in when process_vm_readv is not allowed. */
+Test(census, pyenv_3_12_proc_mem, .fini = harness__cleanup, .timeout = 300)
+{
+	setenv("MEMALOT_READ_PROC_MEM", "1", 1);
+	census("pyenv-3.12", NULL);
+	unsetenv("MEMALOT_READ_PROC_MEM");
+}
