@@ -253,7 +253,7 @@ int freezer__freeze(struct freezer *fz, pid_t pid)
 fail:
 	if (ret == -EPERM && proc__tracer(pid) > 0 && !fz->n)
 		ret = -ME_TRACED;
-	freezer__thaw(fz);
+	freezer__release(fz); /* thaws what was seized and frees the lists */
 	return ret;
 }
 

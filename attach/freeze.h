@@ -34,7 +34,7 @@ extern volatile int freezer_stop_requested;
  * no new thread appears, and wait until each one is stopped.
  * @return 0, -ESRCH (no such process / it exited), -EPERM (see
  *         freezer__explain_eperm), -ME_TRACED, -ETIMEDOUT or -errno.
- *         On failure nothing stays seized.
+ *         On failure nothing stays seized and fz holds nothing to release.
  */
 int freezer__freeze(struct freezer *fz, pid_t pid);
 

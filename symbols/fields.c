@@ -14,7 +14,11 @@ const char *const field_dwarf_types[] = {
 	"_PyRuntimeState", "PyInterpreterState", "_gc_runtime_state", "gc_generation",
 	"PyGC_Head", "PyObject", "PyVarObject", "PyTypeObject", "PyHeapTypeObject",
 	"PyASCIIObject", "PyCompactUnicodeObject", "PyDictObject", "PyDictKeysObject",
-	"PyDictKeyEntry", "PyDictUnicodeEntry", "_Py_DebugOffsets", NULL,
+	"PyDictKeyEntry", "PyDictUnicodeEntry", "_Py_DebugOffsets", "PyDictValues",
+	"PyListObject", "PyTupleObject", "PySetObject", "setentry", "PyCellObject",
+	"PyFunctionObject", "PyMethodObject", "PyModuleObject", "PyMemberDescrObject",
+	"PyMemberDef", "PyThreadState", "_PyCFrame", "PyFrameObject", "_PyInterpreterFrame",
+	"PyCodeObject", NULL,
 };
 
 int field__by_name(const char *name)

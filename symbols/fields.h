@@ -59,7 +59,73 @@
 	X(DK_NENTRIES, "dictkeys.dk_nentries", OFF, "PyDictKeysObject", "dk_nentries", 0) \
 	X(DK_INDICES, "dictkeys.dk_indices", OFF, "PyDictKeysObject", "dk_indices", 0) \
 	X(DK_ENTRY_SIZE, "dictkeys.entry_size", SIZE, "PyDictKeyEntry", 0, 0) \
-	X(DK_UENTRY_SIZE, "dictkeys.unicode_entry_size", SIZE, "PyDictUnicodeEntry", 0, 0)
+	X(DK_UENTRY_SIZE, "dictkeys.unicode_entry_size", SIZE, "PyDictUnicodeEntry", 0, 0) \
+	X(DICTVALUES_VALUES, "dictvalues.values", OFF, "PyDictValues", "values", 0) \
+	X(LIST_ITEMS, "list.ob_item", OFF, "PyListObject", "ob_item", 0) \
+	X(TUPLE_ITEMS, "tuple.ob_item", OFF, "PyTupleObject", "ob_item", 0) \
+	X(SET_MASK, "set.mask", OFF, "PySetObject", "mask", 0) \
+	X(SET_TABLE, "set.table", OFF, "PySetObject", "table", 0) \
+	X(SETENTRY_SIZE, "setentry.size", SIZE, "setentry", 0, 0) \
+	X(CELL_REF, "cell.ob_ref", OFF, "PyCellObject", "ob_ref", 0) \
+	X(FUNC_CODE, "function.func_code", OFF, "PyFunctionObject", "func_code", 0) \
+	X(FUNC_GLOBALS, "function.func_globals", OFF, "PyFunctionObject", "func_globals", 0) \
+	X(FUNC_DEFAULTS, "function.func_defaults", OFF, "PyFunctionObject", "func_defaults", 0) \
+	X(FUNC_KWDEFAULTS, "function.func_kwdefaults", OFF, "PyFunctionObject", "func_kwdefaults", 0) \
+	X(FUNC_CLOSURE, "function.func_closure", OFF, "PyFunctionObject", "func_closure", 0) \
+	X(FUNC_DICT, "function.func_dict", OFF, "PyFunctionObject", "func_dict", 0) \
+	X(FUNC_NAME, "function.func_name", OFF, "PyFunctionObject", "func_name", 0) \
+	X(FUNC_QUALNAME, "function.func_qualname", OFF, "PyFunctionObject", "func_qualname", 0) \
+	X(FUNC_MODULE, "function.func_module", OFF, "PyFunctionObject", "func_module", 0) \
+	X(METHOD_FUNC, "method.im_func", OFF, "PyMethodObject", "im_func", 0) \
+	X(METHOD_SELF, "method.im_self", OFF, "PyMethodObject", "im_self", 0) \
+	X(MODULE_DICT, "module.md_dict", OFF, "PyModuleObject", "md_dict", 0) \
+	X(MODULE_NAME, "module.md_name", OFF, "PyModuleObject", "md_name", 0) \
+	X(TP_DICTOFFSET, "type.tp_dictoffset", OFF, "PyTypeObject", "tp_dictoffset", 0) \
+	X(TP_BASES, "type.tp_bases", OFF, "PyTypeObject", "tp_bases", 0) \
+	X(HT_CACHED_KEYS, "heaptype.ht_cached_keys", OFF, "PyHeapTypeObject", "ht_cached_keys", 0) \
+	X(HT_MODULE, "heaptype.ht_module", OFF, "PyHeapTypeObject", "ht_module", 0) \
+	X(MEMBERDESCR_MEMBER, "memberdescr.d_member", OFF, "PyMemberDescrObject", "d_member", 0) \
+	X(MEMBERDEF_TYPE, "memberdef.type", OFF, "PyMemberDef", "type", 0) \
+	X(MEMBERDEF_OFFSET, "memberdef.offset", OFF, "PyMemberDef", "offset", 0) \
+	X(INTERP_MODULES, "interp.modules", OFF, "PyInterpreterState", "modules", 0) \
+	X(INTERP_IMPORTS_MODULES, "interp.imports.modules", OFF, "PyInterpreterState", "imports.modules", "interpreter_state.imports_modules") \
+	X(INTERP_SYSDICT, "interp.sysdict", OFF, "PyInterpreterState", "sysdict", "interpreter_state.sysdict") \
+	X(INTERP_TSTATE_HEAD, "interp.tstate_head", OFF, "PyInterpreterState", "tstate_head", 0) \
+	X(INTERP_THREADS_HEAD, "interp.threads.head", OFF, "PyInterpreterState", "threads.head", "interpreter_state.threads_head") \
+	X(GC_GARBAGE, "gc.garbage", OFF, "_gc_runtime_state", "garbage", 0) \
+	X(TSTATE_NEXT, "tstate.next", OFF, "PyThreadState", "next", "thread_state.next") \
+	X(TSTATE_FRAME, "tstate.frame", OFF, "PyThreadState", "frame", 0) \
+	X(TSTATE_CFRAME, "tstate.cframe", OFF, "PyThreadState", "cframe", 0) \
+	X(CFRAME_CURRENT, "cframe.current_frame", OFF, "_PyCFrame", "current_frame", 0) \
+	X(TSTATE_CURRENT_FRAME, "tstate.current_frame", OFF, "PyThreadState", "current_frame", "thread_state.current_frame") \
+	X(TSTATE_THREAD_ID, "tstate.thread_id", OFF, "PyThreadState", "thread_id", "thread_state.thread_id") \
+	X(TSTATE_NATIVE_ID, "tstate.native_thread_id", OFF, "PyThreadState", "native_thread_id", "thread_state.native_thread_id") \
+	X(FRAME_BACK, "frame.f_back", OFF, "PyFrameObject", "f_back", 0) \
+	X(FRAME_CODE, "frame.f_code", OFF, "PyFrameObject", "f_code", 0) \
+	X(FRAME_LASTI, "frame.f_lasti", OFF, "PyFrameObject", "f_lasti", 0) \
+	X(FRAME_LINENO, "frame.f_lineno", OFF, "PyFrameObject", "f_lineno", 0) \
+	X(FRAME_LOCALSPLUS, "frame.f_localsplus", OFF, "PyFrameObject", "f_localsplus", 0) \
+	X(FRAME_FRAME, "frame.f_frame", OFF, "PyFrameObject", "f_frame", 0) \
+	X(IFRAME_PREVIOUS, "iframe.previous", OFF, "_PyInterpreterFrame", "previous", "interpreter_frame.previous") \
+	X(IFRAME_CODE, "iframe.f_code", OFF, "_PyInterpreterFrame", "f_code", 0) \
+	X(IFRAME_EXECUTABLE, "iframe.f_executable", OFF, "_PyInterpreterFrame", "f_executable", "interpreter_frame.executable") \
+	X(IFRAME_INSTR_PTR, "iframe.instr_ptr", OFF, "_PyInterpreterFrame", "instr_ptr", "interpreter_frame.instr_ptr") \
+	X(IFRAME_PREV_INSTR, "iframe.prev_instr", OFF, "_PyInterpreterFrame", "prev_instr", 0) \
+	X(IFRAME_LOCALSPLUS, "iframe.localsplus", OFF, "_PyInterpreterFrame", "localsplus", "interpreter_frame.localsplus") \
+	X(IFRAME_OWNER, "iframe.owner", OFF, "_PyInterpreterFrame", "owner", "interpreter_frame.owner") \
+	X(CODE_NLOCALS, "code.co_nlocals", OFF, "PyCodeObject", "co_nlocals", 0) \
+	X(CODE_NLOCALSPLUS, "code.co_nlocalsplus", OFF, "PyCodeObject", "co_nlocalsplus", 0) \
+	X(CODE_VARNAMES, "code.co_varnames", OFF, "PyCodeObject", "co_varnames", 0) \
+	X(CODE_CELLVARS, "code.co_cellvars", OFF, "PyCodeObject", "co_cellvars", 0) \
+	X(CODE_FREEVARS, "code.co_freevars", OFF, "PyCodeObject", "co_freevars", 0) \
+	X(CODE_LOCALSPLUSNAMES, "code.co_localsplusnames", OFF, "PyCodeObject", "co_localsplusnames", "code_object.localsplusnames") \
+	X(CODE_NAME, "code.co_name", OFF, "PyCodeObject", "co_name", "code_object.name") \
+	X(CODE_QUALNAME, "code.co_qualname", OFF, "PyCodeObject", "co_qualname", "code_object.qualname") \
+	X(CODE_FILENAME, "code.co_filename", OFF, "PyCodeObject", "co_filename", "code_object.filename") \
+	X(CODE_FIRSTLINENO, "code.co_firstlineno", OFF, "PyCodeObject", "co_firstlineno", "code_object.firstlineno") \
+	X(CODE_CODE_ADAPTIVE, "code.co_code_adaptive", OFF, "PyCodeObject", "co_code_adaptive", "code_object.co_code_adaptive") \
+	X(CODE_LINETABLE, "code.co_linetable", OFF, "PyCodeObject", "co_linetable", "code_object.linetable") \
+	X(CODE_LNOTAB, "code.co_lnotab", OFF, "PyCodeObject", "co_lnotab", 0)
 
 enum field_kind { OFF, SIZE, BIT };
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../attach/proc.h"
@@ -426,6 +427,48 @@ static int scan_gc_heads(struct layout *l, struct remote *r, raddr_t interp)
 	return -ME_NOLAYOUT;
 }
 
+/*
+ * The target runs while the layout is checked, so a list may be caught in
+ * the middle of an update. A layout that fits is sound at some moment of a
+ * few looks; one that does not fit never is. Each look reads afresh.
+ */
+#define SOUND_TRIES 20
+
+static void look_again(struct remote *r)
+{
+	struct timespec ts = { 0, 500 * 1000 };
+
+	nanosleep(&ts, NULL);
+	remote__reset(r);
+}
+
+static bool gc_heads_sound_retry(const struct layout *l, struct remote *r, raddr_t interp)
+{
+	for (int i = 0; i < SOUND_TRIES; i++) {
+		if (i)
+			look_again(r);
+		if (gc_heads_sound(l, r, interp))
+			return true;
+		if (r->gone)
+			break;
+	}
+	return false;
+}
+
+static int scan_gc_heads_retry(struct layout *l, struct remote *r, raddr_t interp)
+{
+	int ret = -ME_NOLAYOUT;
+
+	for (int i = 0; i < SOUND_TRIES && ret; i++) {
+		if (i)
+			look_again(r);
+		ret = scan_gc_heads(l, r, interp);
+		if (r->gone)
+			break;
+	}
+	return ret;
+}
+
 /* Read _Py_DebugOffsets (3.13+) and take or check every field it covers. */
 static int apply_debug_offsets(struct layout *l, struct remote *r, int *mismatches)
 {
@@ -530,6 +573,7 @@ int layout__discover(struct remote *r, enum layout_want want, struct layout *l, 
 	uint64_t runtime_sym;
 	char *img_path = NULL, missing[64];
 	raddr_t interp;
+	bool exact;
 	int ret, mism = 0;
 
 	layout__init(l);
@@ -621,9 +665,10 @@ int layout__discover(struct remote *r, enum layout_want want, struct layout *l, 
 		if (l->dbgpos[F_RT_INTERP_HEAD] < 0) {
 			char v[16];
 			snprintf(v, sizeof(v), "%u.%u.0", l->major, l->minor);
-			table = tables__find(v, l->flavour, NULL, &how);
+			enum table_match any;
+			table = tables__find(v, l->flavour, NULL, &any);
 			if (!table)
-				table = tables__find(v, l->debug_build ? "release" : "debug", NULL, &how);
+				table = tables__find(v, l->debug_build ? "release" : "debug", NULL, &any);
 			for (int i = 0; table && i < F__COUNT; i++)
 				l->dbgpos[i] = table->dbgpos[i];
 		}
@@ -660,13 +705,14 @@ int layout__discover(struct remote *r, enum layout_want want, struct layout *l, 
 				 "initialised?", img_path);
 		goto out;
 	}
-	if (!gc_heads_sound(l, r, interp)) {
-		if (l->source == LSRC_DWARF && !mism) {
-			/* exact layout but unsound lists: a collection is running; the walk retries */
+	exact = !mism && (l->source == LSRC_DWARF || (l->source == LSRC_TABLE && how == TM_BUILD_ID));
+	if (!gc_heads_sound_retry(l, r, interp)) {
+		if (exact) {
+			/* an exact layout with lists in flux: the walk freezes and retries */
 			ret = 0;
 			goto out;
 		}
-		if (scan_gc_heads(l, r, interp)) {
+		if (scan_gc_heads_retry(l, r, interp)) {
 			ret = -ME_NOLAYOUT;
 			*why = xasprintf("the garbage collector lists of Python %s %s could not be "
 					 "located: the layout from %s does not fit the target; install "
