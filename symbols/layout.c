@@ -33,6 +33,12 @@ static const char *const source_names[] = {
 	[LSRC_SCAN] = "scan",
 };
 
+const char *const layout_type_sym_names[T__COUNT] = {
+#define X(id, name) [T_##id] = name,
+	LAYOUT_TYPE_SYMBOLS(X)
+#undef X
+};
+
 const char *layout_source__name(enum layout_source s)
 {
 	return s < ARRAY_SIZE(source_names) ? source_names[s] : "?";
@@ -615,6 +621,8 @@ int layout__discover(struct remote *r, enum layout_want want, struct layout *l, 
 	l->str_type = sym_addr(img, l, "PyUnicode_Type");
 	l->dict_type = sym_addr(img, l, "PyDict_Type");
 	l->object_type = sym_addr(img, l, "PyBaseObject_Type");
+	for (int i = 0; i < T__COUNT; i++)
+		l->types[i] = sym_addr(img, l, layout_type_sym_names[i]);
 	if (!l->type_type) {
 		ret = -ME_NOTPYTHON;
 		*why = xasprintf("%s has _PyRuntime but no PyType_Type", img_path);

@@ -21,6 +21,31 @@ enum layout_source {
 
 const char *layout_source__name(enum layout_source s);
 
+/* Builtin type objects memalot recognises by address (exported data symbols). */
+#define LAYOUT_TYPE_SYMBOLS(X) \
+	X(LIST, "PyList_Type") X(TUPLE, "PyTuple_Type") X(DICT, "PyDict_Type") \
+	X(SET, "PySet_Type") X(FROZENSET, "PyFrozenSet_Type") X(CELL, "PyCell_Type") \
+	X(FUNCTION, "PyFunction_Type") X(METHOD, "PyMethod_Type") X(MODULE, "PyModule_Type") \
+	X(TYPE, "PyType_Type") X(OBJECT, "PyBaseObject_Type") X(STR, "PyUnicode_Type") \
+	X(INT, "PyLong_Type") X(FLOAT, "PyFloat_Type") X(BOOL, "PyBool_Type") \
+	X(BYTES, "PyBytes_Type") X(BYTEARRAY, "PyByteArray_Type") X(NONE, "_PyNone_Type") \
+	X(FRAME, "PyFrame_Type") X(GEN, "PyGen_Type") X(CORO, "PyCoro_Type") \
+	X(ASYNCGEN, "PyAsyncGen_Type") X(CODE, "PyCode_Type") X(PROPERTY, "PyProperty_Type") \
+	X(CLASSMETHOD, "PyClassMethod_Type") X(STATICMETHOD, "PyStaticMethod_Type") \
+	X(MEMBERDESCR, "PyMemberDescr_Type") X(WEAKREF, "_PyWeakref_RefType") \
+	X(WEAKPROXY, "_PyWeakref_ProxyType") X(WEAKCALLPROXY, "_PyWeakref_CallableProxyType") \
+	X(ODICT, "PyODict_Type") X(DICTPROXY, "PyDictProxy_Type") X(SLICE, "PySlice_Type") \
+	X(RANGE, "PyRange_Type") X(COMPLEX, "PyComplex_Type") X(CFUNCTION, "PyCFunction_Type")
+
+enum layout_type_sym {
+#define X(id, name) T_##id,
+	LAYOUT_TYPE_SYMBOLS(X)
+#undef X
+	T__COUNT
+};
+
+extern const char *const layout_type_sym_names[T__COUNT];
+
 /* What the user may force with --layout-source. */
 enum layout_want { LWANT_AUTO, LWANT_DWARF, LWANT_TABLE };
 
@@ -42,6 +67,7 @@ struct layout {
 	raddr_t str_type;          /* &PyUnicode_Type */
 	raddr_t dict_type;         /* &PyDict_Type */
 	raddr_t object_type;       /* &PyBaseObject_Type */
+	raddr_t types[T__COUNT];   /* builtin type objects by symbol, 0 when absent */
 
 	enum layout_source source; /* the main source */
 	char source_desc[256];     /* e.g. "DWARF (/usr/lib/debug/.build-id/..)" */
