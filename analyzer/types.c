@@ -102,5 +102,5 @@ void type_table__name_all(struct type_table *t, struct remote *r, const struct l
 {
 	for (size_t i = 0; i < t->n; i++)
 		if (t->v[i].valid && !t->v[i].name)
-			t->v[i].name = type__qualified_name(r, l, t->v[i].addr);
+			t->v[i].name = utf8_sanitize(type__qualified_name(r, l, t->v[i].addr));
 }

@@ -114,6 +114,27 @@ void log_msg(int level, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+char *utf8_sanitize(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 && *p >= 0xc2 ? 1 :
+			(*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 && *p <= 0xf4 ? 3 : -1;
+		int k;
+
+		for (k = 1; n > 0 && k <= n; k++)
+			if ((p[k] & 0xc0) != 0x80)
+				break;
+		if (n < 0 || k <= n) {
+			*p++ = '?'; /* a stray byte: drop it, resynchronise on the next */
+			continue;
+		}
+		p += n + 1;
+	}
+	return s;
+}
+
 uint64_t now_ns(void)
 {
 	struct timespec ts;

@@ -51,6 +51,9 @@ void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
 #define log_info(...) do { if (log_level >= 1) log_msg(1, __VA_ARGS__); } while (0)
 #define log_debug(...) do { if (log_level >= 2) log_msg(2, __VA_ARGS__); } while (0)
 
+/* Replace every byte that is not part of valid UTF-8 with '?', in place. @return s */
+char *utf8_sanitize(char *s);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t now_ns(void);
 
