@@ -308,8 +308,12 @@ int snapshot__take(struct remote *r, const struct layout *l, const struct snapsh
 		if (ret)
 			break;
 		res = walk_once(&w);
+		if (res != WALK_RETRY && opts && opts->copy_memory)
+			out->copy_incomplete = remote__copy_writable(r) == -ENOMEM;
 		freezer__thaw(&fz);
 		freezer__release(&fz);
+		if (res != WALK_RETRY && opts && opts->copy_memory)
+			r->sealed = true;
 		out->tries = attempt + 1;
 		{
 			uint64_t pause = now_ns() - fz.start_ns;

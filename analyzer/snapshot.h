@@ -42,11 +42,17 @@ struct snapshot {
 	bool partial;
 	char *partial_reason; /* owned */
 	uint64_t bytes_read, syscalls;
+	bool copy_incomplete; /* copy_memory hit the cache limit */
 };
 
 struct snapshot_opts {
 	size_t max_objects; /* 0: default */
 	int max_tries;      /* 0: default */
+	/*
+	 * Also copy all writable memory while frozen and seal the reader, so that
+	 * decoding objects afterwards sees the same moment as the walk.
+	 */
+	bool copy_memory;
 };
 
 /*

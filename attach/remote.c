@@ -157,6 +157,7 @@ void remote__release(struct remote *r)
 
 int remote__reset(struct remote *r)
 {
+	r->sealed = false;
 	drop_blocks(r);
 	if (r->is_image)
 		return 0; /* an image does not change: its maps stay */
@@ -481,6 +482,8 @@ static int fill(struct remote *r, raddr_t addr, size_t len)
 
 	if (r->gone)
 		return -ESRCH;
+	if (r->sealed)
+		return -EFAULT; /* a sealed copy: what it lacks was not copied */
 	for (uint64_t num = first; num <= last; num++) {
 		raddr_t bstart = num << REMOTE_BLOCK_SHIFT, bend = bstart + REMOTE_BLOCK_SIZE;
 		struct remote_block *b;
@@ -642,4 +645,19 @@ int remote__prefetch(struct remote *r, raddr_t addr, size_t len)
 size_t remote__cached_bytes(const struct remote *r)
 {
 	return r->nblocks * (size_t)REMOTE_BLOCK_SIZE;
+}
+
+int remote__copy_writable(struct remote *r)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < r->maps.n && !ret; i++) {
+		const struct proc_map *m = &r->maps.v[i];
+
+		/* objects live in writable memory: the heap, arenas, the image's data */
+		if (!m->r || !m->w || (m->path && m->path[0] == '[' && strcmp(m->path, "[heap]")))
+			continue;
+		ret = remote__prefetch(r, m->start, (size_t)(m->end - m->start));
+	}
+	return ret;
 }

@@ -48,6 +48,7 @@ struct remote {
 	int mem_fd;        /* /proc/PID/mem, opened on first need */
 	bool use_mem_fd;   /* process_vm_readv is not allowed or not there */
 	bool gone;         /* the target exited */
+	bool sealed;       /* reads come only from the cache, never from the target */
 	bool cache_full;   /* cache_max was reached: some reads failed with -ENOMEM (until reset) */
 	/* statistics */
 	uint64_t syscalls, bytes_read, hits, misses;
@@ -129,6 +130,15 @@ bool remote__mapped(const struct remote *r, raddr_t addr, size_t len);
  * are read), -ESRCH or -errno
  */
 int remote__prefetch(struct remote *r, raddr_t addr, size_t len);
+
+/*
+ * Copy every readable, writable mapping (heap, arenas, data segments; not
+ * [stack] and other special mappings) into the cache: the snapshot copy that
+ * analysis reads after the target is thawed. Set r->sealed afterwards so
+ * that nothing is read from the running target any more.
+ * @return 0, -ENOMEM when the cache limit was reached first, or -errno
+ */
+int remote__copy_writable(struct remote *r);
 
 /* Bytes the cache holds (blocks in use since the last reset). */
 size_t remote__cached_bytes(const struct remote *r);

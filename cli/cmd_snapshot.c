@@ -17,6 +17,7 @@
 #include "../attach/remote.h"
 #include "../symbols/layout.h"
 #include "cli.h"
+#include "why.h"
 
 static const char snapshot_usage[] =
 	"usage: memalot snapshot [options] PID\n"
@@ -29,6 +30,20 @@ static const char snapshot_usage[] =
 	"  --top N                 text output: show the N most common types (default 30, 0: all)\n"
 	"  --max-objects N         stop walking after N objects (default 200000000)\n"
 	"  --layout-source SRC     where struct offsets come from: auto (default), dwarf, table\n"
+	"\n"
+	"why is it alive:\n"
+	"  --why TYPE              object details and referrer graphs for the objects of every\n"
+	"                          type whose fully-qualified name contains TYPE\n"
+	"  --max-object-details N  how many objects to detail (default 30)\n"
+	"  --max-untracked-search-depth N  follow untracked objects (str, int, ...) this many\n"
+	"                          references deep (default 3)\n"
+	"  --referrers-max-depth N           longest referrer chain searched (default 50)\n"
+	"  --referrers-search-timeout S      seconds per object (default 300)\n"
+	"  --single-object-referrer-limit N  referrers shown per object (default 100)\n"
+	"  --referrers-module-prefix P       only module globals of modules starting with P\n"
+	"                          (repeatable)\n"
+	"  --no-referrers          details without referrer graphs\n"
+	"  --str-max-length N      longest string representation (default 100)\n"
 	"  -v, --verbose           say more on stderr\n"
 	"  -q, --quiet             only errors on stderr\n"
 	"  -h, --help              show this help\n"
@@ -72,7 +87,8 @@ static size_t row_gen(const struct snapshot *s, const struct census_row *row, co
 	return c;
 }
 
-static int print_json(pid_t pid, const struct layout *l, const struct snapshot *s, const char *reader)
+static int print_json(pid_t pid, const struct layout *l, const struct snapshot *s, const char *reader,
+		      json_t *details)
 {
 	struct gen_total gens[SNAP_MAX_LISTS];
 	int ng = gen_totals(s, gens);
@@ -115,6 +131,8 @@ static int print_json(pid_t pid, const struct layout *l, const struct snapshot *
 		json_array_append_new(types, t);
 	}
 	json_object_set_new(root, "types", types);
+	if (details)
+		json_object_set_new(root, "object_details", details);
 	ret = json_dumpf(root, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
 	fputc('\n', stdout);
 	json_decref(root);
@@ -199,12 +217,25 @@ int cmd_snapshot(int argc, char **argv)
 		{ "top", required_argument, NULL, 't' },
 		{ "max-objects", required_argument, NULL, 'm' },
 		{ "layout-source", required_argument, NULL, 'L' },
+		{ "why", required_argument, NULL, 'W' },
+		{ "max-object-details", required_argument, NULL, 'D' },
+		{ "max-untracked-search-depth", required_argument, NULL, 'U' },
+		{ "referrers-max-depth", required_argument, NULL, 'R' },
+		{ "referrers-search-timeout", required_argument, NULL, 'T' },
+		{ "single-object-referrer-limit", required_argument, NULL, 'S' },
+		{ "referrers-module-prefix", required_argument, NULL, 'P' },
+		{ "no-referrers", no_argument, NULL, 'N' },
+		{ "str-max-length", required_argument, NULL, 'X' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct snapshot_opts sopts = { 0 };
+	struct why_opts wopts = { NULL, 30, 3, false, 100, { 50, 300.0, 100, NULL } };
+	char **prefixes = NULL;
+	size_t nprefixes = 0, prefcap = 0;
+	long num;
 	enum layout_want want = LWANT_AUTO;
 	struct snapshot snap;
 	struct layout layout;
@@ -239,6 +270,38 @@ int cmd_snapshot(int argc, char **argv)
 			else if (!strcmp(optarg, "table")) want = LWANT_TABLE;
 			else {
 				log_err("--layout-source must be auto, dwarf or table, not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'W': wopts.type_substring = optarg; break;
+		case 'N': wopts.no_referrers = true; break;
+		case 'P':
+			GROW(prefixes, prefcap, nprefixes + 2);
+			prefixes[nprefixes++] = optarg;
+			prefixes[nprefixes] = NULL;
+			break;
+		case 'D': case 'U': case 'R': case 'S': case 'X':
+			num = strtol(optarg, &end, 10);
+			if (*end || end == optarg || num < (c == 'U' ? 0 : 1) || num > 1000000) {
+				log_err("--%s takes a number from %d to 1000000, not '%s'",
+					c == 'D' ? "max-object-details" : c == 'U' ? "max-untracked-search-depth" :
+					c == 'R' ? "referrers-max-depth" : c == 'S' ? "single-object-referrer-limit" :
+					"str-max-length", c == 'U' ? 0 : 1, optarg);
+				free(prefixes);
+				return EXIT_USAGE;
+			}
+			if (c == 'D') wopts.max_object_details = (int)num;
+			else if (c == 'U') wopts.untracked_depth = (int)num;
+			else if (c == 'R') wopts.ref.max_depth = (int)num;
+			else if (c == 'S') wopts.ref.single_object_limit = (int)num;
+			else wopts.str_max_length = (int)num;
+			break;
+		case 'T':
+			wopts.ref.timeout_s = strtod(optarg, &end);
+			if (*end || end == optarg || !(wopts.ref.timeout_s > 0)) {
+				log_err("--referrers-search-timeout takes a positive number of seconds, not '%s'",
+					optarg);
+				free(prefixes);
 				return EXIT_USAGE;
 			}
 			break;
@@ -277,19 +340,46 @@ int cmd_snapshot(int argc, char **argv)
 	}
 	if (layout.warning)
 		log_info("%s", layout.warning);
+	wopts.ref.module_prefixes = prefixes;
+	sopts.copy_memory = wopts.type_substring != NULL;
 	ret = snapshot__take(&r, &layout, &sopts, &snap);
 	if (ret) {
 		report_error(pid, ret, NULL);
 	} else {
+		struct graph g;
+		struct why_result why_res = { 0 };
+		json_t *details = NULL;
+		bool have_why = false;
+
+		if (wopts.type_substring && !snap.partial) {
+			struct graph_opts gopts = { wopts.untracked_depth };
+			if (snap.copy_incomplete)
+				log_err("warning: memory copy incomplete (cache limit): some referents are missing");
+			graph__build(&g, &snap, &r, &layout, &gopts);
+			why__run(&g, &wopts, &why_res);
+			have_why = true;
+			log_debug("why: graph of %zu nodes and %zu edges in %.1f ms, referrers in %.1f ms",
+				  g.n, g.nedges, (double)g.build_ns / 1e6, (double)why_res.search_ns / 1e6);
+			if (json)
+				details = why__json(&g, &why_res);
+		}
 		log_debug("snapshot: %zu objects, %llu bytes in %llu reads, walk %.1f ms, cache %zu KiB",
 			  snap.n, (unsigned long long)snap.bytes_read, (unsigned long long)snap.syscalls,
 			  (double)snap.walk_ns / 1e6, remote__cached_bytes(&r) / 1024);
 		if (snap.partial)
 			log_err("warning: partial result: %s", snap.partial_reason);
 		if (json)
-			ret = print_json(pid, &layout, &snap, r.use_mem_fd ? "proc-mem" : "process_vm_readv");
-		else
+			ret = print_json(pid, &layout, &snap, r.use_mem_fd ? "proc-mem" : "process_vm_readv",
+					 details);
+		else {
 			print_text(pid, &layout, &snap, top);
+			if (have_why)
+				why__print(stdout, &g, &why_res);
+		}
+		if (have_why) {
+			why__release(&why_res);
+			graph__release(&g);
+		}
 		if (fflush(stdout) && !ret)
 			ret = -EIO;
 		partial = snap.partial;
@@ -297,5 +387,6 @@ int cmd_snapshot(int argc, char **argv)
 	snapshot__release(&snap);
 	layout__release(&layout);
 	remote__release(&r);
+	free(prefixes);
 	return !ret && partial ? EXIT_PARTIAL : exit_code_for(ret);
 }

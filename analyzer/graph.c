@@ -1,0 +1,489 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The reference graph and the referrer search. Every object of a snapshot is
+ * decoded into edges (analyzer/refs.c) on the copy taken with the snapshot;
+ * untracked referents (str, int, tuples of atoms) become nodes up to a depth.
+ * The search walks reverse edges from a target up to what keeps it alive:
+ * a module global, a class attribute, sys.modules, or references that no
+ * Python object accounts for ("held by native code").
+ */
+#define _GNU_SOURCE
+#include "graph.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pyobj.h"
+
+#define MAX_NODES (1u << 30)
+#define TPFLAGS_TYPE_SUBCLASS (1ul << 31)
+/* ob_refcnt at or above this is an immortal object (3.12+ use 2^32 - 1 and up) */
+#define IMMORTAL_REFCNT 0xffffffffull
+
+enum owner_kind { OWN_NONE, OWN_MODULE, OWN_TYPE, OWN_SYS_MODULES };
+
+static const char *const root_names[] = {
+	[ROOT_NONE] = "none",
+	[ROOT_GLOBAL] = "global",
+	[ROOT_CLASS_ATTRIBUTE] = "class_attribute",
+	[ROOT_LOCAL] = "local",
+	[ROOT_CLOSURE] = "closure",
+	[ROOT_NATIVE] = "native",
+	[ROOT_SYS_MODULES] = "sys_modules",
+	[ROOT_GC_GARBAGE] = "gc_garbage",
+	[ROOT_PERMANENT] = "permanent",
+	[ROOT_LIMIT] = "limit",
+};
+
+const char *root_kind__name(enum root_kind k)
+{
+	return k < ARRAY_SIZE(root_names) ? root_names[k] : "?";
+}
+
+static size_t hash_addr(raddr_t a, size_t nslots)
+{
+	return (size_t)((a >> 4) * 0x9E3779B97F4A7C15ull >> 20) & (nslots - 1);
+}
+
+static void rehash(struct graph *g)
+{
+	size_t n = g->nslots ? g->nslots * 2 : 1 << 16;
+
+	free(g->slots);
+	g->slots = xcalloc(n, sizeof(*g->slots));
+	g->nslots = n;
+	for (size_t i = 0; i < g->n; i++) {
+		size_t j = hash_addr(g->nodes[i].addr, n);
+		while (g->slots[j])
+			j = (j + 1) & (n - 1);
+		g->slots[j] = (uint32_t)(i + 1);
+	}
+}
+
+long graph__find(const struct graph *g, raddr_t addr)
+{
+	if (!g->nslots)
+		return -1;
+	for (size_t j = hash_addr(addr, g->nslots); g->slots[j]; j = (j + 1) & (g->nslots - 1))
+		if (g->nodes[g->slots[j] - 1].addr == addr)
+			return (long)g->slots[j] - 1;
+	return -1;
+}
+
+static long add_node(struct graph *g, raddr_t addr, uint32_t type, uint8_t depth)
+{
+	if (g->n >= MAX_NODES)
+		return -1;
+	if ((g->n + 1) * 2 > g->nslots)
+		rehash(g);
+	GROW(g->nodes, g->cap, g->n + 1);
+	g->nodes[g->n] = (struct gnode){ addr, type, 0, depth, false };
+	size_t j = hash_addr(addr, g->nslots);
+	while (g->slots[j])
+		j = (j + 1) & (g->nslots - 1);
+	g->slots[j] = (uint32_t)(g->n + 1);
+	return (long)g->n++;
+}
+
+static uint32_t intern_name(struct graph *g, const char *name)
+{
+	if (!name || !name[0])
+		return 0;
+	/* names repeat (attribute names): a short linear look-back keeps this cheap */
+	for (size_t i = g->nnames; i > 1 && i + 64 > g->nnames; i--)
+		if (!strcmp(g->names[i - 1], name))
+			return (uint32_t)(i - 1);
+	GROW(g->names, g->names_cap, g->nnames + 1);
+	g->names[g->nnames] = xstrdup(name);
+	return (uint32_t)g->nnames++;
+}
+
+static bool is_known(raddr_t addr, void *arg)
+{
+	return graph__find(arg, addr) >= 0;
+}
+
+struct build_cb {
+	struct graph *g;
+	uint32_t from;
+	int max_depth;
+};
+
+static int on_edge(const struct edge *e, void *arg)
+{
+	struct build_cb *b = arg;
+	struct graph *g = b->g;
+	long to;
+
+	if (e->kind == EDGE_WEAK || !e->to)
+		return 0; /* a weak reference never keeps anything alive */
+	to = graph__find(g, e->to);
+	if (to < 0) {
+		uint8_t depth = (uint8_t)(g->nodes[b->from].depth + 1);
+		raddr_t type;
+		long ti;
+
+		if (depth > b->max_depth || pyobj__type(g->ctx.r, g->ctx.l, e->to, &type))
+			return 0;
+		ti = type_table__intern(&g->snap->types, g->ctx.r, g->ctx.l, type);
+		if (ti < 0)
+			return 0;
+		to = add_node(g, e->to, (uint32_t)ti, depth);
+		if (to < 0)
+			return 0;
+	}
+	GROW(g->edges, g->ecap, g->nedges + 1);
+	g->edges[g->nedges++] = (struct gedge){ b->from, (uint32_t)to, (uint8_t)e->kind, (int32_t)e->index,
+						e->key, intern_name(g, e->name) };
+	g->nodes[to].inbound++;
+	return 0;
+}
+
+static int cmp_edge_to(const void *a, const void *b)
+{
+	const struct gedge *x = a, *y = b;
+
+	if (x->to != y->to)
+		return x->to < y->to ? -1 : 1;
+	return x->from < y->from ? -1 : x->from > y->from;
+}
+
+static void set_owner(struct graph *g, raddr_t dict, uint32_t owner, enum owner_kind kind)
+{
+	long d = dict ? graph__find(g, dict) : -1;
+
+	if (d >= 0 && !g->dict_owner[d]) {
+		g->dict_owner[d] = owner + 1;
+		g->owner_is_type[d] = kind == OWN_TYPE;
+		if (kind == OWN_SYS_MODULES)
+			g->dict_owner[d] = UINT32_MAX; /* marked: sys.modules */
+	}
+}
+
+/* Which dicts belong to a module, a class, or are sys.modules. */
+static void find_owners(struct graph *g)
+{
+	const struct layout *l = g->ctx.l;
+	struct remote *r = g->ctx.r;
+	raddr_t interp, modules = 0;
+
+	g->dict_owner = xcalloc(g->n ? g->n : 1, sizeof(*g->dict_owner));
+	g->owner_is_type = xcalloc(g->n ? g->n : 1, sizeof(*g->owner_is_type));
+	for (size_t i = 0; i < g->n; i++) {
+		raddr_t type = g->snap->types.v[g->nodes[i].type].addr, dict = 0;
+		uint64_t flags = 0;
+
+		if (type == l->types[T_MODULE] && layout__has(l, F_MODULE_DICT)) {
+			if (!remote__u64(r, g->nodes[i].addr + (raddr_t)l->v[F_MODULE_DICT], &dict))
+				set_owner(g, dict, (uint32_t)i, OWN_MODULE);
+		} else if (!remote__u64(r, type + (raddr_t)l->v[F_TP_FLAGS], &flags) &&
+			   (flags & TPFLAGS_TYPE_SUBCLASS)) {
+			if (!remote__u64(r, g->nodes[i].addr + (raddr_t)l->v[F_TP_DICT], &dict))
+				set_owner(g, dict, (uint32_t)i, OWN_TYPE);
+		}
+	}
+	if (!layout__first_interp(l, r, &interp) && interp) {
+		if (layout__has(l, F_INTERP_IMPORTS_MODULES))
+			remote__u64(r, interp + (raddr_t)l->v[F_INTERP_IMPORTS_MODULES], &modules);
+		else if (layout__has(l, F_INTERP_MODULES))
+			remote__u64(r, interp + (raddr_t)l->v[F_INTERP_MODULES], &modules);
+		set_owner(g, modules, 0, OWN_SYS_MODULES);
+	}
+}
+
+int graph__build(struct graph *g, struct snapshot *snap, struct remote *r, const struct layout *l,
+		 const struct graph_opts *opts)
+{
+	struct build_cb b = { g, 0, opts ? opts->untracked_depth : 3 };
+	uint64_t t0 = now_ns();
+	size_t k;
+
+	memset(g, 0, sizeof(*g));
+	g->snap = snap;
+	g->ctx = (struct refs_ctx){ r, l, is_known, g };
+	GROW(g->names, g->names_cap, 1);
+	g->names[0] = xstrdup("");
+	g->nnames = 1;
+	for (size_t i = 0; i < snap->n; i++)
+		if (graph__find(g, snap->objs[i].addr) < 0)
+			add_node(g, snap->objs[i].addr, snap->objs[i].type, 0);
+	/* g->n grows while we go: untracked referents are decoded in turn */
+	for (size_t i = 0; i < g->n; i++) {
+		raddr_t type = snap->types.v[g->nodes[i].type].addr;
+		uint64_t refcnt = 0;
+
+		b.from = (uint32_t)i;
+		refs__each(&g->ctx, g->nodes[i].addr, type, on_edge, &b);
+		if (!remote__u64(r, g->nodes[i].addr + (raddr_t)l->v[F_OB_REFCNT], &refcnt) &&
+		    l->minor >= 12 && (refcnt & 0xffffffffull) >= (IMMORTAL_REFCNT >> 1))
+			g->nodes[i].immortal = true;
+	}
+	type_table__name_all(&snap->types, r, l);
+	find_owners(g);
+	qsort(g->edges, g->nedges, sizeof(*g->edges), cmp_edge_to);
+	g->rev_start = xcalloc(g->n + 1, sizeof(*g->rev_start));
+	k = 0;
+	for (size_t i = 0; i <= g->n; i++) {
+		while (k < g->nedges && g->edges[k].to < i)
+			k++;
+		g->rev_start[i] = k;
+	}
+	/* the forward index: a counting sort of the edges by their source */
+	g->fwd_start = xcalloc(g->n + 2, sizeof(*g->fwd_start));
+	g->fwd = xcalloc(g->nedges + 1, sizeof(*g->fwd));
+	for (size_t e = 0; e < g->nedges; e++)
+		g->fwd_start[g->edges[e].from + 2]++;
+	for (size_t i = 2; i < g->n + 2; i++)
+		g->fwd_start[i] += g->fwd_start[i - 1];
+	for (size_t e = 0; e < g->nedges; e++)
+		g->fwd[g->fwd_start[g->edges[e].from + 1]++] = e;
+	g->build_ns = now_ns() - t0;
+	return 0;
+}
+
+void graph__release(struct graph *g)
+{
+	for (size_t i = 0; i < g->nnames; i++)
+		free(g->names[i]);
+	free(g->names);
+	free(g->nodes);
+	free(g->edges);
+	free(g->rev_start);
+	free(g->fwd);
+	free(g->fwd_start);
+	free(g->slots);
+	free(g->dict_owner);
+	free(g->owner_is_type);
+	memset(g, 0, sizeof(*g));
+}
+
+static const char *type_name(const struct graph *g, long node)
+{
+	const char *n = g->snap->types.v[g->nodes[node].type].name;
+	return n ? n : "?";
+}
+
+char *graph__describe(const struct graph *g, long node)
+{
+	return xasprintf("%s at 0x%llx", type_name(g, node), (unsigned long long)g->nodes[node].addr);
+}
+
+static void edge_label(const struct graph *g, const struct gedge *e, char *buf, size_t size)
+{
+	struct edge ed = { g->nodes[e->to].addr, (enum edge_kind)e->kind, e->index, e->key, "" };
+
+	snprintf(ed.name, sizeof(ed.name), "%s", g->names[e->name]);
+	refs__label(&g->ctx, &ed, type_name(g, e->from), buf, size);
+}
+
+/* ------------------------------------------------------------ the search */
+
+static size_t rg_add(struct rgraph *rg, long node, char *name, enum root_kind root)
+{
+	GROW(rg->nodes, rg->cap, rg->n + 1);
+	rg->nodes[rg->n] = (struct rnode){ node, name, root, NULL, 0, 0 };
+	return rg->n++;
+}
+
+static void rg_link(struct rgraph *rg, size_t from, size_t to)
+{
+	struct rnode *n = &rg->nodes[from];
+
+	for (size_t i = 0; i < n->nref; i++)
+		if (n->referents[i] == to)
+			return;
+	GROW(n->referents, n->refcap, n->nref + 1);
+	n->referents[n->nref++] = to;
+}
+
+static void rg_root(struct rgraph *rg, size_t ri)
+{
+	GROW(rg->roots, rg->rootcap, rg->nroots + 1);
+	rg->roots[rg->nroots++] = ri;
+}
+
+static bool prefix_ok(const struct referrer_opts *o, const char *module)
+{
+	if (!o->module_prefixes || !o->module_prefixes[0])
+		return true;
+	for (char **p = o->module_prefixes; *p; p++)
+		if (!strncmp(module, *p, strlen(*p)))
+			return true;
+	return false;
+}
+
+/* The module's __name__, or "?" (caller frees). */
+static char *module_name(const struct graph *g, uint32_t module)
+{
+	const struct layout *l = g->ctx.l;
+	raddr_t dict, name;
+	char buf[256];
+
+	if (!remote__u64(g->ctx.r, g->nodes[module].addr + (raddr_t)l->v[F_MODULE_DICT], &dict) &&
+	    !pyobj__dict_get_str(g->ctx.r, l, dict, "__name__", &name) &&
+	    pyobj__str(g->ctx.r, l, name, buf, sizeof(buf)) >= 0)
+		return utf8_sanitize(xstrdup(buf));
+	return xstrdup("?");
+}
+
+static char *key_text(const struct graph *g, raddr_t key)
+{
+	char buf[256];
+
+	if (key && pyobj__str(g->ctx.r, g->ctx.l, key, buf, sizeof(buf)) >= 0)
+		return utf8_sanitize(xstrdup(buf));
+	return xasprintf("<key at 0x%llx>", (unsigned long long)key);
+}
+
+static char *short_name(const char *qualified)
+{
+	const char *dot = strrchr(qualified, '.');
+	return xstrdup(dot ? dot + 1 : qualified);
+}
+
+/* The label of a root made by edge e (from an owned dict), or NULL. */
+static char *root_label(const struct graph *g, const struct gedge *e, const struct referrer_opts *o,
+			enum root_kind *kind)
+{
+	uint32_t owner = g->dict_owner[e->from];
+	char *key, *mod, *cls, *label;
+
+	if (!owner || e->kind != EDGE_DICT_VALUE)
+		return NULL;
+	key = key_text(g, e->key);
+	if (owner == UINT32_MAX) {
+		*kind = ROOT_SYS_MODULES;
+		label = xasprintf("sys.modules['%s']", key);
+	} else if (g->owner_is_type[e->from]) {
+		/* the class's own name, from the type object itself */
+		char *q = type__qualified_name(g->ctx.r, g->ctx.l, g->nodes[owner - 1].addr);
+		cls = short_name(utf8_sanitize(q));
+		free(q);
+		*kind = ROOT_CLASS_ATTRIBUTE;
+		label = xasprintf("%s.%s (class attribute)", cls, key);
+		free(cls);
+	} else {
+		mod = module_name(g, owner - 1);
+		if (!prefix_ok(o, mod)) {
+			free(mod);
+			free(key);
+			return NULL;
+		}
+		*kind = ROOT_GLOBAL;
+		label = xasprintf("%s.%s (global)", mod, key);
+		free(mod);
+	}
+	free(key);
+	return label;
+}
+
+int graph__referrers(struct graph *g, long target, const struct referrer_opts *o,
+		     struct rgraph *rg)
+{
+	uint64_t deadline = now_ns() + (uint64_t)(o->timeout_s * 1e9);
+	size_t *queue = NULL, qcap = 0, qhead = 0, qn = 0, rcap = 0;
+	long *seen; /* graph node -> rgraph node + 1 */
+	int *depth;
+	size_t t;
+
+	memset(rg, 0, sizeof(*rg));
+	if (target < 0 || (size_t)target >= g->n)
+		return -EINVAL;
+	seen = xcalloc(g->n, sizeof(*seen));
+	depth = xcalloc(g->n, sizeof(*depth));
+	t = rg_add(rg, target, graph__describe(g, target), ROOT_NONE);
+	GROW(rg->targets, rcap, 1);
+	rg->targets[rg->ntargets++] = t;
+	seen[target] = (long)t + 1;
+	GROW(queue, qcap, 1);
+	queue[qn++] = (size_t)target;
+	while (qhead < qn) {
+		size_t v = queue[qhead++], rv = (size_t)seen[v] - 1, found = 0;
+		size_t lo = g->rev_start[v], hi = g->rev_start[v + 1];
+
+		if (now_ns() > deadline) {
+			rg_link(rg, rg_add(rg, -1, xstrdup("search stopped: --referrers-search-timeout"),
+					   ROOT_LIMIT), rv);
+			rg->stopped = true;
+			break;
+		}
+		if (depth[v] >= o->max_depth) {
+			size_t li = rg_add(rg, -1, xstrdup("search stopped: --referrers-max-depth"), ROOT_LIMIT);
+			rg_link(rg, li, rv);
+			rg->stopped = true;
+			continue;
+		}
+		for (size_t k = lo; k < hi; k++) {
+			const struct gedge *e = &g->edges[k];
+			enum root_kind kind;
+			char *label, lab[256];
+			size_t ri;
+
+			if (e->from == v || e->kind == EDGE_TYPE_OF)
+				continue; /* self references and "instance keeps its class" */
+			if ((int)found >= o->single_object_limit) {
+				size_t li = rg_add(rg, -1, xasprintf("%zu more referrers not shown "
+								     "(--single-object-referrer-limit)",
+								     hi - k), ROOT_LIMIT);
+				rg_link(rg, li, rv);
+				rg->stopped = true;
+				break;
+			}
+			found++;
+			label = root_label(g, e, o, &kind);
+			if (label) {
+				ri = rg_add(rg, -1, label, kind);
+				rg_link(rg, ri, rv);
+				rg_root(rg, ri);
+				continue;
+			}
+			if (seen[e->from]) {
+				rg_link(rg, (size_t)seen[e->from] - 1, rv);
+				continue;
+			}
+			edge_label(g, e, lab, sizeof(lab));
+			{
+				char *desc = graph__describe(g, e->from);
+				ri = rg_add(rg, e->from, xasprintf("%s, %s", desc, lab), ROOT_NONE);
+				free(desc);
+			}
+			rg_link(rg, ri, rv);
+			seen[e->from] = (long)ri + 1;
+			depth[e->from] = depth[v] + 1;
+			GROW(queue, qcap, qn + 1);
+			queue[qn++] = e->from;
+		}
+		if (!found && !g->nodes[v].immortal) {
+			/* nothing in Python refers to it: native code, or a frame we do not decode */
+			uint64_t refcnt = 0;
+			remote__u64(g->ctx.r, g->nodes[v].addr + (raddr_t)g->ctx.l->v[F_OB_REFCNT], &refcnt);
+			refcnt &= 0xffffffffull;
+			if (refcnt > g->nodes[v].inbound) {
+				size_t ri = rg_add(rg, -1, xasprintf("held by native code (%llu references "
+								     "not found in Python objects)",
+								     (unsigned long long)(refcnt - g->nodes[v].inbound)),
+						   ROOT_NATIVE);
+				rg_link(rg, ri, rv);
+				rg_root(rg, ri);
+			}
+		}
+	}
+	free(queue);
+	free(seen);
+	free(depth);
+	return 0;
+}
+
+void rgraph__release(struct rgraph *rg)
+{
+	for (size_t i = 0; i < rg->n; i++) {
+		free(rg->nodes[i].name);
+		free(rg->nodes[i].referents);
+	}
+	free(rg->nodes);
+	free(rg->targets);
+	free(rg->roots);
+	memset(rg, 0, sizeof(*rg));
+}

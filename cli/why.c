@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Object details for memalot snapshot --why: which instances to show (at
+ * least one per matching type, the rest shared by count, like the seed's
+ * memalot), their sizes and a short representation, and their referrer
+ * graphs rendered as a tree from the object up to its roots.
+ */
+#define _GNU_SOURCE
+#include "why.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../analyzer/pyobj.h"
+
+#define DEEP_SIZE_MAX_NODES 10000
+
+/* tp_basicsize + tp_itemsize * ob_size, as sys.getsizeof would say without the GC header */
+static uint64_t shallow_size(const struct graph *g, long node)
+{
+	const struct layout *l = g->ctx.l;
+	raddr_t type = g->snap->types.v[g->nodes[node].type].addr;
+	uint64_t basic = 0, item = 0, n = 0;
+
+	remote__u64(g->ctx.r, type + (raddr_t)l->v[F_TP_BASICSIZE], &basic);
+	remote__u64(g->ctx.r, type + (raddr_t)l->v[F_TP_ITEMSIZE], &item);
+	if (item && layout__has(l, F_VAR_OB_SIZE))
+		remote__u64(g->ctx.r, g->nodes[node].addr + (raddr_t)l->v[F_VAR_OB_SIZE], &n);
+	if (n > (1ull << 32))
+		n = 0;
+	return basic + item * n;
+}
+
+/*
+ * An estimate of what the object keeps alive: the shallow sizes of what it
+ * reaches through references that nothing else points at (a node with one
+ * referrer), breadth first, bounded.
+ */
+static uint64_t deep_size(const struct graph *g, long node)
+{
+	long *queue = xmalloc(DEEP_SIZE_MAX_NODES * sizeof(*queue));
+	size_t qn = 0, qh = 0;
+	uint64_t total = 0;
+
+	queue[qn++] = node;
+	while (qh < qn) {
+		long v = queue[qh++];
+		total += shallow_size(g, v);
+		for (size_t k = g->fwd_start[v]; k < g->fwd_start[v + 1] && qn < DEEP_SIZE_MAX_NODES; k++) {
+			const struct gedge *e = &g->edges[g->fwd[k]];
+			if (e->kind == EDGE_TYPE_OF || g->nodes[e->to].inbound != 1)
+				continue;
+			queue[qn++] = e->to;
+		}
+		if (qn >= DEEP_SIZE_MAX_NODES)
+			break;
+	}
+	free(queue);
+	return total;
+}
+
+static char *short_repr(const struct graph *g, long node, int maxlen)
+{
+	const struct layout *l = g->ctx.l;
+	struct remote *r = g->ctx.r;
+	raddr_t addr = g->nodes[node].addr, type = g->snap->types.v[g->nodes[node].type].addr;
+	const char *tn = g->snap->types.v[g->nodes[node].type].name;
+	char buf[1024];
+	int64_t iv;
+
+	if (maxlen <= 0 || maxlen > (int)sizeof(buf) - 8)
+		maxlen = (int)sizeof(buf) - 8;
+	if (type == l->types[T_STR] && pyobj__str(r, l, addr, buf, (size_t)maxlen + 1) >= 0)
+		return xasprintf("'%s'", utf8_sanitize(buf));
+	if (type == l->types[T_INT] && !pyobj__int(r, l, addr, &iv))
+		return xasprintf("%" PRId64, iv);
+	return xasprintf("<%s object at 0x%llx>", tn ? tn : "?", (unsigned long long)addr);
+}
+
+static int cmp_count(const void *a, const void *b)
+{
+	const size_t *x = a, *y = b;
+	return x[1] < y[1] ? 1 : x[1] > y[1] ? -1 : 0;
+}
+
+int why__run(struct graph *g, const struct why_opts *o, struct why_result *out)
+{
+	size_t ntypes = g->snap->types.n, (*per)[2], npicked = 0;
+	size_t *shown, *seen_of_type;
+	long **members;
+	int budget = o->max_object_details;
+
+	memset(out, 0, sizeof(*out));
+	per = xcalloc(ntypes ? ntypes : 1, sizeof(*per));
+	for (size_t t = 0; t < ntypes; t++)
+		per[t][0] = t;
+	for (size_t i = 0; i < g->n; i++) {
+		const char *name = g->snap->types.v[g->nodes[i].type].name;
+		if (g->nodes[i].depth == 0 && name && strstr(name, o->type_substring))
+			per[g->nodes[i].type][1]++;
+	}
+	qsort(per, ntypes, sizeof(*per), cmp_count);
+	while (out->matched_types < ntypes && per[out->matched_types][1])
+		out->matched_objects += per[out->matched_types++][1];
+	/* at least one object per type, the rest shared in proportion to the counts */
+	shown = xcalloc(out->matched_types + 1, sizeof(*shown));
+	for (size_t t = 0; t < out->matched_types && budget > 0; t++, budget--)
+		shown[t] = 1;
+	for (size_t t = 0; t < out->matched_types && budget > 0; t++) {
+		size_t share = out->matched_objects ? (size_t)o->max_object_details * per[t][1] /
+							       out->matched_objects : 0;
+		size_t more = MIN(share > shown[t] ? share - shown[t] : 0, per[t][1] - shown[t]);
+		more = MIN(more, (size_t)budget);
+		shown[t] += more;
+		budget -= (int)more;
+	}
+	for (size_t t = 0; t < out->matched_types && budget > 0; t++) {
+		size_t more = MIN(per[t][1] - shown[t], (size_t)budget);
+		shown[t] += more;
+		budget -= (int)more;
+	}
+	/* the first objects of each type, in list order */
+	members = xcalloc(out->matched_types + 1, sizeof(*members));
+	seen_of_type = xcalloc(out->matched_types + 1, sizeof(*seen_of_type));
+	for (size_t t = 0; t < out->matched_types; t++)
+		members[t] = xcalloc(shown[t] + 1, sizeof(long));
+	for (size_t i = 0; i < g->n; i++) {
+		if (g->nodes[i].depth)
+			continue;
+		for (size_t t = 0; t < out->matched_types; t++)
+			if (per[t][0] == g->nodes[i].type && seen_of_type[t] < shown[t])
+				members[t][seen_of_type[t]++] = (long)i;
+	}
+	for (size_t t = 0; t < out->matched_types; t++)
+		npicked += seen_of_type[t];
+	out->v = xcalloc(npicked + 1, sizeof(*out->v));
+	for (size_t t = 0; t < out->matched_types; t++) {
+		for (size_t k = 0; k < seen_of_type[t]; k++) {
+			struct why_object *wo = &out->v[out->n++];
+			long node = members[t][k];
+			uint64_t t0 = now_ns();
+
+			wo->node = node;
+			wo->type_name = xstrdup(g->snap->types.v[g->nodes[node].type].name);
+			wo->str = short_repr(g, node, o->str_max_length);
+			wo->shallow = shallow_size(g, node);
+			wo->deep = deep_size(g, node);
+			if (!o->no_referrers) {
+				graph__referrers(g, node, &o->ref, &wo->rg);
+				wo->referrers_checked = true;
+			}
+			out->search_ns += now_ns() - t0;
+		}
+		free(members[t]);
+	}
+	free(members);
+	free(seen_of_type);
+	free(shown);
+	free(per);
+	return 0;
+}
+
+void why__release(struct why_result *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		free(w->v[i].type_name);
+		free(w->v[i].str);
+		rgraph__release(&w->v[i].rg);
+	}
+	free(w->v);
+	memset(w, 0, sizeof(*w));
+}
+
+/* Print the nodes that refer to rnode i, as a tree growing towards the roots. */
+static void print_tree(FILE *f, const struct rgraph *rg, size_t i, const char *prefix, bool *seen,
+		       int depth)
+{
+	size_t kids[256], nk = 0;
+
+	for (size_t j = 0; j < rg->n && nk < ARRAY_SIZE(kids); j++)
+		for (size_t k = 0; k < rg->nodes[j].nref; k++)
+			if (rg->nodes[j].referents[k] == i) {
+				kids[nk++] = j;
+				break;
+			}
+	for (size_t k = 0; k < nk; k++) {
+		const struct rnode *c = &rg->nodes[kids[k]];
+		bool last = k + 1 == nk;
+		char *next;
+
+		fprintf(f, "%s%s %s%s\n", prefix, last ? "`--" : "|--", c->name,
+			seen[kids[k]] && !c->root ? " (see above)" : "");
+		if (seen[kids[k]] || depth > 60)
+			continue;
+		seen[kids[k]] = true;
+		next = xasprintf("%s%s", prefix, last ? "    " : "|   ");
+		print_tree(f, rg, kids[k], next, seen, depth + 1);
+		free(next);
+	}
+}
+
+void why__print(FILE *f, const struct graph *g, const struct why_result *w)
+{
+	(void)g;
+	fprintf(f, "\nObject details: %zu of %zu objects of %zu matching type%s\n", w->n,
+		w->matched_objects, w->matched_types, w->matched_types == 1 ? "" : "s");
+	for (size_t i = 0; i < w->n; i++) {
+		const struct why_object *o = &w->v[i];
+
+		fprintf(f, "\n%s at 0x%llx: %llu bytes, ~%llu bytes deep\n  %s\n", o->type_name,
+			(unsigned long long)g->nodes[o->node].addr, (unsigned long long)o->shallow,
+			(unsigned long long)o->deep, o->str);
+		if (!o->referrers_checked) {
+			fprintf(f, "  (referrers not checked: --no-referrers)\n");
+			continue;
+		}
+		{
+			bool *seen = xcalloc(o->rg.n + 1, sizeof(*seen));
+			fprintf(f, "  referrers:\n  %s\n", o->rg.nodes[o->rg.targets[0]].name);
+			seen[o->rg.targets[0]] = true;
+			print_tree(f, &o->rg, o->rg.targets[0], "  ", seen, 0);
+			if (!o->rg.nroots)
+				fprintf(f, "  (no root found)\n");
+			free(seen);
+		}
+	}
+}
+
+static json_t *rgraph_json(const struct graph *g, const struct rgraph *rg)
+{
+	json_t *root = json_object(), *t = json_array(), *r = json_array(), *nodes = json_array();
+
+	for (size_t i = 0; i < rg->ntargets; i++)
+		json_array_append_new(t, json_integer((json_int_t)rg->targets[i]));
+	for (size_t i = 0; i < rg->nroots; i++)
+		json_array_append_new(r, json_integer((json_int_t)rg->roots[i]));
+	for (size_t i = 0; i < rg->n; i++) {
+		const struct rnode *n = &rg->nodes[i];
+		json_t *o = json_object(), *refs = json_array();
+
+		json_object_set_new(o, "id", json_integer((json_int_t)i));
+		json_object_set_new(o, "name", json_string(n->name));
+		json_object_set_new(o, "object_id", n->node >= 0 ?
+				    json_integer((json_int_t)g->nodes[n->node].addr) : json_null());
+		for (size_t k = 0; k < n->nref; k++)
+			json_array_append_new(refs, json_integer((json_int_t)n->referents[k]));
+		json_object_set_new(o, "referent_ids", refs);
+		if (n->root)
+			json_object_set_new(o, "kind", json_string(root_kind__name(n->root)));
+		json_array_append_new(nodes, o);
+	}
+	json_object_set_new(root, "target_ids", t);
+	json_object_set_new(root, "root_ids", r);
+	json_object_set_new(root, "graph_nodes", nodes);
+	json_object_set_new(root, "stopped_by_limit", json_boolean(rg->stopped));
+	return root;
+}
+
+json_t *why__json(const struct graph *g, const struct why_result *w)
+{
+	json_t *list = json_array();
+
+	for (size_t i = 0; i < w->n; i++) {
+		const struct why_object *o = &w->v[i];
+		json_t *d = json_object();
+
+		json_object_set_new(d, "object_type_name", json_string(o->type_name));
+		json_object_set_new(d, "object_id", json_integer((json_int_t)g->nodes[o->node].addr));
+		json_object_set_new(d, "object_str", json_string(o->str));
+		json_object_set_new(d, "shallow_size_bytes", json_integer((json_int_t)o->shallow));
+		json_object_set_new(d, "deep_size_bytes", json_integer((json_int_t)o->deep));
+		json_object_set_new(d, "referrers_checked", json_boolean(o->referrers_checked));
+		json_object_set_new(d, "referrer_graph",
+				    o->referrers_checked ? rgraph_json(g, &o->rg) : json_null());
+		json_array_append_new(list, d);
+	}
+	return list;
+}
