@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "pyobj.h"
+#include "roots.h"
 
 #define MAX_NODES (1u << 30)
 #define TPFLAGS_TYPE_SUBCLASS (1ul << 31)
@@ -35,6 +36,7 @@ static const char *const root_names[] = {
 	[ROOT_GC_GARBAGE] = "gc_garbage",
 	[ROOT_PERMANENT] = "permanent",
 	[ROOT_LIMIT] = "limit",
+	[ROOT_UNREACHABLE] = "unreachable_cycle",
 };
 
 const char *root_kind__name(enum root_kind k)
@@ -141,6 +143,12 @@ static int on_edge(const struct edge *e, void *arg)
 	return 0;
 }
 
+static int cmp_root(const void *a, const void *b)
+{
+	const struct groot *x = a, *y = b;
+	return x->node < y->node ? -1 : x->node > y->node;
+}
+
 static int cmp_edge_to(const void *a, const void *b)
 {
 	const struct gedge *x = a, *y = b;
@@ -222,6 +230,8 @@ int graph__build(struct graph *g, struct snapshot *snap, struct remote *r, const
 	}
 	type_table__name_all(&snap->types, r, l);
 	find_owners(g);
+	roots__frames(g);
+	qsort(g->roots, g->nroots, sizeof(*g->roots), cmp_root);
 	qsort(g->edges, g->nedges, sizeof(*g->edges), cmp_edge_to);
 	g->rev_start = xcalloc(g->n + 1, sizeof(*g->rev_start));
 	k = 0;
@@ -256,6 +266,9 @@ void graph__release(struct graph *g)
 	free(g->slots);
 	free(g->dict_owner);
 	free(g->owner_is_type);
+	for (size_t i = 0; i < g->nroots; i++)
+		free(g->roots[i].label);
+	free(g->roots);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -379,6 +392,21 @@ static char *root_label(const struct graph *g, const struct gedge *e, const stru
 	return label;
 }
 
+/* The first root entry of node v (g->roots is sorted by node). */
+static size_t first_root(const struct graph *g, size_t v)
+{
+	size_t lo = 0, hi = g->nroots;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (g->roots[mid].node < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 int graph__referrers(struct graph *g, long target, const struct referrer_opts *o,
 		     struct rgraph *rg)
 {
@@ -414,6 +442,13 @@ int graph__referrers(struct graph *g, long target, const struct referrer_opts *o
 			rg_link(rg, li, rv);
 			rg->stopped = true;
 			continue;
+		}
+		/* locals of running frames that hold v */
+		for (size_t k = first_root(g, v); k < g->nroots && g->roots[k].node == v; k++) {
+			size_t ri = rg_add(rg, -1, xstrdup(g->roots[k].label), (enum root_kind)g->roots[k].kind);
+			rg_link(rg, ri, rv);
+			rg_root(rg, ri);
+			found++;
 		}
 		for (size_t k = lo; k < hi; k++) {
 			const struct gedge *e = &g->edges[k];
@@ -469,6 +504,14 @@ int graph__referrers(struct graph *g, long target, const struct referrer_opts *o
 				rg_root(rg, ri);
 			}
 		}
+	}
+	if (!rg->nroots && !rg->stopped) {
+		/* every reference is accounted for and none leads to a root */
+		size_t ri = rg_add(rg, -1, xstrdup("unreachable: only a reference cycle keeps it "
+						   "(the garbage collector has not freed it yet; "
+						   "is gc disabled?)"), ROOT_UNREACHABLE);
+		rg_link(rg, ri, t);
+		rg_root(rg, ri);
 	}
 	free(queue);
 	free(seen);

@@ -21,6 +21,7 @@ enum root_kind {
 	ROOT_GC_GARBAGE,      /* gc.garbage */
 	ROOT_PERMANENT,       /* gc.freeze()'s permanent generation */
 	ROOT_LIMIT,           /* not a root: the search stopped here (depth, fan-in, time) */
+	ROOT_UNREACHABLE,     /* nothing holds it but a reference cycle the GC has not freed */
 };
 
 const char *root_kind__name(enum root_kind k);
@@ -41,6 +42,13 @@ struct gedge {
 	uint32_t name;      /* into graph.names, 0 = none */
 };
 
+/* A root that is not an object: a frame's local variable holding node. */
+struct groot {
+	uint32_t node;
+	uint8_t kind;       /* enum root_kind */
+	char *label;        /* owned */
+};
+
 struct graph {
 	struct snapshot *snap;
 	struct refs_ctx ctx;
@@ -59,6 +67,8 @@ struct graph {
 	/* node -> module (for module dicts) / type (for type dicts) owning it, + 1; 0 none */
 	uint32_t *dict_owner;
 	bool *owner_is_type;
+	struct groot *roots;  /* sorted by node once built */
+	size_t nroots, roots_cap;
 	uint64_t build_ns;
 };
 

@@ -98,7 +98,7 @@ int why__run(struct graph *g, const struct why_opts *o, struct why_result *out)
 		per[t][0] = t;
 	for (size_t i = 0; i < g->n; i++) {
 		const char *name = g->snap->types.v[g->nodes[i].type].name;
-		if (g->nodes[i].depth == 0 && name && strstr(name, o->type_substring))
+		if (name && strstr(name, o->type_substring))
 			per[g->nodes[i].type][1]++;
 	}
 	qsort(per, ntypes, sizeof(*per), cmp_count);
@@ -121,14 +121,12 @@ int why__run(struct graph *g, const struct why_opts *o, struct why_result *out)
 		shown[t] += more;
 		budget -= (int)more;
 	}
-	/* the first objects of each type, in list order */
+	/* the first objects of each type: GC-list order, then untracked ones as found */
 	members = xcalloc(out->matched_types + 1, sizeof(*members));
 	seen_of_type = xcalloc(out->matched_types + 1, sizeof(*seen_of_type));
 	for (size_t t = 0; t < out->matched_types; t++)
 		members[t] = xcalloc(shown[t] + 1, sizeof(long));
 	for (size_t i = 0; i < g->n; i++) {
-		if (g->nodes[i].depth)
-			continue;
 		for (size_t t = 0; t < out->matched_types; t++)
 			if (per[t][0] == g->nodes[i].type && seen_of_type[t] < shown[t])
 				members[t][seen_of_type[t]++] = (long)i;
