@@ -654,8 +654,17 @@ static int deque_items(struct walk *w)
 				return ret;
 		i += k;
 		left = 0;
-		if (i < n && (ret = remote__u64(w->r, block + BLOCK_RIGHTLINK, &block)))
-			return fail(w, ret);
+		if (i < n) {
+			uint64_t next, back;
+
+			/* each block links back to the one before: garbage stops here */
+			if ((ret = remote__u64(w->r, block + BLOCK_RIGHTLINK, &next)) ||
+			    (next && (ret = remote__u64(w->r, next, &back))))
+				return fail(w, ret);
+			if (next && back != block)
+				return fail(w, -EINVAL);
+			block = next;
+		}
 	}
 	return 0;
 }

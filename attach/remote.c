@@ -654,8 +654,13 @@ int remote__copy_writable(struct remote *r)
 	for (size_t i = 0; i < r->maps.n && !ret; i++) {
 		const struct proc_map *m = &r->maps.v[i];
 
-		/* objects live in writable memory: the heap, arenas, the image's data */
-		if (!m->r || !m->w || (m->path && m->path[0] == '[' && strcmp(m->path, "[heap]")))
+		/*
+		 * Objects live in writable memory: the heap, arenas, the image's
+		 * data. The main thread's [stack] is needed too: 3.11 and 3.12 keep
+		 * a thread's current frame pointer in a struct on the C stack.
+		 */
+		if (!m->r || !m->w || (m->path && m->path[0] == '[' && strcmp(m->path, "[heap]") &&
+				       strcmp(m->path, "[stack]")))
 			continue;
 		ret = remote__prefetch(r, m->start, (size_t)(m->end - m->start));
 	}

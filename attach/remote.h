@@ -132,8 +132,8 @@ bool remote__mapped(const struct remote *r, raddr_t addr, size_t len);
 int remote__prefetch(struct remote *r, raddr_t addr, size_t len);
 
 /*
- * Copy every readable, writable mapping (heap, arenas, data segments; not
- * [stack] and other special mappings) into the cache: the snapshot copy that
+ * Copy every readable, writable mapping (heap, arenas, data segments, thread
+ * stacks; not [vvar] and other special mappings) into the cache: the snapshot copy that
  * analysis reads after the target is thawed. Set r->sealed afterwards so
  * that nothing is read from the running target any more.
  * @return 0, -ENOMEM when the cache limit was reached first, or -errno
