@@ -139,7 +139,8 @@ static int on_edge(const struct edge *e, void *arg)
 	GROW(g->edges, g->ecap, g->nedges + 1);
 	g->edges[g->nedges++] = (struct gedge){ b->from, (uint32_t)to, (uint8_t)e->kind, (int32_t)e->index,
 						e->key, intern_name(g, e->name) };
-	g->nodes[to].inbound++;
+	if (!e->derived)
+		g->nodes[to].inbound++;
 	return 0;
 }
 
@@ -285,7 +286,7 @@ char *graph__describe(const struct graph *g, long node)
 
 static void edge_label(const struct graph *g, const struct gedge *e, char *buf, size_t size)
 {
-	struct edge ed = { g->nodes[e->to].addr, (enum edge_kind)e->kind, e->index, e->key, "" };
+	struct edge ed = { g->nodes[e->to].addr, (enum edge_kind)e->kind, e->index, e->key, "", false };
 
 	snprintf(ed.name, sizeof(ed.name), "%s", g->names[e->name]);
 	refs__label(&g->ctx, &ed, type_name(g, e->from), buf, size);

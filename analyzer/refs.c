@@ -125,6 +125,7 @@ struct walk {
 	raddr_t kbase;       /* the type in the chain that gave kind */
 	int64_t done[DONE_CAP]; /* offsets in obj already given as edges */
 	int ndone;
+	bool derived;        /* edges now given restate what another object holds */
 };
 
 static raddr_t at(const struct layout *l, raddr_t base, enum field_id f)
@@ -166,6 +167,7 @@ static int emit(struct walk *w, raddr_t to, enum edge_kind kind, int64_t index, 
 	e.kind = kind;
 	e.index = index;
 	e.key = key;
+	e.derived = w->derived;
 	e.name[0] = 0;
 	if (name) {
 		size_t n = strnlen(name, sizeof(e.name) - 1);
@@ -404,7 +406,11 @@ static int instance_dict(struct walk *w, raddr_t dict, int64_t off)
 		return 0;
 	if ((ret = emit(w, dict, EDGE_INSTANCE_DICT, -1, 0, "__dict__")))
 		return ret;
-	return dict_items(w, dict, EDGE_ATTR);
+	/* the dict holds these references: shown as attributes, not counted twice */
+	w->derived = true;
+	ret = dict_items(w, dict, EDGE_ATTR);
+	w->derived = false;
+	return ret;
 }
 
 /* Managed or inline values against the type's shared keys (attribute names). */
@@ -872,6 +878,7 @@ int refs__each(const struct refs_ctx *ctx, raddr_t obj, raddr_t type, refs_fn fn
 	w.fn = fn;
 	w.arg = arg;
 	w.err = 0;
+	w.derived = false;
 	w.kind = K_NONE;
 	w.kbase = 0;
 	w.ndone = 0;

@@ -37,6 +37,11 @@ struct edge {
 	int64_t index;     /* list/tuple/deque index, or -1 */
 	raddr_t key;       /* EDGE_DICT_VALUE: the key object (decode it for the label), or 0 */
 	char name[64];     /* attribute/slot/field name, "" when none */
+	/*
+	 * The reference is held by another object (an instance's attribute read
+	 * through its __dict__): show it, but do not count it as a reference.
+	 */
+	bool derived;
 };
 
 /* Called for each referent; return nonzero to stop. */
