@@ -44,9 +44,12 @@ const char *root_kind__name(enum root_kind k)
 	return k < ARRAY_SIZE(root_names) ? root_names[k] : "?";
 }
 
+/* Fibonacci hashing: the product's top bits, as many as the table needs. */
 static size_t hash_addr(raddr_t a, size_t nslots)
 {
-	return (size_t)((a >> 4) * 0x9E3779B97F4A7C15ull >> 20) & (nslots - 1);
+	unsigned bits = (unsigned)__builtin_ctzll(nslots);
+
+	return (size_t)(((a >> 3) * 0x9E3779B97F4A7C15ull) >> (64 - bits));
 }
 
 static void rehash(struct graph *g)
@@ -58,9 +61,9 @@ static void rehash(struct graph *g)
 	g->nslots = n;
 	for (size_t i = 0; i < g->n; i++) {
 		size_t j = hash_addr(g->nodes[i].addr, n);
-		while (g->slots[j])
+		while (g->slots[j].idx)
 			j = (j + 1) & (n - 1);
-		g->slots[j] = (uint32_t)(i + 1);
+		g->slots[j] = (struct gslot){ g->nodes[i].addr, (uint32_t)(i + 1) };
 	}
 }
 
@@ -68,9 +71,9 @@ long graph__find(const struct graph *g, raddr_t addr)
 {
 	if (!g->nslots)
 		return -1;
-	for (size_t j = hash_addr(addr, g->nslots); g->slots[j]; j = (j + 1) & (g->nslots - 1))
-		if (g->nodes[g->slots[j] - 1].addr == addr)
-			return (long)g->slots[j] - 1;
+	for (size_t j = hash_addr(addr, g->nslots); g->slots[j].idx; j = (j + 1) & (g->nslots - 1))
+		if (g->slots[j].addr == addr)
+			return (long)g->slots[j].idx - 1;
 	return -1;
 }
 
@@ -83,9 +86,9 @@ static long add_node(struct graph *g, raddr_t addr, uint32_t type, uint8_t depth
 	GROW(g->nodes, g->cap, g->n + 1);
 	g->nodes[g->n] = (struct gnode){ addr, type, 0, depth, false };
 	size_t j = hash_addr(addr, g->nslots);
-	while (g->slots[j])
+	while (g->slots[j].idx)
 		j = (j + 1) & (g->nslots - 1);
-	g->slots[j] = (uint32_t)(g->n + 1);
+	g->slots[j] = (struct gslot){ addr, (uint32_t)(g->n + 1) };
 	return (long)g->n++;
 }
 
@@ -150,15 +153,6 @@ static int cmp_root(const void *a, const void *b)
 	return x->node < y->node ? -1 : x->node > y->node;
 }
 
-static int cmp_edge_to(const void *a, const void *b)
-{
-	const struct gedge *x = a, *y = b;
-
-	if (x->to != y->to)
-		return x->to < y->to ? -1 : 1;
-	return x->from < y->from ? -1 : x->from > y->from;
-}
-
 static void set_owner(struct graph *g, raddr_t dict, uint32_t owner, enum owner_kind kind)
 {
 	long d = dict ? graph__find(g, dict) : -1;
@@ -207,7 +201,6 @@ int graph__build(struct graph *g, struct snapshot *snap, struct remote *r, const
 {
 	struct build_cb b = { g, 0, opts ? opts->untracked_depth : 3 };
 	uint64_t t0 = now_ns();
-	size_t k;
 
 	memset(g, 0, sizeof(*g));
 	g->snap = snap;
@@ -215,9 +208,14 @@ int graph__build(struct graph *g, struct snapshot *snap, struct remote *r, const
 	GROW(g->names, g->names_cap, 1);
 	g->names[0] = xstrdup("");
 	g->nnames = 1;
+	/* the walk checked every link, so no object is on two lists: no look-up needed */
+	g->nslots = 1;
+	while (g->nslots < 2 * (snap->n + snap->n / 4 + 16))
+		g->nslots *= 2;
+	g->nslots /= 2; /* rehash() doubles it */
+	rehash(g);
 	for (size_t i = 0; i < snap->n; i++)
-		if (graph__find(g, snap->objs[i].addr) < 0)
-			add_node(g, snap->objs[i].addr, snap->objs[i].type, 0);
+		add_node(g, snap->objs[i].addr, snap->objs[i].type, 0);
 	/* g->n grows while we go: untracked referents are decoded in turn */
 	for (size_t i = 0; i < g->n; i++) {
 		raddr_t type = snap->types.v[g->nodes[i].type].addr;
@@ -233,13 +231,19 @@ int graph__build(struct graph *g, struct snapshot *snap, struct remote *r, const
 	find_owners(g);
 	roots__frames(g);
 	qsort(g->roots, g->nroots, sizeof(*g->roots), cmp_root);
-	qsort(g->edges, g->nedges, sizeof(*g->edges), cmp_edge_to);
-	g->rev_start = xcalloc(g->n + 1, sizeof(*g->rev_start));
-	k = 0;
-	for (size_t i = 0; i <= g->n; i++) {
-		while (k < g->nedges && g->edges[k].to < i)
-			k++;
-		g->rev_start[i] = k;
+	/* edges grouped by target: a counting sort, stable in source order */
+	g->rev_start = xcalloc(g->n + 2, sizeof(*g->rev_start));
+	for (size_t e = 0; e < g->nedges; e++)
+		g->rev_start[g->edges[e].to + 2]++;
+	for (size_t i = 2; i < g->n + 2; i++)
+		g->rev_start[i] += g->rev_start[i - 1];
+	{
+		struct gedge *sorted = xmalloc((g->nedges + 1) * sizeof(*sorted));
+		for (size_t e = 0; e < g->nedges; e++)
+			sorted[g->rev_start[g->edges[e].to + 1]++] = g->edges[e];
+		free(g->edges);
+		g->edges = sorted;
+		g->ecap = g->nedges + 1;
 	}
 	/* the forward index: a counting sort of the edges by their source */
 	g->fwd_start = xcalloc(g->n + 2, sizeof(*g->fwd_start));

@@ -61,8 +61,8 @@ struct graph {
 	size_t *fwd_start;   /* edges[fwd[fwd_start[i] .. fwd_start[i+1])] leave node i */
 	char **names;        /* interned names; names[0] = "" */
 	size_t nnames, names_cap;
-	/* open-addressing: addr -> node index + 1 */
-	uint32_t *slots;
+	/* open-addressing: addr -> node index + 1 (the address kept beside it: one cache miss a probe) */
+	struct gslot { raddr_t addr; uint32_t idx; } *slots;
 	size_t nslots;
 	/* node -> module (for module dicts) / type (for type dicts) owning it, + 1; 0 none */
 	uint32_t *dict_owner;

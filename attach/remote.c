@@ -127,6 +127,7 @@ static void drop_blocks(struct remote *r)
 		r->chunks[i].used = 0;
 	r->chunk_cur = 0;
 	r->nblocks = 0;
+	r->last = NULL;
 	r->cache_full = false;
 }
 
@@ -548,7 +549,8 @@ static int peek(struct remote *r, raddr_t addr, size_t len, const void **out)
 	if (!len || len > REMOTE_BLOCK_SIZE || addr + len < addr ||
 	    ((addr + len - 1) >> REMOTE_BLOCK_SHIFT) != num)
 		return -EFAULT;
-	b = lookup(r, num);
+	/* consecutive reads mostly hit the same block: check the last one first */
+	b = r->last && r->last->num == num ? r->last : lookup(r, num);
 	if (b)
 		r->hits++;
 	else {
@@ -564,6 +566,7 @@ static int peek(struct remote *r, raddr_t addr, size_t len, const void **out)
 	/* image pages may be only partly backed by a segment (see read_pieces_image) */
 	if (r->is_image && !proc_maps__readable(&r->maps, addr, len))
 		return -EFAULT;
+	r->last = b;
 	*out = b->data + (addr & (REMOTE_BLOCK_SIZE - 1));
 	return 0;
 }

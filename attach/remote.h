@@ -37,6 +37,7 @@ struct remote {
 	/* open-addressing hash: block number -> block */
 	struct remote_block **slots;
 	size_t nslots, nblocks;
+	struct remote_block *last; /* the block the last read hit */
 	/*
 	 * Block memory: large mappings carved into blocks, kept (and kept paged
 	 * in) across remote__reset, unmapped by remote__release.
