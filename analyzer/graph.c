@@ -23,7 +23,10 @@
 /* ob_refcnt at or above this is an immortal object (3.12+ use 2^32 - 1 and up) */
 #define IMMORTAL_REFCNT 0xffffffffull
 
-enum owner_kind { OWN_NONE, OWN_MODULE, OWN_TYPE, OWN_SYS_MODULES };
+enum owner_kind { OWN_NONE, OWN_MODULE, OWN_TYPE, OWN_SYS_MODULES, OWN_GC_GARBAGE };
+/* dict_owner values that name no node */
+#define OWNER_SYS_MODULES UINT32_MAX
+#define OWNER_GC_GARBAGE (UINT32_MAX - 1)
 
 static const char *const root_names[] = {
 	[ROOT_NONE] = "none",
@@ -161,7 +164,9 @@ static void set_owner(struct graph *g, raddr_t dict, uint32_t owner, enum owner_
 		g->dict_owner[d] = owner + 1;
 		g->owner_is_type[d] = kind == OWN_TYPE;
 		if (kind == OWN_SYS_MODULES)
-			g->dict_owner[d] = UINT32_MAX; /* marked: sys.modules */
+			g->dict_owner[d] = OWNER_SYS_MODULES;
+		else if (kind == OWN_GC_GARBAGE)
+			g->dict_owner[d] = OWNER_GC_GARBAGE;
 	}
 }
 
@@ -193,6 +198,11 @@ static void find_owners(struct graph *g)
 		else if (layout__has(l, F_INTERP_MODULES))
 			remote__u64(r, interp + (raddr_t)l->v[F_INTERP_MODULES], &modules);
 		set_owner(g, modules, 0, OWN_SYS_MODULES);
+		if (layout__has(l, F_GC_GARBAGE)) {
+			raddr_t garbage = 0;
+			remote__u64(r, layout__gc_state(l, interp) + (raddr_t)l->v[F_GC_GARBAGE], &garbage);
+			set_owner(g, garbage, 0, OWN_GC_GARBAGE);
+		}
 	}
 }
 
@@ -368,10 +378,14 @@ static char *root_label(const struct graph *g, const struct gedge *e, const stru
 	uint32_t owner = g->dict_owner[e->from];
 	char *key, *mod, *cls, *label;
 
-	if (!owner || e->kind != EDGE_DICT_VALUE)
+	if (owner == OWNER_GC_GARBAGE && e->kind == EDGE_LIST_INDEX) {
+		*kind = ROOT_GC_GARBAGE;
+		return xasprintf("gc.garbage[%d]", (int)e->index);
+	}
+	if (!owner || owner == OWNER_GC_GARBAGE || e->kind != EDGE_DICT_VALUE)
 		return NULL;
 	key = key_text(g, e->key);
-	if (owner == UINT32_MAX) {
+	if (owner == OWNER_SYS_MODULES) {
 		*kind = ROOT_SYS_MODULES;
 		label = xasprintf("sys.modules['%s']", key);
 	} else if (g->owner_is_type[e->from]) {
@@ -447,6 +461,12 @@ int graph__referrers(struct graph *g, long target, const struct referrer_opts *o
 			rg_link(rg, li, rv);
 			rg->stopped = true;
 			continue;
+		}
+		/* gc.freeze() moved it to the permanent generation: never collected */
+		if (v < g->snap->n && !strcmp(g->snap->lists[g->snap->objs[v].list].name, "permanent")) {
+			size_t ri = rg_add(rg, -1, xstrdup("permanent generation (gc.freeze)"), ROOT_PERMANENT);
+			rg_link(rg, ri, rv);
+			rg_root(rg, ri);
 		}
 		/* locals of running frames that hold v */
 		for (size_t k = first_root(g, v); k < g->nroots && g->roots[k].node == v; k++) {
