@@ -87,7 +87,7 @@ static long add_node(struct graph *g, raddr_t addr, uint32_t type, uint8_t depth
 	if ((g->n + 1) * 2 > g->nslots)
 		rehash(g);
 	GROW(g->nodes, g->cap, g->n + 1);
-	g->nodes[g->n] = (struct gnode){ addr, type, 0, depth, false };
+	g->nodes[g->n] = (struct gnode){ addr, type, 0, depth, false, false };
 	size_t j = hash_addr(addr, g->nslots);
 	while (g->slots[j].idx)
 		j = (j + 1) & (g->nslots - 1);
@@ -144,7 +144,9 @@ static int on_edge(const struct edge *e, void *arg)
 	}
 	GROW(g->edges, g->ecap, g->nedges + 1);
 	g->edges[g->nedges++] = (struct gedge){ b->from, (uint32_t)to, (uint8_t)e->kind, (int32_t)e->index,
-						e->key, intern_name(g, e->name) };
+						e->key, intern_name(g, e->name), e->derived };
+	if (e->kind == EDGE_INSTANCE_DICT)
+		g->nodes[to].instance_dict = true;
 	if (!e->derived)
 		g->nodes[to].inbound++;
 	return 0;
@@ -475,6 +477,13 @@ int graph__referrers(struct graph *g, long target, const struct referrer_opts *o
 			rg_root(rg, ri);
 			found++;
 		}
+		/*
+		 * An attribute held in an instance's __dict__ shows up twice: as the
+		 * instance's attribute (derived) and as a dict entry. Keep the former.
+		 */
+		bool via_attr = false;
+		for (size_t k = lo; k < hi && !via_attr; k++)
+			via_attr = g->edges[k].derived;
 		for (size_t k = lo; k < hi; k++) {
 			const struct gedge *e = &g->edges[k];
 			enum root_kind kind;
@@ -483,6 +492,8 @@ int graph__referrers(struct graph *g, long target, const struct referrer_opts *o
 
 			if (e->from == v || e->kind == EDGE_TYPE_OF)
 				continue; /* self references and "instance keeps its class" */
+			if (via_attr && g->nodes[e->from].instance_dict && e->kind == EDGE_DICT_VALUE)
+				continue;
 			if ((int)found >= o->single_object_limit) {
 				size_t li = rg_add(rg, -1, xasprintf("%zu more referrers not shown "
 								     "(--single-object-referrer-limit)",

@@ -32,6 +32,7 @@ struct gnode {
 	uint32_t inbound;   /* strong references found from other objects */
 	uint8_t depth;      /* 0: on a GC list; n: untracked, found n edges below */
 	bool immortal;      /* 3.12+ immortal refcount */
+	bool instance_dict; /* the materialised __dict__ of an instance */
 };
 
 struct gedge {
@@ -40,6 +41,7 @@ struct gedge {
 	int32_t index;
 	raddr_t key;
 	uint32_t name;      /* into graph.names, 0 = none */
+	bool derived;       /* restates a reference another object holds (see refs.h) */
 };
 
 /* A root that is not an object: a frame's local variable holding node. */

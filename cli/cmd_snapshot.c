@@ -34,6 +34,8 @@ static const char snapshot_usage[] =
 	"why is it alive:\n"
 	"  --why TYPE              object details and referrer graphs for the objects of every\n"
 	"                          type whose fully-qualified name contains TYPE\n"
+	"  --object ADDR           details for the object at ADDR (its id(); decimal or 0x hex;\n"
+	"                          repeatable), instead of or besides --why\n"
 	"  --max-object-details N  how many objects to detail (default 30)\n"
 	"  --max-untracked-search-depth N  follow untracked objects (str, int, ...) this many\n"
 	"                          references deep (default 3)\n"
@@ -218,6 +220,7 @@ int cmd_snapshot(int argc, char **argv)
 		{ "max-objects", required_argument, NULL, 'm' },
 		{ "layout-source", required_argument, NULL, 'L' },
 		{ "why", required_argument, NULL, 'W' },
+		{ "object", required_argument, NULL, 'O' },
 		{ "max-object-details", required_argument, NULL, 'D' },
 		{ "max-untracked-search-depth", required_argument, NULL, 'U' },
 		{ "referrers-max-depth", required_argument, NULL, 'R' },
@@ -232,7 +235,7 @@ int cmd_snapshot(int argc, char **argv)
 		{ 0 },
 	};
 	struct snapshot_opts sopts = { 0 };
-	struct why_opts wopts = { NULL, 30, 3, false, 100, { 50, 300.0, 100, NULL } };
+	struct why_opts wopts = { NULL, NULL, 0, 30, 3, false, 100, { 50, 300.0, 100, NULL } };
 	char **prefixes = NULL;
 	size_t nprefixes = 0, prefcap = 0;
 	long num;
@@ -274,6 +277,20 @@ int cmd_snapshot(int argc, char **argv)
 			}
 			break;
 		case 'W': wopts.type_substring = optarg; break;
+		case 'O': {
+			unsigned long long a;
+			errno = 0;
+			a = strtoull(optarg, &end, 0);
+			if (errno || *end || end == optarg || !a || optarg[0] == '-') {
+				log_err("--object takes an object address (id), not '%s'", optarg);
+				free(prefixes);
+				free(wopts.objects);
+				return EXIT_USAGE;
+			}
+			wopts.objects = xrealloc(wopts.objects, (wopts.nobjects + 1) * sizeof(*wopts.objects));
+			wopts.objects[wopts.nobjects++] = (raddr_t)a;
+			break;
+		}
 		case 'N': wopts.no_referrers = true; break;
 		case 'P':
 			GROW(prefixes, prefcap, nprefixes + 2);
@@ -288,6 +305,7 @@ int cmd_snapshot(int argc, char **argv)
 					c == 'R' ? "referrers-max-depth" : c == 'S' ? "single-object-referrer-limit" :
 					"str-max-length", c == 'U' ? 0 : 1, optarg);
 				free(prefixes);
+				free(wopts.objects);
 				return EXIT_USAGE;
 			}
 			if (c == 'D') wopts.max_object_details = (int)num;
@@ -302,6 +320,7 @@ int cmd_snapshot(int argc, char **argv)
 				log_err("--referrers-search-timeout takes a positive number of seconds, not '%s'",
 					optarg);
 				free(prefixes);
+				free(wopts.objects);
 				return EXIT_USAGE;
 			}
 			break;
@@ -341,7 +360,7 @@ int cmd_snapshot(int argc, char **argv)
 	if (layout.warning)
 		log_info("%s", layout.warning);
 	wopts.ref.module_prefixes = prefixes;
-	sopts.copy_memory = wopts.type_substring != NULL;
+	sopts.copy_memory = wopts.type_substring || wopts.nobjects;
 	ret = snapshot__take(&r, &layout, &sopts, &snap);
 	if (ret) {
 		report_error(pid, ret, NULL);
@@ -351,7 +370,7 @@ int cmd_snapshot(int argc, char **argv)
 		json_t *details = NULL;
 		bool have_why = false;
 
-		if (wopts.type_substring && !snap.partial) {
+		if ((wopts.type_substring || wopts.nobjects) && !snap.partial) {
 			struct graph_opts gopts = { wopts.untracked_depth };
 			if (snap.copy_incomplete)
 				log_err("warning: memory copy incomplete (cache limit): some referents are missing");
@@ -388,5 +407,6 @@ int cmd_snapshot(int argc, char **argv)
 	layout__release(&layout);
 	remote__release(&r);
 	free(prefixes);
+	free(wopts.objects);
 	return !ret && partial ? EXIT_PARTIAL : exit_code_for(ret);
 }

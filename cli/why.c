@@ -15,7 +15,7 @@
 
 #include "../analyzer/pyobj.h"
 
-#define DEEP_SIZE_MAX_NODES 10000
+#define DEEP_SIZE_MAX_NODES 4096
 
 /* tp_basicsize + tp_itemsize * ob_size, as sys.getsizeof would say without the GC header */
 static uint64_t shallow_size(const struct graph *g, long node)
@@ -50,12 +50,16 @@ static uint64_t deep_size(const struct graph *g, long node)
 		total += shallow_size(g, v);
 		for (size_t k = g->fwd_start[v]; k < g->fwd_start[v + 1] && qn < DEEP_SIZE_MAX_NODES; k++) {
 			const struct gedge *e = &g->edges[g->fwd[k]];
-			if (e->kind == EDGE_TYPE_OF || g->nodes[e->to].inbound != 1)
+			bool seen = false;
+
+			if (e->kind == EDGE_TYPE_OF || e->derived || g->nodes[e->to].inbound != 1)
 				continue;
-			queue[qn++] = e->to;
+			/* a node with one referrer can still be reached twice through a cycle */
+			for (size_t i = 0; i < qn && !seen; i++)
+				seen = queue[i] == (long)e->to;
+			if (!seen)
+				queue[qn++] = e->to;
 		}
-		if (qn >= DEEP_SIZE_MAX_NODES)
-			break;
 	}
 	free(queue);
 	return total;
@@ -85,6 +89,44 @@ static int cmp_count(const void *a, const void *b)
 	return x[1] < y[1] ? 1 : x[1] > y[1] ? -1 : 0;
 }
 
+/* Fill in one detailed object: sizes, representation, referrers. */
+static void detail(struct graph *g, const struct why_opts *o, long node, struct why_result *out)
+{
+	struct why_object *wo = &out->v[out->n++];
+	uint64_t t0 = now_ns();
+
+	wo->node = node;
+	wo->type_name = xstrdup(g->snap->types.v[g->nodes[node].type].name);
+	wo->str = short_repr(g, node, o->str_max_length);
+	wo->shallow = shallow_size(g, node);
+	wo->deep = deep_size(g, node);
+	if (!o->no_referrers) {
+		graph__referrers(g, node, &o->ref, &wo->rg);
+		wo->referrers_checked = true;
+	}
+	out->search_ns += now_ns() - t0;
+}
+
+/* --object ADDR: exactly the objects asked for. */
+static int why_objects(struct graph *g, const struct why_opts *o, struct why_result *out)
+{
+	out->v = xcalloc(o->nobjects + 1, sizeof(*out->v));
+	for (size_t i = 0; i < o->nobjects; i++) {
+		long node = graph__find(g, o->objects[i]);
+
+		if (node < 0) {
+			log_err("0x%llx is not an object memalot found (tracked, or referred to by one)",
+				(unsigned long long)o->objects[i]);
+			out->unknown_objects++;
+			continue;
+		}
+		out->matched_objects++;
+		detail(g, o, node, out);
+	}
+	out->matched_types = out->n ? 1 : 0;
+	return 0;
+}
+
 int why__run(struct graph *g, const struct why_opts *o, struct why_result *out)
 {
 	size_t ntypes = g->snap->types.n, (*per)[2], npicked = 0;
@@ -93,6 +135,8 @@ int why__run(struct graph *g, const struct why_opts *o, struct why_result *out)
 	int budget = o->max_object_details;
 
 	memset(out, 0, sizeof(*out));
+	if (o->nobjects)
+		return why_objects(g, o, out);
 	per = xcalloc(ntypes ? ntypes : 1, sizeof(*per));
 	for (size_t t = 0; t < ntypes; t++)
 		per[t][0] = t;
@@ -135,22 +179,8 @@ int why__run(struct graph *g, const struct why_opts *o, struct why_result *out)
 		npicked += seen_of_type[t];
 	out->v = xcalloc(npicked + 1, sizeof(*out->v));
 	for (size_t t = 0; t < out->matched_types; t++) {
-		for (size_t k = 0; k < seen_of_type[t]; k++) {
-			struct why_object *wo = &out->v[out->n++];
-			long node = members[t][k];
-			uint64_t t0 = now_ns();
-
-			wo->node = node;
-			wo->type_name = xstrdup(g->snap->types.v[g->nodes[node].type].name);
-			wo->str = short_repr(g, node, o->str_max_length);
-			wo->shallow = shallow_size(g, node);
-			wo->deep = deep_size(g, node);
-			if (!o->no_referrers) {
-				graph__referrers(g, node, &o->ref, &wo->rg);
-				wo->referrers_checked = true;
-			}
-			out->search_ns += now_ns() - t0;
-		}
+		for (size_t k = 0; k < seen_of_type[t]; k++)
+			detail(g, o, members[t][k], out);
 		free(members[t]);
 	}
 	free(members);

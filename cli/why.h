@@ -9,7 +9,9 @@
 #include "../analyzer/graph.h"
 
 struct why_opts {
-	const char *type_substring;  /* --why TYPE */
+	const char *type_substring;  /* --why TYPE, or NULL */
+	raddr_t *objects;            /* --object ADDR (repeatable), or NULL */
+	size_t nobjects;
 	int max_object_details;      /* --max-object-details (30) */
 	int untracked_depth;         /* --max-untracked-search-depth (3) */
 	bool no_referrers;           /* --no-referrers */
@@ -30,6 +32,7 @@ struct why_result {
 	struct why_object *v;
 	size_t n;
 	size_t matched_types, matched_objects;
+	size_t unknown_objects;      /* --object addresses that are not objects of the snapshot */
 	uint64_t graph_ns, search_ns;
 };
 
