@@ -300,10 +300,68 @@ char *graph__describe(const struct graph *g, long node)
 	return xasprintf("%s at 0x%llx", type_name(g, node), (unsigned long long)g->nodes[node].addr);
 }
 
+/*
+ * The closure variable a cell is: the function whose __closure__ tuple holds
+ * the cell at index i names it in its code's free variables, the last ones
+ * of co_localsplusnames (3.11+) or co_freevars. "make.<locals>.f.conn (closure)"
+ */
+static bool closure_label(const struct graph *g, uint32_t cell, char *buf, size_t size)
+{
+	const struct layout *l = g->ctx.l;
+	struct remote *r = g->ctx.r;
+
+	for (size_t k = g->rev_start[cell]; k < g->rev_start[cell + 1]; k++) {
+		const struct gedge *te = &g->edges[k];
+
+		if (te->kind != EDGE_TUPLE_INDEX)
+			continue;
+		for (size_t j = g->rev_start[te->from]; j < g->rev_start[te->from + 1]; j++) {
+			const struct gedge *fe = &g->edges[j];
+			raddr_t f = g->nodes[fe->from].addr, code, names, name, qual;
+			uint64_t nclosure = 0, nnames = 0;
+			char var[128], func[256];
+
+			if (fe->kind != EDGE_FUNC || strcmp(g->names[fe->name], "__closure__") ||
+			    remote__u64(r, f + (raddr_t)l->v[F_FUNC_CODE], &code) ||
+			    remote__u64(r, g->nodes[te->from].addr + (raddr_t)l->v[F_VAR_OB_SIZE], &nclosure))
+				continue;
+			if (layout__has(l, F_CODE_LOCALSPLUSNAMES)) {
+				if (remote__u64(r, code + (raddr_t)l->v[F_CODE_LOCALSPLUSNAMES], &names))
+					continue;
+				remote__u64(r, names + (raddr_t)l->v[F_VAR_OB_SIZE], &nnames);
+				if (nnames < nclosure || (uint64_t)te->index >= nclosure)
+					continue;
+				/* the free variables come last */
+				if (remote__u64(r, names + (raddr_t)l->v[F_TUPLE_ITEMS] +
+						       (nnames - nclosure + (uint64_t)te->index) * 8, &name))
+					continue;
+			} else if (!layout__has(l, F_CODE_FREEVARS) ||
+				   remote__u64(r, code + (raddr_t)l->v[F_CODE_FREEVARS], &names) ||
+				   remote__u64(r, names + (raddr_t)l->v[F_TUPLE_ITEMS] + (uint64_t)te->index * 8,
+					       &name))
+				continue;
+			if (pyobj__str(r, l, name, var, sizeof(var)) < 0)
+				continue;
+			if (remote__u64(r, f + (raddr_t)l->v[F_FUNC_QUALNAME], &qual) ||
+			    pyobj__str(r, l, qual, func, sizeof(func)) < 0)
+				snprintf(func, sizeof(func), "?");
+			{
+				char *label = xasprintf("%s.%s (closure)", func, var);
+				snprintf(buf, size, "%s", utf8_sanitize(label));
+				free(label);
+			}
+			return true;
+		}
+	}
+	return false;
+}
+
 static void edge_label(const struct graph *g, const struct gedge *e, char *buf, size_t size)
 {
 	struct edge ed = { g->nodes[e->to].addr, (enum edge_kind)e->kind, e->index, e->key, "", false };
 
+	if (e->kind == EDGE_CELL && closure_label(g, e->from, buf, size))
+		return;
 	snprintf(ed.name, sizeof(ed.name), "%s", g->names[e->name]);
 	refs__label(&g->ctx, &ed, type_name(g, e->from), buf, size);
 }

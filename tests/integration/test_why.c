@@ -50,7 +50,7 @@ static const struct scenario publisher = {
 static const struct scenario closures = {
 	"why_closures.py", "LeakedBigObject", NULL, "__main__.LeakedBigObject", NULL,
 	"__main__.HANDLERS (global)", NULL, NULL, false,
-	{ "cell contents", "function __closure__", "list index=" },
+	{ "make_handler.<locals>.handler.big (closure)", "function __closure__", "list index=" },
 };
 /*
  * str objects are untracked: memalot must find them as referents of NAMES.
