@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "pyobj.h"
+#include "roots.h"
 #include "types.h"
 
 #define TPFLAGS_INLINE_VALUES (1ul << 2) /* 3.13+ */
@@ -41,7 +42,9 @@ enum kind {
 	K_NONE,
 	K_OBJECT,      /* only Python classes above object */
 	K_UNKNOWN,     /* a C type memalot does not decode: scanned */
-	K_OPAQUE,      /* frames, generators, coroutines: nothing yet */
+	K_OPAQUE,      /* nothing to decode */
+	K_FRAME,       /* frame objects: their locals */
+	K_GEN,         /* generators, coroutines, async generators: their suspended frame */
 	K_ATOM,        /* str, int, float, bytes, ...: no references */
 	K_DICT,
 	K_DEFAULTDICT,
@@ -72,7 +75,7 @@ static const struct {
 	{ T_WEAKREF, K_WEAKREF }, { T_WEAKPROXY, K_WEAKREF }, { T_WEAKCALLPROXY, K_WEAKREF },
 	{ T_PROPERTY, K_PROPERTY }, { T_CLASSMETHOD, K_CLASSMETHOD },
 	{ T_STATICMETHOD, K_CLASSMETHOD }, { T_OBJECT, K_OBJECT },
-	{ T_FRAME, K_OPAQUE }, { T_GEN, K_OPAQUE }, { T_CORO, K_OPAQUE }, { T_ASYNCGEN, K_OPAQUE },
+	{ T_FRAME, K_FRAME }, { T_GEN, K_GEN }, { T_CORO, K_GEN }, { T_ASYNCGEN, K_GEN },
 	{ T_STR, K_ATOM }, { T_INT, K_ATOM }, { T_FLOAT, K_ATOM }, { T_BOOL, K_ATOM },
 	{ T_BYTES, K_ATOM }, { T_BYTEARRAY, K_ATOM }, { T_NONE, K_ATOM }, { T_COMPLEX, K_ATOM },
 };
@@ -755,6 +758,27 @@ static int defaultdict_fields(struct walk *w)
 	return emit_field(w, (int64_t)dict_size, EDGE_OTHER, "default_factory");
 }
 
+static int frame_local_cb(raddr_t value, raddr_t name, void *arg)
+{
+	struct walk *w = arg;
+	char var[64] = "";
+
+	if (!value)
+		return 0;
+	pyobj__str(w->r, w->l, name, var, sizeof(var));
+	return emit(w, value, EDGE_FRAME_LOCAL, -1, 0, var);
+}
+
+/* The locals of a frame object's or a suspended generator's frame. */
+static int frame_locals(struct walk *w, bool generator)
+{
+	raddr_t code, locals;
+
+	if (roots__object_frame(w->r, w->l, w->obj, generator, &code, &locals))
+		return 0;
+	return roots__frame_locals(w->r, w->l, code, locals, frame_local_cb, w);
+}
+
 static int kind_fields(struct walk *w)
 {
 	static const char *const cm_fields[] = { "__func__" };
@@ -803,6 +827,13 @@ static int kind_fields(struct walk *w)
 		if ((ret = emit_field(w, LRU_ELEM_KEY, EDGE_OTHER, "key")))
 			return ret;
 		return emit_field(w, LRU_ELEM_RESULT, EDGE_OTHER, "result");
+	case K_GEN:
+		if (layout__has(w->l, F_GEN_FRAME)) /* up to 3.10: a frame object of its own */
+			return emit_lfield(w, F_GEN_FRAME, EDGE_OTHER, "gi_frame");
+		/* 3.11+ keeps the frame inside the generator */
+		__attribute__((fallthrough));
+	case K_FRAME:
+		return frame_locals(w, w->kind == K_GEN);
 	case K_NONE:
 	case K_OBJECT:
 	case K_UNKNOWN:
@@ -997,6 +1028,9 @@ void refs__label(const struct refs_ctx *ctx, const struct edge *e, const char *o
 		break;
 	case EDGE_SCANNED:
 		snprintf(buf, size, "(scanned)");
+		break;
+	case EDGE_FRAME_LOCAL:
+		snprintf(buf, size, "%s local '%s'", owner, e->name[0] ? e->name : "?");
 		break;
 	case EDGE_OTHER:
 		snprintf(buf, size, "%s.%s", owner, e->name[0] ? e->name : "?");

@@ -28,6 +28,7 @@ enum edge_kind {
 	EDGE_TYPE_OF,      /* ob_type of a heap-type instance */
 	EDGE_WEAK,         /* weak reference: never keeps alive (reported, not followed as strong) */
 	EDGE_SCANNED,      /* found by the conservative word scan of an unknown type */
+	EDGE_FRAME_LOCAL,  /* a local variable of a suspended frame (generator, frame object); name */
 	EDGE_OTHER,        /* any other field; name says which */
 };
 

@@ -186,14 +186,60 @@ static void add_root(struct graph *g, long node, enum root_kind kind, char *labe
 	g->nodes[node].inbound++;
 }
 
+static bool is_code(const struct layout *l, struct remote *r, raddr_t obj)
+{
+	raddr_t type;
+	return obj && !pyobj__type(r, l, obj, &type) && type == l->types[T_CODE];
+}
+
+int roots__frame_locals(struct remote *r, const struct layout *l, raddr_t code, raddr_t locals,
+			frame_local_fn fn, void *arg)
+{
+	raddr_t *names = xmalloc(MAX_LOCALS * sizeof(*names));
+	size_t n = local_names(r, l, code, names, MAX_LOCALS);
+	int ret = 0;
+
+	for (size_t i = 0; i < n && !ret; i++) {
+		uint64_t v;
+
+		if (remote__u64(r, locals + i * 8, &v))
+			break;
+		ret = fn(v & STACKREF_MASK, names[i], arg);
+	}
+	free(names);
+	return ret;
+}
+
+struct frame_root_arg {
+	struct graph *g;
+	const char *func, *file;
+	int line;
+	size_t added;
+};
+
+static int frame_root_cb(raddr_t v, raddr_t name, void *p)
+{
+	struct frame_root_arg *a = p;
+	char var[256];
+	long node;
+
+	if (!v || (node = graph__find(a->g, v)) < 0)
+		return 0;
+	if (pyobj__str(a->g->ctx.r, a->g->ctx.l, name, var, sizeof(var)) < 0)
+		snprintf(var, sizeof(var), "<local>");
+	add_root(a->g, node, ROOT_LOCAL,
+		 utf8_sanitize(xasprintf("%s.%s (local) at %s:%d", a->func, var, a->file, a->line)));
+	a->added++;
+	return 0;
+}
+
 /* Add a root for each local of one frame: code object code, locals at locals. */
 static size_t frame_roots(struct graph *g, raddr_t code, raddr_t locals, int line)
 {
 	const struct layout *l = g->ctx.l;
 	struct remote *r = g->ctx.r;
-	raddr_t *names = xmalloc(MAX_LOCALS * sizeof(*names));
-	size_t n = local_names(r, l, code, names, MAX_LOCALS), added = 0;
-	char func[256] = "?", file[1024] = "?", var[256];
+	char func[256] = "?", file[1024] = "?";
+	struct frame_root_arg a = { g, func, NULL, line, 0 };
 	raddr_t p;
 	char *base;
 
@@ -202,30 +248,51 @@ static size_t frame_roots(struct graph *g, raddr_t code, raddr_t locals, int lin
 	if (!remote__u64(r, field(l, code, F_CODE_FILENAME), &p))
 		pyobj__str(r, l, p, file, sizeof(file));
 	base = basename_of(file);
-	for (size_t i = 0; i < n; i++) {
-		uint64_t v;
-		long node;
-
-		if (remote__u64(r, locals + i * 8, &v))
-			break;
-		v &= STACKREF_MASK;
-		if (!v || (node = graph__find(g, v)) < 0)
-			continue;
-		if (pyobj__str(r, l, names[i], var, sizeof(var)) < 0)
-			snprintf(var, sizeof(var), "<local %zu>", i);
-		add_root(g, node, ROOT_LOCAL,
-			 utf8_sanitize(xasprintf("%s.%s (local) at %s:%d", func, var, base, line)));
-		added++;
-	}
+	a.file = base;
+	roots__frame_locals(r, l, code, locals, frame_root_cb, &a);
 	free(base);
-	free(names);
-	return added;
+	return a.added;
 }
 
-static bool is_code(const struct layout *l, struct remote *r, raddr_t obj)
+
+int roots__object_frame(struct remote *r, const struct layout *l, raddr_t obj, bool generator,
+			raddr_t *code, raddr_t *locals)
 {
-	raddr_t type;
-	return obj && !pyobj__type(r, l, obj, &type) && type == l->types[T_CODE];
+	uint64_t c, f;
+	int8_t state = 0;
+
+	if (generator) {
+		raddr_t iframe;
+
+		if (!layout__has(l, F_GEN_IFRAME))
+			return -ENOENT; /* up to 3.10 the frame is the gi_frame object */
+		/* gi_frame_state: negative while created or suspended, >= 1 (completed) once done */
+		if (layout__has(l, F_GEN_FRAME_STATE) &&
+		    (remote__read(r, field(l, obj, F_GEN_FRAME_STATE), &state, 1) || state >= 1))
+			return -ENOENT;
+		iframe = field(l, obj, F_GEN_IFRAME);
+		if (remote__u64(r, field(l, iframe, layout__has(l, F_IFRAME_EXECUTABLE) ?
+						    F_IFRAME_EXECUTABLE : F_IFRAME_CODE), &c))
+			return -EFAULT;
+		*code = c & STACKREF_MASK;
+		*locals = field(l, iframe, F_IFRAME_LOCALSPLUS);
+		return is_code(l, r, *code) ? 0 : -ENOENT;
+	}
+	if (layout__has(l, F_FRAME_FRAME)) {
+		/* 3.11+ frame object: its _PyInterpreterFrame */
+		if (remote__u64(r, field(l, obj, F_FRAME_FRAME), &f) || !f ||
+		    remote__u64(r, field(l, f, layout__has(l, F_IFRAME_EXECUTABLE) ?
+						F_IFRAME_EXECUTABLE : F_IFRAME_CODE), &c))
+			return -ENOENT;
+		*code = c & STACKREF_MASK;
+		*locals = field(l, f, F_IFRAME_LOCALSPLUS);
+		return is_code(l, r, *code) ? 0 : -ENOENT;
+	}
+	if (!layout__has(l, F_FRAME_LOCALSPLUS) || remote__u64(r, field(l, obj, F_FRAME_CODE), &c))
+		return -ENOENT;
+	*code = c;
+	*locals = field(l, obj, F_FRAME_LOCALSPLUS);
+	return is_code(l, r, *code) ? 0 : -ENOENT;
 }
 
 /* 3.11+: _PyInterpreterFrame chain from the thread's current frame. */

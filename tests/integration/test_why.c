@@ -86,6 +86,12 @@ static const struct scenario materialised_dict = {
 	NULL, "__main__.OWNER2 (global)", NULL, NULL, false, { "Owner.child2 (instance attribute)" },
 };
 
+/* a suspended generator's frame keeps its locals (a frame object of its own up to 3.10) */
+static const struct scenario generator = {
+	"why_generator.py", "LeakedHeld", NULL, "__main__.LeakedHeld", NULL,
+	"__main__.G (global)", NULL, NULL, false, { "local 'items'", "list index=" },
+};
+
 /* Root kinds that claim the object is reachable: wrong for an unreachable cycle. */
 static const char *const reachable_kinds[] = {
 	"global", "class_attribute", "local", "closure", "native", "sys_modules", "gc_garbage",
@@ -359,6 +365,7 @@ WHY_MATRIX(class_registry)
 WHY_MATRIX(publisher)
 WHY_MATRIX(closures)
 WHY_MATRIX(strings)
+WHY_MATRIX(generator)
 WHY_MATRIX(native)
 WHY_MATRIX(lru_cache)
 WHY_MATRIX(cycle_del)
