@@ -71,7 +71,19 @@ static const struct scenario lru_cache = {
 };
 static const struct scenario cycle_del = {
 	"why_cycle_del.py", "LeakedCycle", NULL, "__main__.LeakedCycle", NULL,
-	NULL, NULL, NULL, true, { "LeakedCycle.other (instance attribute)" },
+	"unreachable: only a reference cycle keeps it (the garbage collector has not freed it "
+	"yet; is gc disabled?)", "unreachable_cycle", NULL, true,
+	{ "LeakedCycle.other (instance attribute)" },
+};
+/* a local of the main thread, blocked at a known line */
+static const struct scenario main_local = {
+	"why_main_local.py", "LeakedMainItem", NULL, "__main__.LeakedMainItem", NULL,
+	"main.keep (local) at why_main_local.py:16", NULL, NULL, false, { "list index=" },
+};
+/* the seed README's example: a local list of a function another thread is running */
+static const struct scenario thread_local = {
+	"why_thread_local.py", "LeakedItem", NULL, "__main__.LeakedItem", NULL,
+	NULL, "local", "worker.my_list (local) at why_thread_local.py:", false, { "list index=" },
 };
 static const struct scenario slots = {
 	"why_slots.py", "LeakedSlotted", NULL, "__main__.LeakedSlotted", NULL,
@@ -366,6 +378,8 @@ WHY_MATRIX(publisher)
 WHY_MATRIX(closures)
 WHY_MATRIX(strings)
 WHY_MATRIX(generator)
+WHY_MATRIX(thread_local)
+WHY_MATRIX(main_local)
 WHY_MATRIX(native)
 WHY_MATRIX(lru_cache)
 WHY_MATRIX(cycle_del)
