@@ -242,7 +242,8 @@ int graph__build(struct graph *g, struct snapshot *snap, struct remote *r, const
 	type_table__name_all(&snap->types, r, l);
 	find_owners(g);
 	roots__frames(g);
-	qsort(g->roots, g->nroots, sizeof(*g->roots), cmp_root);
+	if (g->nroots)
+		qsort(g->roots, g->nroots, sizeof(*g->roots), cmp_root);
 	/* edges grouped by target: a counting sort, stable in source order */
 	g->rev_start = xcalloc(g->n + 2, sizeof(*g->rev_start));
 	for (size_t e = 0; e < g->nedges; e++)

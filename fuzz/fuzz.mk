@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
 # Fuzz targets (libFuzzer + ASan + UBSan), included from the Makefile.
-#   make fuzz                      build $(BUILD)/fuzz/fuzz_walk
-#   make fuzz-run [FUZZ_SECONDS=60] run it on a copy of fuzz/corpus
-#   make fuzz-corpus               regenerate fuzz/corpus and fuzz/walk.dict
+#   make fuzz                      build $(BUILD)/fuzz/fuzz_walk and fuzz_graph
+#   make fuzz-run [FUZZ_SECONDS=60] run each for half the time on a copy of its
+#                                  seeds (fuzz/corpus, fuzz/corpus-graph)
+#   make fuzz-corpus               regenerate the seeds and fuzz/walk.dict, fuzz/graph.dict
 # Include it after LIB_SRCS, PKG_CFLAGS and PKG_LIBS are set; it leaves the
 # default goal alone.
 
@@ -20,7 +21,9 @@ FUZZ_CFLAGS = -std=c11 -Wall -Wextra -g -O1 $(PKG_CFLAGS)
 FUZZ_LIB_SRCS = $(filter-out attach/freeze.c,$(LIB_SRCS))
 FUZZ_LIB_OBJS = $(FUZZ_LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o) $(FUZZ_DIR)/obj/layouts_data.o
 
-fuzz: $(FUZZ_DIR)/fuzz_walk
+FUZZ_TARGETS := $(FUZZ_DIR)/fuzz_walk $(FUZZ_DIR)/fuzz_graph
+
+fuzz: $(FUZZ_TARGETS)
 
 # Library objects with coverage instrumentation (fuzzer-no-link: no main).
 $(FUZZ_DIR)/obj/%.o: %.c
@@ -39,24 +42,35 @@ $(FUZZ_DIR)/fuzz_walk: fuzz/fuzz_walk.c fuzz/walk_image.h $(FUZZ_LIB_OBJS)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -o $@ fuzz/fuzz_walk.c \
 		$(FUZZ_LIB_OBJS) $(PKG_LIBS)
 
+$(FUZZ_DIR)/fuzz_graph: fuzz/fuzz_graph.c fuzz/graph_image.h $(FUZZ_LIB_OBJS)
+	$(call msg,FUZZLD,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -o $@ fuzz/fuzz_graph.c \
+		$(FUZZ_LIB_OBJS) $(PKG_LIBS)
+
 # The seed generator needs no sanitizer; it only writes files.
-$(FUZZ_DIR)/gen_corpus: fuzz/gen_corpus.c fuzz/walk_image.h $(BUILD)/libmemalot.a
+$(FUZZ_DIR)/gen_corpus: fuzz/gen_corpus.c fuzz/walk_image.h fuzz/graph_image.h $(BUILD)/libmemalot.a
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -o $@ fuzz/gen_corpus.c $(BUILD)/libmemalot.a $(LDLIBS)
 
 fuzz-corpus: $(FUZZ_DIR)/gen_corpus
-	$(Q)mkdir -p fuzz/corpus
-	$(Q)$(FUZZ_DIR)/gen_corpus fuzz/corpus fuzz/walk.dict
+	$(Q)mkdir -p fuzz/corpus fuzz/corpus-graph
+	$(Q)$(FUZZ_DIR)/gen_corpus fuzz/corpus fuzz/walk.dict fuzz/corpus-graph fuzz/graph.dict
 
-# New inputs go to a copy so that fuzz/corpus keeps only the seeds; crashes,
-# leaks and timeouts land in $(FUZZ_DIR)/artifacts/.
-fuzz-run: $(FUZZ_DIR)/fuzz_walk
-	$(Q)mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/artifacts
+# New inputs go to a copy so that the seed directories keep only the seeds;
+# crashes, leaks and timeouts land in $(FUZZ_DIR)/artifacts/. Each target
+# gets half of FUZZ_SECONDS.
+FUZZ_HALF = $(shell echo $$(( ($(FUZZ_SECONDS) + 1) / 2 )))
+FUZZ_OPTS = -max_total_time=$(FUZZ_HALF) -timeout=5 -rss_limit_mb=2048 -max_len=$(FUZZ_MAX_LEN) \
+	-print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/artifacts/
+
+fuzz-run: $(FUZZ_TARGETS)
+	$(Q)mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/corpus-graph $(FUZZ_DIR)/artifacts
 	$(Q)cp fuzz/corpus/* $(FUZZ_DIR)/corpus/
-	$(Q)$(FUZZ_DIR)/fuzz_walk -max_total_time=$(FUZZ_SECONDS) -timeout=5 -rss_limit_mb=2048 \
-		-max_len=$(FUZZ_MAX_LEN) -dict=fuzz/walk.dict -print_final_stats=1 \
-		-artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/corpus
+	$(Q)cp fuzz/corpus-graph/* $(FUZZ_DIR)/corpus-graph/
+	$(Q)$(FUZZ_DIR)/fuzz_walk $(FUZZ_OPTS) -dict=fuzz/walk.dict $(FUZZ_DIR)/corpus
+	$(Q)$(FUZZ_DIR)/fuzz_graph $(FUZZ_OPTS) -dict=fuzz/graph.dict $(FUZZ_DIR)/corpus-graph
 
 .PHONY: fuzz fuzz-run fuzz-corpus
 .DEFAULT_GOAL := $(fuzz_saved_goal)
