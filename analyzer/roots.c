@@ -18,6 +18,8 @@
 
 #define MAX_THREADS 4096
 #define MAX_FRAMES 10000
+/* frames over all threads: a garbage chain must not multiply per thread */
+#define MAX_TOTAL_FRAMES 100000
 #define MAX_LOCALS 65536
 #define LINETABLE_MAX (1u << 20)
 /* 3.14 keeps tagged stack references in frames: the low bits are flags */
@@ -133,8 +135,12 @@ int roots__code_line(struct remote *r, const struct layout *l, raddr_t code, int
 		return first;
 	if (remote__u64(r, field(l, code, lnotab ? F_CODE_LNOTAB : F_CODE_LINETABLE), &table))
 		return first;
-	buf = xmalloc(LINETABLE_MAX);
-	if (pyobj__bytes(r, l, table, buf, LINETABLE_MAX, &len) == 0) {
+	/* the length first, then a buffer of that size */
+	if (pyobj__bytes(r, l, table, NULL, 0, &len))
+		return first;
+	len = MIN(len, (size_t)LINETABLE_MAX);
+	buf = xmalloc(len + 1);
+	if (pyobj__bytes(r, l, table, buf, len, &len) == 0) {
 		len = MIN(len, (size_t)LINETABLE_MAX);
 		if (lnotab)
 			line = line_from_lnotab(buf, len, first, addr);
@@ -147,14 +153,14 @@ int roots__code_line(struct remote *r, const struct layout *l, raddr_t code, int
 	return line;
 }
 
-/* The local variable names of code, as str object addresses, from the names tuple. */
-static size_t local_names(struct remote *r, const struct layout *l, raddr_t code, raddr_t *names,
-			  size_t max)
+/* The local variable names of code, as str object addresses, from the names tuple(s). */
+static size_t local_names(struct remote *r, const struct layout *l, raddr_t code, raddr_t **names)
 {
 	static const enum field_id tuples[] = { F_CODE_LOCALSPLUSNAMES, F_CODE_VARNAMES,
 						F_CODE_CELLVARS, F_CODE_FREEVARS };
-	size_t n = 0;
+	size_t n = 0, cap = 0;
 
+	*names = NULL;
 	for (size_t t = 0; t < ARRAY_SIZE(tuples); t++) {
 		raddr_t tup;
 		uint64_t size;
@@ -166,9 +172,11 @@ static size_t local_names(struct remote *r, const struct layout *l, raddr_t code
 		if (remote__u64(r, field(l, code, tuples[t]), &tup) || !tup ||
 		    remote__u64(r, tup + (raddr_t)l->v[F_VAR_OB_SIZE], &size))
 			continue;
-		for (uint64_t i = 0; i < size && n < max; i++)
-			if (remote__u64(r, tup + (raddr_t)l->v[F_TUPLE_ITEMS] + i * 8, &names[n++]))
-				return n - 1;
+		size = MIN(size, (uint64_t)(MAX_LOCALS - n));
+		GROW(*names, cap, n + size + 1);
+		for (uint64_t i = 0; i < size; i++, n++)
+			if (remote__u64(r, tup + (raddr_t)l->v[F_TUPLE_ITEMS] + i * 8, &(*names)[n]))
+				return n;
 	}
 	return n;
 }
@@ -195,8 +203,8 @@ static bool is_code(const struct layout *l, struct remote *r, raddr_t obj)
 int roots__frame_locals(struct remote *r, const struct layout *l, raddr_t code, raddr_t locals,
 			frame_local_fn fn, void *arg)
 {
-	raddr_t *names = xmalloc(MAX_LOCALS * sizeof(*names));
-	size_t n = local_names(r, l, code, names, MAX_LOCALS);
+	raddr_t *names;
+	size_t n = local_names(r, l, code, &names);
 	int ret = 0;
 
 	for (size_t i = 0; i < n && !ret; i++) {
@@ -295,8 +303,39 @@ int roots__object_frame(struct remote *r, const struct layout *l, raddr_t obj, b
 	return is_code(l, r, *code) ? 0 : -ENOENT;
 }
 
+/*
+ * The frames and thread states already visited: garbage links can point
+ * back into a chain, and each visit costs reads and allocations.
+ */
+struct visited {
+	raddr_t *v;
+	size_t n, cap, total;
+};
+
+static bool visit(struct visited *s, raddr_t a)
+{
+	size_t lo = 0, hi = s->n;
+
+	if (s->total++ >= MAX_TOTAL_FRAMES)
+		return false;
+	while (lo < hi) { /* kept sorted: a binary search, then an insert */
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->v[mid] == a)
+			return false;
+		if (s->v[mid] < a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	GROW(s->v, s->cap, s->n + 1);
+	memmove(s->v + lo + 1, s->v + lo, (s->n - lo) * sizeof(*s->v));
+	s->v[lo] = a;
+	s->n++;
+	return true;
+}
+
 /* 3.11+: _PyInterpreterFrame chain from the thread's current frame. */
-static size_t iframe_roots(struct graph *g, raddr_t frame)
+static size_t iframe_roots(struct graph *g, raddr_t frame, struct visited *seen)
 {
 	const struct layout *l = g->ctx.l;
 	struct remote *r = g->ctx.r;
@@ -304,7 +343,7 @@ static size_t iframe_roots(struct graph *g, raddr_t frame)
 	enum field_id fip = layout__has(l, F_IFRAME_INSTR_PTR) ? F_IFRAME_INSTR_PTR : F_IFRAME_PREV_INSTR;
 	size_t added = 0;
 
-	for (int depth = 0; frame && depth < MAX_FRAMES; depth++) {
+	for (int depth = 0; frame && depth < MAX_FRAMES && visit(seen, frame); depth++) {
 		uint64_t code, ip = 0, prev;
 		uint8_t owner = 0;
 
@@ -326,13 +365,13 @@ static size_t iframe_roots(struct graph *g, raddr_t frame)
 }
 
 /* Up to 3.10: PyFrameObject chain. */
-static size_t frameobj_roots(struct graph *g, raddr_t frame)
+static size_t frameobj_roots(struct graph *g, raddr_t frame, struct visited *seen)
 {
 	const struct layout *l = g->ctx.l;
 	struct remote *r = g->ctx.r;
 	size_t added = 0;
 
-	for (int depth = 0; frame && depth < MAX_FRAMES; depth++) {
+	for (int depth = 0; frame && depth < MAX_FRAMES && visit(seen, frame); depth++) {
 		uint64_t code, back;
 		int32_t lasti = -1;
 
@@ -355,6 +394,7 @@ size_t roots__frames(struct graph *g)
 {
 	const struct layout *l = g->ctx.l;
 	struct remote *r = g->ctx.r;
+	struct visited seen = { 0 }, threads = { 0 };
 	raddr_t interp;
 	size_t added = 0;
 
@@ -367,7 +407,7 @@ size_t roots__frames(struct graph *g)
 			remote__u64(r, field(l, interp, F_INTERP_THREADS_HEAD), &ts);
 		else if (layout__has(l, F_INTERP_TSTATE_HEAD))
 			remote__u64(r, field(l, interp, F_INTERP_TSTATE_HEAD), &ts);
-		for (int nt = 0; ts && nt < MAX_THREADS; nt++) {
+		for (int nt = 0; ts && nt < MAX_THREADS && visit(&threads, ts); nt++) {
 			uint64_t frame = 0, cframe;
 
 			if (layout__has(l, F_IFRAME_LOCALSPLUS)) {
@@ -376,10 +416,10 @@ size_t roots__frames(struct graph *g)
 				else if (layout__has(l, F_TSTATE_CFRAME) &&
 					 !remote__u64(r, field(l, ts, F_TSTATE_CFRAME), &cframe) && cframe)
 					remote__u64(r, field(l, cframe, F_CFRAME_CURRENT), &frame);
-				added += iframe_roots(g, frame);
+				added += iframe_roots(g, frame, &seen);
 			} else if (layout__has(l, F_TSTATE_FRAME)) {
 				remote__u64(r, field(l, ts, F_TSTATE_FRAME), &frame);
-				added += frameobj_roots(g, frame);
+				added += frameobj_roots(g, frame, &seen);
 			}
 			if (remote__u64(r, field(l, ts, F_TSTATE_NEXT), &ts))
 				break;
@@ -388,5 +428,7 @@ size_t roots__frames(struct graph *g)
 			break;
 		interp = next;
 	}
+	free(seen.v);
+	free(threads.v);
 	return added;
 }

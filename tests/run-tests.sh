@@ -13,8 +13,9 @@
 #   asan      `make SANITIZE=address,undefined BUILD=build-asan all tests`, then
 #             MEMALOT_ASAN_TESTS (default "test_census test_layout test_faults test_walk") from there
 #             against build-asan/memalot; a sanitizer report fails it  MEMALOT_SKIP_ASAN
-#   fuzz      `make fuzz`, then fuzz_walk for FUZZ_SECONDS (default 60) on a
-#             temporary copy of fuzz/corpus: one test             MEMALOT_SKIP_FUZZ
+#   fuzz      `make fuzz`, then fuzz_walk and fuzz_graph for half of FUZZ_SECONDS
+#             (default 60) each on temporary copies of fuzz/corpus and
+#             fuzz/corpus-graph: one test                         MEMALOT_SKIP_FUZZ
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -155,29 +156,38 @@ else
 	MEMALOT=$build/memalot
 fi
 
-# fuzz_walk (libFuzzer, ASan, UBSan) for FUZZ_SECONDS on a copy of the seeds, with
-# the options of `make fuzz-run` (fuzz/fuzz.mk); crashes, leaks and timeouts
-# fail it and leave their input in BUILD/fuzz/artifacts/.
+# fuzz_walk and fuzz_graph (libFuzzer, ASan, UBSan) for half of FUZZ_SECONDS each
+# on a copy of their seeds, with the options of `make fuzz-run` (fuzz/fuzz.mk);
+# crashes, leaks and timeouts fail it and leave their input in BUILD/fuzz/artifacts/.
+fuzz_one() { # target, seed directory, dictionary, seconds
+	mkdir -p "$tmp/$1-corpus" && cp "$2"/* "$tmp/$1-corpus/" || return 1
+	say "fuzz: $1 for $4 s (log in $build/fuzz/$1-last-run.log)"
+	timeout -k 10 $(($4 + 300)) "$build/fuzz/$1" -max_total_time="$4" -timeout=5 \
+		-rss_limit_mb=2048 -max_len="${FUZZ_MAX_LEN:-16384}" -dict="$3" -print_final_stats=1 \
+		-artifact_prefix="$build/fuzz/artifacts/" "$tmp/$1-corpus" >"$build/fuzz/$1-last-run.log" 2>&1
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		tail -n 80 "$build/fuzz/$1-last-run.log" >&2
+		say "fuzz: $1 exited $rc (the log above; crash, leak and timeout inputs go to $build/fuzz/artifacts/)"
+		return 1
+	fi
+	grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)|^#[0-9]+[[:space:]]+DONE' \
+		"$build/fuzz/$1-last-run.log" | sed "s/^/fuzz: $1: /" >&2
+	return 0
+}
+
 fuzz_step() {
 	fuzz_secs=${FUZZ_SECONDS:-60}
+	half=$(((fuzz_secs + 1) / 2))
 	"$make" --no-print-directory ${jflag:+"$jflag"} BUILD="$build_arg" fuzz || {
 		say "fuzz: make fuzz failed (clang and libclang-rt-14-dev: run tests/setup-deps.sh)"
 		return 1
 	}
-	mkdir -p "$tmp/fuzz-corpus" "$build/fuzz/artifacts" && cp fuzz/corpus/* "$tmp/fuzz-corpus/" || return 1
-	say "fuzz: fuzz_walk for $fuzz_secs s (log in $build/fuzz/last-run.log)"
-	timeout -k 10 $((fuzz_secs + 300)) "$build/fuzz/fuzz_walk" -max_total_time="$fuzz_secs" -timeout=5 \
-		-rss_limit_mb=2048 -max_len="${FUZZ_MAX_LEN:-16384}" -dict=fuzz/walk.dict -print_final_stats=1 \
-		-artifact_prefix="$build/fuzz/artifacts/" "$tmp/fuzz-corpus" >"$build/fuzz/last-run.log" 2>&1
-	rc=$?
-	if [ "$rc" -ne 0 ]; then
-		tail -n 80 "$build/fuzz/last-run.log" >&2
-		say "fuzz: fuzz_walk exited $rc (the log above; crash, leak and timeout inputs go to $build/fuzz/artifacts/)"
-		return 1
-	fi
-	grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)|^#[0-9]+[[:space:]]+DONE' \
-		"$build/fuzz/last-run.log" | sed 's/^/fuzz: /' >&2
-	return 0
+	mkdir -p "$build/fuzz/artifacts" || return 1
+	fuzz_ok=0
+	fuzz_one fuzz_walk fuzz/corpus fuzz/walk.dict "$half" || fuzz_ok=1
+	fuzz_one fuzz_graph fuzz/corpus-graph fuzz/graph.dict "$half" || fuzz_ok=1
+	return $fuzz_ok
 }
 step fuzz MEMALOT_SKIP_FUZZ fuzz_step
 
