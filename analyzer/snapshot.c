@@ -168,6 +168,16 @@ listed:
 	w->s->ninterps = n;
 	if (collecting(w, interps, n))
 		return WALK_RETRY;
+	if (n && layout__has(l, F_GC_STATS) && layout__has(l, F_GCSTATS_SIZE) &&
+	    layout__has(l, F_GCSTATS_COLLECTIONS)) {
+		raddr_t stats = layout__gc_state(l, interps[0]) + (raddr_t)l->v[F_GC_STATS];
+		w->s->have_collections = true;
+		for (int g = 0; g < 3; g++)
+			if (remote__u64(w->r, stats + (raddr_t)(g * l->v[F_GCSTATS_SIZE] +
+								l->v[F_GCSTATS_COLLECTIONS]),
+					&w->s->collections[g]))
+				w->s->have_collections = false;
+	}
 	for (int i = 0; i < n; i++) {
 		struct gc_list_head heads[LAYOUT_MAX_GC_LISTS];
 		int nh = layout__gc_heads(l, interps[i], heads);

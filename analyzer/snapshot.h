@@ -43,6 +43,13 @@ struct snapshot {
 	char *partial_reason; /* owned */
 	uint64_t bytes_read, syscalls;
 	bool copy_incomplete; /* copy_memory hit the cache limit */
+	/*
+	 * Collections of each generation so far (main interpreter), or all 0
+	 * when the layout lacks them: survivors of a collection move on to an
+	 * older generation, which is how lifetimes tell reused addresses apart.
+	 */
+	uint64_t collections[3];
+	bool have_collections;
 };
 
 struct snapshot_opts {

@@ -18,7 +18,7 @@ const char *const field_dwarf_types[] = {
 	"PyListObject", "PyTupleObject", "PySetObject", "setentry", "PyCellObject",
 	"PyFunctionObject", "PyMethodObject", "PyModuleObject", "PyMemberDescrObject",
 	"PyMemberDef", "PyThreadState", "_PyCFrame", "PyFrameObject", "_PyInterpreterFrame",
-	"PyCodeObject", "PyGenObject", NULL,
+	"PyCodeObject", "PyGenObject", "gc_generation_stats", NULL,
 };
 
 int field__by_name(const char *name)

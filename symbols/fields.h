@@ -126,6 +126,9 @@
 	X(CODE_CODE_ADAPTIVE, "code.co_code_adaptive", OFF, "PyCodeObject", "co_code_adaptive", "code_object.co_code_adaptive") \
 	X(CODE_LINETABLE, "code.co_linetable", OFF, "PyCodeObject", "co_linetable", "code_object.linetable") \
 	X(CODE_LNOTAB, "code.co_lnotab", OFF, "PyCodeObject", "co_lnotab", 0) \
+	X(GC_STATS, "gc.generation_stats", OFF, "_gc_runtime_state", "generation_stats", 0) \
+	X(GCSTATS_SIZE, "gcstats.size", SIZE, "gc_generation_stats", 0, 0) \
+	X(GCSTATS_COLLECTIONS, "gcstats.collections", OFF, "gc_generation_stats", "collections", 0) \
 	X(GEN_FRAME, "gen.gi_frame", OFF, "PyGenObject", "gi_frame", 0) \
 	X(GEN_IFRAME, "gen.gi_iframe", OFF, "PyGenObject", "gi_iframe", "gen_object.gi_iframe") \
 	X(GEN_FRAME_STATE, "gen.gi_frame_state", OFF, "PyGenObject", "gi_frame_state", "gen_object.gi_frame_state")
