@@ -107,6 +107,32 @@ static void detail(struct graph *g, const struct why_opts *o, long node, struct 
 	out->search_ns += now_ns() - t0;
 }
 
+void why__share(const size_t *counts, size_t ntypes, int budget, size_t *shown)
+{
+	size_t total = 0;
+	int all = budget;
+
+	for (size_t t = 0; t < ntypes; t++) {
+		total += counts[t];
+		shown[t] = 0;
+	}
+	/* at least one object per type (most common first), the rest by count */
+	for (size_t t = 0; t < ntypes && budget > 0; t++, budget--)
+		shown[t] = 1;
+	for (size_t t = 0; t < ntypes && budget > 0; t++) {
+		size_t share = total ? (size_t)all * counts[t] / total : 0;
+		size_t more = MIN(share > shown[t] ? share - shown[t] : 0, counts[t] - shown[t]);
+		more = MIN(more, (size_t)budget);
+		shown[t] += more;
+		budget -= (int)more;
+	}
+	for (size_t t = 0; t < ntypes && budget > 0; t++) {
+		size_t more = MIN(counts[t] - shown[t], (size_t)budget);
+		shown[t] += more;
+		budget -= (int)more;
+	}
+}
+
 /* --object ADDR: exactly the objects asked for. */
 static int why_objects(struct graph *g, const struct why_opts *o, struct why_result *out)
 {
@@ -132,7 +158,6 @@ int why__run(struct graph *g, const struct why_opts *o, struct why_result *out)
 	size_t ntypes = g->snap->types.n, (*per)[2], npicked = 0;
 	size_t *shown, *seen_of_type;
 	long **members;
-	int budget = o->max_object_details;
 
 	memset(out, 0, sizeof(*out));
 	if (o->nobjects)
@@ -148,22 +173,13 @@ int why__run(struct graph *g, const struct why_opts *o, struct why_result *out)
 	qsort(per, ntypes, sizeof(*per), cmp_count);
 	while (out->matched_types < ntypes && per[out->matched_types][1])
 		out->matched_objects += per[out->matched_types++][1];
-	/* at least one object per type, the rest shared in proportion to the counts */
 	shown = xcalloc(out->matched_types + 1, sizeof(*shown));
-	for (size_t t = 0; t < out->matched_types && budget > 0; t++, budget--)
-		shown[t] = 1;
-	for (size_t t = 0; t < out->matched_types && budget > 0; t++) {
-		size_t share = out->matched_objects ? (size_t)o->max_object_details * per[t][1] /
-							       out->matched_objects : 0;
-		size_t more = MIN(share > shown[t] ? share - shown[t] : 0, per[t][1] - shown[t]);
-		more = MIN(more, (size_t)budget);
-		shown[t] += more;
-		budget -= (int)more;
-	}
-	for (size_t t = 0; t < out->matched_types && budget > 0; t++) {
-		size_t more = MIN(per[t][1] - shown[t], (size_t)budget);
-		shown[t] += more;
-		budget -= (int)more;
+	{
+		size_t *counts = xcalloc(out->matched_types + 1, sizeof(*counts));
+		for (size_t t = 0; t < out->matched_types; t++)
+			counts[t] = per[t][1];
+		why__share(counts, out->matched_types, o->max_object_details, shown);
+		free(counts);
 	}
 	/* the first objects of each type: GC-list order, then untracked ones as found */
 	members = xcalloc(out->matched_types + 1, sizeof(*members));

@@ -36,6 +36,12 @@ struct why_result {
 	uint64_t graph_ns, search_ns;
 };
 
+/*
+ * How many objects of each type to detail, types sorted by count (most
+ * first): at least one per type, the rest shared by count, budget in all.
+ */
+void why__share(const size_t *counts, size_t ntypes, int budget, size_t *shown);
+
 /* Pick objects and search their referrers. @return 0 or -errno */
 int why__run(struct graph *g, const struct why_opts *o, struct why_result *out);
 void why__release(struct why_result *w);
