@@ -19,11 +19,14 @@
  *     young generation after a collection of that generation is a different
  *     object, and one that moved from g to an older generation needs a
  *     collection of g in between.
- *  4. The oldest generation keeps its order: objects are appended to its
- *     tail and removed anywhere, so among objects seen in gen2 both times,
- *     the old order must hold. A full collection can move objects that it
- *     first thought unreachable back to the tail, so this check only runs
- *     when no gen2 collection happened in between.
+ *  4. A generation list keeps its order: objects are appended to its tail
+ *     (new objects to gen0, survivors of a collection of g to g+1) and
+ *     removed anywhere, so among objects seen in the same generation both
+ *     times, the old order must hold. A collection of that generation can
+ *     move objects back to the tail (and moves survivors out), so the check
+ *     only runs for a generation that was not collected in between. This is
+ *     what catches an address reused by an object that was then promoted
+ *     into a generation the old object was in.
  *  5. Immutable contents do not change: for tuples and str (and other
  *     atoms) the content hash must match.
  *  6. Continuity: an object must be seen in every snapshot in between; the
@@ -88,11 +91,14 @@ struct gen2_item {
 	size_t i;        /* index into objs */
 	uint32_t rank;   /* rank now */
 	uint32_t prank;  /* rank in the previous snapshot */
+	int8_t gen;
 };
 
 static int cmp_rank(const void *a, const void *b)
 {
 	const struct gen2_item *x = a, *y = b;
+	if (x->gen != y->gen)
+		return x->gen - y->gen;
 	return x->rank < y->rank ? -1 : x->rank > y->rank;
 }
 
@@ -144,19 +150,21 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
 			lt->reused_content++;
 			continue;
 		}
-		if (o->gen == 2 && p->gen == 2 && !collected[2]) {
+		if (o->gen >= 0 && o->gen <= 2 && p->gen == o->gen && !collected[o->gen]) {
 			GROW(g2, g2cap, ng2 + 1);
-			g2[ng2++] = (struct gen2_item){ i, o->rank, p->rank };
+			g2[ng2++] = (struct gen2_item){ i, o->rank, p->rank, o->gen };
 		}
 		ok[i] = true;
 		first_seen[i] = p->first_seen;
 	}
-	/* rule 4: old ranks must increase along the new gen2 order */
+	/* rule 4: in each generation, old ranks must increase along the new order */
 	qsort(g2, ng2, sizeof(*g2), cmp_rank);
 	{
 		uint32_t max = 0;
 		bool any = false;
 		for (size_t k = 0; k < ng2; k++) {
+			if (k && g2[k].gen != g2[k - 1].gen)
+				any = false;
 			if (any && g2[k].prank < max) {
 				ok[g2[k].i] = false;
 				first_seen[g2[k].i] = now_ns;

@@ -21,6 +21,7 @@ enum {
 };
 
 int cmd_snapshot(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
 
 /* Map a library error to an exit code. */
 int exit_code_for(int err);

@@ -17,6 +17,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "attach", cmd_attach, "watch a Python process and report objects that outlive a lifetime" },
 	{ "snapshot", cmd_snapshot, "freeze a Python process and count its objects by type" },
 };
 

@@ -1,0 +1,613 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memalot attach: time-based leak discovery from outside the process (the
+ * seed's start_leak_monitoring(max_object_lifetime=...)). Snapshots every
+ * --check-interval, learns when each object was first seen
+ * (analyzer/lifetime.c), and after the warm-up prints a report every
+ * lifetime: the objects first seen after the warm-up that are now older
+ * than the lifetime, with referrer graphs for some of them.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../analyzer/graph.h"
+#include "../analyzer/lifetime.h"
+#include "../analyzer/pyobj.h"
+#include "../analyzer/snapshot.h"
+#include "../attach/freeze.h"
+#include "../attach/proc.h"
+#include "cli.h"
+#include "why.h"
+
+static const char attach_usage[] =
+	"usage: memalot attach [options] PID\n"
+	"\n"
+	"Watch the Python process PID and report objects that live longer than\n"
+	"--max-object-lifetime: every lifetime after the warm-up, the objects first\n"
+	"seen after the warm-up that are still alive. Runs until Ctrl-C, the target\n"
+	"exits, or --iterations / --duration is reached.\n"
+	"\n"
+	"options:\n"
+	"  --max-object-lifetime S          seconds an object may live (default 60)\n"
+	"  --check-interval S               seconds between snapshots (default lifetime/5)\n"
+	"  --warmup-time S                  seconds before objects count (default: the lifetime;\n"
+	"                                   --warmup-period is the same)\n"
+	"  --iterations N                   stop after N reports\n"
+	"  --duration S                     stop after S seconds\n"
+	"  --included-type-names T          only types whose name contains T (repeatable)\n"
+	"  --excluded-type-names T          leave out types whose name contains T (repeatable)\n"
+	"  --max-types-in-leak-summary N    rows of the leak table (default 500)\n"
+	"  --compute-size-in-leak-summary   add the shallow size of each type's objects\n"
+	"  --max-object-details N           objects with referrer graphs per report (default 30)\n"
+	"  --no-referrers                   no referrer graphs\n"
+	"  --referrers-max-depth N, --referrers-search-timeout S,\n"
+	"  --single-object-referrer-limit N, --referrers-module-prefix P,\n"
+	"  --max-untracked-search-depth N, --str-max-length N   as for 'memalot snapshot'\n"
+	"  --json                           one JSON object per report, one per line\n"
+	"  --output FILE                    write reports to FILE instead of stdout\n"
+	"  --tee-console                    with --output, print them too\n"
+	"  --no-color, --force-terminal     colour control (reports are plain text; NO_COLOR\n"
+	"                                   is honoured)\n"
+	"  -v, --verbose / -q, --quiet      more or less on stderr\n"
+	"  -h, --help                       this help\n";
+
+struct attach_opts {
+	double lifetime, interval, warmup, duration;
+	long iterations;
+	char **include, **exclude;
+	size_t ninclude, nexclude;
+	long max_types;
+	bool compute_size, json, tee;
+	const char *output;
+	struct why_opts why;
+};
+
+/* FNV-1a over bytes */
+static uint64_t fnv(const void *p, size_t n, uint64_t h)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* A hash of an immutable object's contents (str, tuple items, int), 0 for others. */
+static uint64_t content_hash(const struct graph *g, long node)
+{
+	const struct layout *l = g->ctx.l;
+	struct remote *r = g->ctx.r;
+	raddr_t addr = g->nodes[node].addr, type = g->snap->types.v[g->nodes[node].type].addr;
+	uint64_t h = 0xcbf29ce484222325ull;
+	char buf[512];
+	int64_t iv;
+
+	if (type == l->types[T_STR]) {
+		int n = pyobj__str(r, l, addr, buf, sizeof(buf));
+		return n < 0 ? 1 : fnv(buf, (size_t)n, h);
+	}
+	if (type == l->types[T_INT])
+		return pyobj__int(r, l, addr, &iv) ? 1 : fnv(&iv, sizeof(iv), h);
+	if (type == l->types[T_FLOAT]) {
+		double d;
+		return pyobj__float(r, l, addr, &d) ? 1 : fnv(&d, sizeof(d), h);
+	}
+	if (type == l->types[T_BYTES]) {
+		size_t n = 0;
+		return pyobj__bytes(r, l, addr, buf, sizeof(buf), &n) ? 1 : fnv(buf, MIN(n, sizeof(buf)), fnv(&n, sizeof(n), h));
+	}
+	if (type == l->types[T_TUPLE]) {
+		uint64_t n = 0, items[64];
+		if (remote__u64(r, addr + (raddr_t)l->v[F_VAR_OB_SIZE], &n) || n > (1u << 24))
+			return 1;
+		n = MIN(n, (uint64_t)ARRAY_SIZE(items));
+		if (remote__read(r, addr + (raddr_t)l->v[F_TUPLE_ITEMS], items, n * 8))
+			return 1;
+		return fnv(items, n * 8, fnv(&n, sizeof(n), h));
+	}
+	return 0;
+}
+
+static bool name_passes(const struct attach_opts *o, const char *name)
+{
+	if (!name)
+		return false;
+	for (size_t i = 0; i < o->nexclude; i++)
+		if (strstr(name, o->exclude[i]))
+			return false;
+	if (!o->ninclude)
+		return true;
+	for (size_t i = 0; i < o->ninclude; i++)
+		if (strstr(name, o->include[i]))
+			return true;
+	return false;
+}
+
+static int gen_of(const struct snapshot *s, const struct graph *g, size_t node)
+{
+	const char *name;
+
+	if (g->nodes[node].depth || node >= s->n)
+		return LT_UNTRACKED;
+	name = s->lists[s->objs[node].list].name;
+	if (!strcmp(name, "permanent"))
+		return LT_PERMANENT;
+	if (!strcmp(name, "gen0") || !strcmp(name, "young"))
+		return 0;
+	if (!strcmp(name, "gen1") || !strcmp(name, "old0"))
+		return 1;
+	return 2;
+}
+
+static void random_id(char *buf)
+{
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char raw[8] = { 0 };
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (read(fd, raw, sizeof(raw)) != (ssize_t)sizeof(raw))
+			memset(raw, 0, sizeof(raw));
+		close(fd);
+	}
+	for (int i = 0, k = 0; i < 9; i++)
+		buf[i] = i == 4 ? '-' : alphabet[raw[k++] % 36];
+	buf[9] = 0;
+}
+
+struct type_row {
+	uint32_t type;
+	size_t count;
+	uint64_t size;
+};
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct type_row *x = a, *y = b;
+	return x->count < y->count ? 1 : x->count > y->count ? -1 : (x->type > y->type) - (x->type < y->type);
+}
+
+static char *iso_time(time_t t)
+{
+	char buf[64];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return xstrdup(buf);
+}
+
+static void emit(FILE *out, bool tee, const char *text)
+{
+	fputs(text, out);
+	fflush(out);
+	if (tee && out != stdout) {
+		fputs(text, stdout);
+		fflush(stdout);
+	}
+}
+
+struct iteration {
+	const char *report_id;
+	int number;
+	pid_t pid;
+	const char *command;
+	time_t start, end;
+	long rss, hwm, rss_prev, hwm_prev; /* KiB */
+};
+
+/* Report the leaks of this iteration. @return the number of leaked objects */
+static size_t report(FILE *out, const struct attach_opts *o, struct graph *g, const uint64_t *first_seen,
+		     uint64_t warmup_end, uint64_t now, const struct iteration *it)
+{
+	uint64_t life_ns = (uint64_t)(o->lifetime * 1e9);
+	size_t ntypes = g->snap->types.n, nrows = 0, nleaks = 0, ndetail = 0;
+	struct type_row *rows = xcalloc(ntypes + 1, sizeof(*rows));
+	long *row_of = xcalloc(ntypes + 1, sizeof(*row_of));
+	struct why_opts wopts = o->why;
+	struct why_result wr = { 0 };
+	char *buf = NULL, *start, *end;
+	size_t buflen = 0;
+	FILE *mem = open_memstream(&buf, &buflen);
+
+	for (size_t i = 0; i < ntypes; i++)
+		row_of[i] = -1;
+	for (size_t i = 0; i < g->n; i++) {
+		uint32_t t = g->nodes[i].type;
+		if (first_seen[i] < warmup_end || now - first_seen[i] <= life_ns ||
+		    !name_passes(o, g->snap->types.v[t].name))
+			continue;
+		if (row_of[t] < 0) {
+			row_of[t] = (long)nrows;
+			rows[nrows++] = (struct type_row){ t, 0, 0 };
+		}
+		rows[row_of[t]].count++;
+		nleaks++;
+	}
+	if (o->compute_size)
+		for (size_t i = 0; i < g->n; i++) {
+			uint32_t t = g->nodes[i].type;
+			if (row_of[t] >= 0 && first_seen[i] >= warmup_end && now - first_seen[i] > life_ns) {
+				raddr_t type = g->snap->types.v[t].addr;
+				uint64_t basic = 0;
+				remote__u64(g->ctx.r, type + (raddr_t)g->ctx.l->v[F_TP_BASICSIZE], &basic);
+				rows[row_of[t]].size += basic;
+			}
+		}
+	qsort(rows, nrows, sizeof(*rows), cmp_rows);
+	/* re-index after sorting */
+	for (size_t k = 0; k < nrows; k++)
+		row_of[rows[k].type] = (long)k;
+	/* which objects get details: shared across types like the seed */
+	{
+		size_t *counts = xcalloc(nrows + 1, sizeof(*counts)), *shown = xcalloc(nrows + 1, sizeof(*shown));
+		size_t *taken = xcalloc(nrows + 1, sizeof(*taken));
+		for (size_t k = 0; k < nrows; k++)
+			counts[k] = rows[k].count;
+		why__share(counts, nrows, o->why.max_object_details, shown);
+		wopts.objects = xcalloc((size_t)o->why.max_object_details + 1, sizeof(raddr_t));
+		wopts.nobjects = 0;
+		for (size_t i = 0; i < g->n && wopts.nobjects < (size_t)o->why.max_object_details; i++) {
+			long k = row_of[g->nodes[i].type];
+			if (k < 0 || first_seen[i] < warmup_end || now - first_seen[i] <= life_ns ||
+			    taken[k] >= shown[k])
+				continue;
+			taken[k]++;
+			wopts.objects[wopts.nobjects++] = g->nodes[i].addr;
+		}
+		ndetail = wopts.nobjects;
+		free(counts);
+		free(shown);
+		free(taken);
+	}
+	if (ndetail)
+		why__run(g, &wopts, &wr);
+	start = iso_time(it->start);
+	end = iso_time(it->end);
+	if (o->json) {
+		json_t *root = json_object(), *mu = json_object(), *ls = json_object(), *ts = json_array();
+
+		json_object_set_new(root, "report_id", json_string(it->report_id));
+		json_object_set_new(root, "iteration_number", json_integer(it->number));
+		json_object_set_new(root, "pid", json_integer(it->pid));
+		json_object_set_new(root, "command", json_string(it->command ? it->command : ""));
+		json_object_set_new(root, "start_time", json_string(start));
+		json_object_set_new(root, "end_time", json_string(end));
+		json_object_set_new(root, "max_object_lifetime", json_real(o->lifetime));
+		json_object_set_new(mu, "rss_bytes", json_integer((json_int_t)it->rss * 1024));
+		json_object_set_new(mu, "peak_rss_bytes", json_integer((json_int_t)it->hwm * 1024));
+		json_object_set_new(mu, "rss_change_bytes", json_integer((json_int_t)(it->rss - it->rss_prev) * 1024));
+		json_object_set_new(mu, "peak_rss_change_bytes",
+				    json_integer((json_int_t)(it->hwm - it->hwm_prev) * 1024));
+		json_object_set_new(root, "memory_usage", mu);
+		for (size_t k = 0; k < nrows && (long)k < o->max_types; k++) {
+			json_t *t = json_object();
+			json_object_set_new(t, "object_type", json_string(g->snap->types.v[rows[k].type].name));
+			json_object_set_new(t, "count", json_integer((json_int_t)rows[k].count));
+			json_object_set_new(t, "shallow_size_bytes",
+					    o->compute_size ? json_integer((json_int_t)rows[k].size) : json_null());
+			json_array_append_new(ts, t);
+		}
+		json_object_set_new(ls, "type_summaries", ts);
+		json_object_set_new(ls, "total_objects", json_integer((json_int_t)nleaks));
+		json_object_set_new(root, "leak_summary", ls);
+		json_object_set_new(root, "object_details_list", ndetail ? why__json(g, &wr) : json_array());
+		json_dumpf(root, mem, JSON_COMPACT | JSON_ENSURE_ASCII);
+		fputc('\n', mem);
+		json_decref(root);
+	} else {
+		fprintf(mem, "\n==== memalot report %s, iteration %d ====\n", it->report_id, it->number);
+		fprintf(mem, "target: pid %d (%s)\n", (int)it->pid, it->command ? it->command : "?");
+		fprintf(mem, "time: %s to %s\n", start, end);
+		fprintf(mem, "memory: RSS %.1f MiB (%+.1f MiB), peak %.1f MiB (%+.1f MiB)\n",
+			it->rss / 1024.0, (it->rss - it->rss_prev) / 1024.0, it->hwm / 1024.0,
+			(it->hwm - it->hwm_prev) / 1024.0);
+		fprintf(mem, "\nPossible New Leaks (first seen after the warm-up, alive for more than %g s)\n",
+			o->lifetime);
+		if (!nrows)
+			fprintf(mem, "  none\n");
+		else {
+			fprintf(mem, "  %-50s %10s%s\n", "type", "count", o->compute_size ? "  shallow size" : "");
+			for (size_t k = 0; k < nrows && (long)k < o->max_types; k++) {
+				fprintf(mem, "  %-50s %10zu", g->snap->types.v[rows[k].type].name, rows[k].count);
+				if (o->compute_size)
+					fprintf(mem, "  %12llu", (unsigned long long)rows[k].size);
+				fputc('\n', mem);
+			}
+			if ((long)nrows > o->max_types)
+				fprintf(mem, "  ... %zu more types (--max-types-in-leak-summary)\n",
+					nrows - (size_t)o->max_types);
+		}
+		if (ndetail)
+			why__print(mem, g, &wr);
+	}
+	fclose(mem);
+	emit(out, o->tee, buf);
+	free(buf);
+	free(start);
+	free(end);
+	if (ndetail)
+		why__release(&wr);
+	free(wopts.objects);
+	free(rows);
+	free(row_of);
+	return nleaks;
+}
+
+static bool parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (*end || end == s || !(v > 0) || !isfinite(v))
+		return false;
+	*out = v;
+	return true;
+}
+
+static void sleep_until(uint64_t t)
+{
+	while (!freezer_stop_requested) {
+		uint64_t now = now_ns();
+		struct timespec ts;
+
+		if (now >= t)
+			return;
+		/* in slices, so that Ctrl-C is noticed at once */
+		uint64_t d = MIN(t - now, (uint64_t)100000000);
+		ts.tv_sec = (time_t)(d / 1000000000ull);
+		ts.tv_nsec = (long)(d % 1000000000ull);
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void add_word(char ***v, size_t *n, const char *s)
+{
+	*v = xrealloc(*v, (*n + 2) * sizeof(**v));
+	(*v)[(*n)++] = (char *)s;
+	(*v)[*n] = NULL;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	enum { O_LIFE = 256, O_INTERVAL, O_WARMUP, O_ITER, O_DURATION, O_INC, O_EXC, O_MAXTYPES, O_SIZE,
+	       O_DETAILS, O_NOREF, O_RDEPTH, O_RTIMEOUT, O_RLIMIT, O_RPREFIX, O_UDEPTH, O_STRLEN, O_JSON,
+	       O_OUTPUT, O_TEE, O_NOCOLOR, O_FORCETERM };
+	static const struct option longopts[] = {
+		{ "max-object-lifetime", required_argument, NULL, O_LIFE },
+		{ "check-interval", required_argument, NULL, O_INTERVAL },
+		{ "warmup-time", required_argument, NULL, O_WARMUP },
+		{ "warmup-period", required_argument, NULL, O_WARMUP },
+		{ "iterations", required_argument, NULL, O_ITER },
+		{ "duration", required_argument, NULL, O_DURATION },
+		{ "included-type-names", required_argument, NULL, O_INC },
+		{ "excluded-type-names", required_argument, NULL, O_EXC },
+		{ "max-types-in-leak-summary", required_argument, NULL, O_MAXTYPES },
+		{ "compute-size-in-leak-summary", no_argument, NULL, O_SIZE },
+		{ "max-object-details", required_argument, NULL, O_DETAILS },
+		{ "no-referrers", no_argument, NULL, O_NOREF },
+		{ "referrers-max-depth", required_argument, NULL, O_RDEPTH },
+		{ "referrers-search-timeout", required_argument, NULL, O_RTIMEOUT },
+		{ "single-object-referrer-limit", required_argument, NULL, O_RLIMIT },
+		{ "referrers-module-prefix", required_argument, NULL, O_RPREFIX },
+		{ "max-untracked-search-depth", required_argument, NULL, O_UDEPTH },
+		{ "str-max-length", required_argument, NULL, O_STRLEN },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "output", required_argument, NULL, O_OUTPUT },
+		{ "tee-console", no_argument, NULL, O_TEE },
+		{ "no-color", no_argument, NULL, O_NOCOLOR },
+		{ "force-terminal", no_argument, NULL, O_FORCETERM },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct attach_opts o = { 60, 0, -1, 0, 0, NULL, NULL, 0, 0, 500, false, false, false, NULL,
+				 { "", NULL, 0, 30, 3, false, 100, { 50, 300.0, 100, NULL } } };
+	char **prefixes = NULL, *end, *command = NULL, report_id[16];
+	size_t nprefixes = 0;
+	struct snapshot_opts sopts = { 0 };
+	struct lifetimes lt;
+	struct layout layout;
+	struct remote r;
+	FILE *out = stdout;
+	uint64_t start, warmup_end, next_report, next_check;
+	long rss_prev = 0, hwm_prev = 0;
+	time_t iter_start;
+	int c, pid, ret, iteration = 0, code = EXIT_OK;
+	char *why = NULL;
+	long num;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "vqh", longopts, NULL)) != -1) {
+		const char *flag = NULL;
+		switch (c) {
+		case O_LIFE: if (!parse_seconds(optarg, &o.lifetime)) flag = "max-object-lifetime"; break;
+		case O_INTERVAL: if (!parse_seconds(optarg, &o.interval)) flag = "check-interval"; break;
+		case O_WARMUP:
+			o.warmup = strtod(optarg, &end);
+			if (*end || end == optarg || o.warmup < 0 || !isfinite(o.warmup))
+				flag = "warmup-time";
+			break;
+		case O_DURATION: if (!parse_seconds(optarg, &o.duration)) flag = "duration"; break;
+		case O_RTIMEOUT: if (!parse_seconds(optarg, &o.why.ref.timeout_s)) flag = "referrers-search-timeout"; break;
+		case O_ITER: case O_MAXTYPES: case O_DETAILS: case O_RDEPTH: case O_RLIMIT: case O_UDEPTH: case O_STRLEN:
+			num = strtol(optarg, &end, 10);
+			if (*end || end == optarg || num < (c == O_UDEPTH || c == O_DETAILS ? 0 : 1) || num > 100000000) {
+				flag = "(number)";
+				break;
+			}
+			if (c == O_ITER) o.iterations = num;
+			else if (c == O_MAXTYPES) o.max_types = num;
+			else if (c == O_DETAILS) o.why.max_object_details = (int)num;
+			else if (c == O_RDEPTH) o.why.ref.max_depth = (int)num;
+			else if (c == O_RLIMIT) o.why.ref.single_object_limit = (int)num;
+			else if (c == O_UDEPTH) o.why.untracked_depth = (int)num;
+			else o.why.str_max_length = (int)num;
+			break;
+		case O_INC: add_word(&o.include, &o.ninclude, optarg); break;
+		case O_EXC: add_word(&o.exclude, &o.nexclude, optarg); break;
+		case O_RPREFIX: add_word(&prefixes, &nprefixes, optarg); break;
+		case O_SIZE: o.compute_size = true; break;
+		case O_NOREF: o.why.no_referrers = true; break;
+		case O_JSON: o.json = true; break;
+		case O_OUTPUT: o.output = optarg; break;
+		case O_TEE: o.tee = true; break;
+		case O_NOCOLOR: case O_FORCETERM: break; /* reports are plain text */
+		case 'v': log_level++; break;
+		case 'q': log_level = 0; break;
+		case 'h': fputs(attach_usage, stdout); return EXIT_OK;
+		default: fputs(attach_usage, stderr); return EXIT_USAGE;
+		}
+		if (flag) {
+			if (!strcmp(flag, "(number)"))
+				log_err("'%s' is not a valid number for --%s", optarg, longopts[c - O_LIFE].name);
+			else
+				log_err("--%s takes a positive number of seconds, not '%s'", flag, optarg);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		log_err(optind >= argc ? "attach needs a PID" : "attach takes one PID");
+		fputs(attach_usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (parse_pid(argv[optind], &pid))
+		return EXIT_USAGE;
+	if (o.tee && !o.output) {
+		log_err("--tee-console goes with --output");
+		return EXIT_USAGE;
+	}
+	if (o.warmup < 0)
+		o.warmup = o.lifetime;
+	if (!o.interval)
+		o.interval = MAX(0.1, MIN(60.0, o.lifetime / 5));
+	if (o.interval > o.lifetime) {
+		log_err("--check-interval (%g s) must not be longer than --max-object-lifetime (%g s)",
+			o.interval, o.lifetime);
+		return EXIT_USAGE;
+	}
+	o.why.ref.module_prefixes = prefixes;
+	if (o.output) {
+		int fd = open(o.output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0 || !(out = fdopen(fd, "w"))) {
+			log_err("cannot write '%s': %s", o.output, strerror(errno));
+			return EXIT_ERROR;
+		}
+	}
+
+	freezer__install_signal_handlers();
+	ret = remote__open(&r, pid);
+	if (ret) {
+		log_err(ret == -ESRCH ? "no process with pid %d" : "pid %d: cannot read its memory map", pid);
+		return exit_code_for(ret);
+	}
+	ret = layout__discover(&r, LWANT_AUTO, &layout, &why);
+	if (ret) {
+		log_err("pid %d: %s", pid, why ? why : me_strerror(ret));
+		free(why);
+		remote__release(&r);
+		return exit_code_for(ret);
+	}
+	command = proc__cmdline(pid);
+	random_id(report_id);
+	lifetimes__init(&lt);
+	sopts.copy_memory = true;
+	start = now_ns();
+	warmup_end = start + (uint64_t)(o.warmup * 1e9);
+	next_report = warmup_end + (uint64_t)(o.lifetime * 1e9);
+	next_check = start;
+	iter_start = time(NULL);
+	proc__rss(pid, &rss_prev, &hwm_prev);
+	log_info("watching pid %d (Python %s): lifetime %g s, check every %g s, warm-up %g s, report %s",
+		 pid, layout.version, o.lifetime, o.interval, o.warmup, report_id);
+	for (;;) {
+		struct snapshot snap;
+		struct graph g;
+		struct graph_opts gopts = { o.why.untracked_depth };
+		struct lt_obj *objs;
+		uint64_t *first_seen, now;
+
+		sleep_until(next_check);
+		if (freezer_stop_requested)
+			break;
+		ret = snapshot__take(&r, &layout, &sopts, &snap);
+		now = now_ns();
+		if (ret == -ME_EXITED || ret == -ESRCH) {
+			log_info("process %d exited; monitoring ends", pid);
+			break;
+		}
+		if (ret == -ME_INTERRUPTED)
+			break;
+		if (ret) {
+			log_err("pid %d: %s", pid, me_strerror(ret));
+			code = exit_code_for(ret);
+			break;
+		}
+		if (snap.partial) {
+			/* an unreliable snapshot must not reset ages: skip it, keep the last one */
+			log_info("snapshot skipped: %s", snap.partial_reason);
+			snapshot__release(&snap);
+			next_check += (uint64_t)(o.interval * 1e9);
+			continue;
+		}
+		graph__build(&g, &snap, &r, &layout, &gopts);
+		objs = xcalloc(g.n + 1, sizeof(*objs));
+		first_seen = xcalloc(g.n + 1, sizeof(*first_seen));
+		for (size_t i = 0; i < g.n; i++) {
+			const char *name = snap.types.v[g.nodes[i].type].name;
+			objs[i] = (struct lt_obj){ g.nodes[i].addr,
+						   snap.types.v[g.nodes[i].type].addr ^ fnv(name, name ? strlen(name) : 0, 0),
+						   (int8_t)gen_of(&snap, &g, i), (uint32_t)i, content_hash(&g, (long)i) };
+		}
+		lifetimes__update(&lt, objs, g.n, snap.collections, snap.have_collections, now, first_seen);
+		log_debug("check: %zu objects (%zu kept, %zu fresh; reused: type %zu, generation %zu, "
+			  "collection %zu, order %zu, content %zu), pause %.1f ms",
+			  g.n, lt.kept, lt.fresh, lt.reused_type, lt.reused_gen, lt.reused_collected,
+			  lt.reused_order, lt.reused_content, snap.pause_ns / 1e6);
+		if (now >= next_report) {
+			struct iteration it = { report_id, ++iteration, pid, command, iter_start, time(NULL),
+						0, 0, rss_prev, hwm_prev };
+			proc__rss(pid, &it.rss, &it.hwm);
+			report(out, &o, &g, first_seen, warmup_end, now, &it);
+			rss_prev = it.rss;
+			hwm_prev = it.hwm;
+			iter_start = it.end;
+			while (next_report <= now)
+				next_report += (uint64_t)(o.lifetime * 1e9);
+		}
+		free(objs);
+		free(first_seen);
+		graph__release(&g);
+		snapshot__release(&snap);
+		if (o.iterations && iteration >= o.iterations)
+			break;
+		if (o.duration && now - start >= (uint64_t)(o.duration * 1e9))
+			break;
+		next_check += (uint64_t)(o.interval * 1e9);
+		if (next_check < now)
+			next_check = now; /* a check took longer than the interval */
+	}
+	if (freezer_stop_requested)
+		log_info("stopped; the target runs on");
+	lifetimes__release(&lt);
+	layout__release(&layout);
+	remote__release(&r);
+	free(command);
+	free(prefixes);
+	free(o.include);
+	free(o.exclude);
+	if (out != stdout && fclose(out) && code == EXIT_OK)
+		code = EXIT_ERROR;
+	return code;
+}
