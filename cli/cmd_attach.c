@@ -425,6 +425,7 @@ int cmd_attach(int argc, char **argv)
 	long rss_prev = 0, hwm_prev = 0;
 	time_t iter_start;
 	int c, pid, ret, iteration = 0, code = EXIT_OK;
+	bool final = false, have_snapshot = false;
 	char *why = NULL;
 	long num;
 
@@ -539,8 +540,18 @@ int cmd_attach(int argc, char **argv)
 		uint64_t *first_seen, now;
 
 		sleep_until(next_check);
-		if (freezer_stop_requested)
-			break;
+		if (freezer_stop_requested) {
+			if (final || !have_snapshot)
+				break;
+			/*
+			 * Ctrl-C: one last snapshot and report, then stop. The
+			 * handler released the target already; a second Ctrl-C
+			 * during this last round ends it at once.
+			 */
+			final = true;
+			freezer_stop_requested = 0;
+			log_info("stopping: a last report first (Ctrl-C again to skip it)");
+		}
 		ret = snapshot__take(&r, &layout, &sopts, &snap);
 		now = now_ns();
 		if (ret == -ME_EXITED || ret == -ESRCH) {
@@ -575,7 +586,8 @@ int cmd_attach(int argc, char **argv)
 			  "collection %zu, order %zu, content %zu), pause %.1f ms",
 			  g.n, lt.kept, lt.fresh, lt.reused_type, lt.reused_gen, lt.reused_collected,
 			  lt.reused_order, lt.reused_content, snap.pause_ns / 1e6);
-		if (now >= next_report) {
+		have_snapshot = true;
+		if (now >= next_report || (final && now >= warmup_end)) {
 			struct iteration it = { report_id, ++iteration, pid, command, iter_start, time(NULL),
 						0, 0, rss_prev, hwm_prev };
 			proc__rss(pid, &it.rss, &it.hwm);
@@ -590,7 +602,7 @@ int cmd_attach(int argc, char **argv)
 		free(first_seen);
 		graph__release(&g);
 		snapshot__release(&snap);
-		if (o.iterations && iteration >= o.iterations)
+		if (final || (o.iterations && iteration >= o.iterations))
 			break;
 		if (o.duration && now - start >= (uint64_t)(o.duration * 1e9))
 			break;
@@ -598,7 +610,7 @@ int cmd_attach(int argc, char **argv)
 		if (next_check < now)
 			next_check = now; /* a check took longer than the interval */
 	}
-	if (freezer_stop_requested)
+	if (final || freezer_stop_requested)
 		log_info("stopped; the target runs on");
 	lifetimes__release(&lt);
 	layout__release(&layout);

@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: MIT */
+/* memalot attach: leaks found over time, no false positives under churn, and the run controls. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../cli/cli.h"
+#include "../lib/harness.h"
+
+#define LABEL "pyenv-3.12"
+
+static const struct interp *python(const char *label)
+{
+	const struct interp *py = interp__get(label);
+
+	cr_assert_not_null(py);
+	if (py->skip)
+		cr_skip_test("%s: %s", label, py->skip);
+	return py;
+}
+
+static void start(struct target *t, const char *label, const char *script, char *const extra[])
+{
+	const struct interp *py = python(label);
+	char err[512], *path = interp__script(py, script, err, sizeof(err));
+
+	cr_assert_not_null(path, "%s", err);
+	cr_assert_eq(target__start(t, py, path, extra), 0, "%s", t->err);
+	free(path);
+}
+
+/* Each line of out as a JSON report; @return how many */
+static size_t reports(const char *out, json_t **v, size_t max)
+{
+	size_t n = 0;
+	const char *p = out;
+
+	while (*p && n < max) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		json_error_t err;
+
+		v[n] = json_loadb(p, len, 0, &err);
+		cr_assert_not_null(v[n], "report %zu is not JSON (%s): %.200s", n, err.text, p);
+		n++;
+		p += len + (nl != NULL);
+	}
+	return n;
+}
+
+static long long type_count(const json_t *rep, const char *type)
+{
+	const json_t *ts = json_object_get(json_object_get(rep, "leak_summary"), "type_summaries"), *t;
+	size_t i;
+
+	json_array_foreach(ts, i, t)
+		if (!strcmp(json_string_value(json_object_get(t, "object_type")), type))
+			return json_integer_value(json_object_get(t, "count"));
+	return 0;
+}
+
+/* Is label the name of a root of some detailed object of type? */
+static bool root_of(const json_t *rep, const char *type, const char *prefix)
+{
+	const json_t *list = json_object_get(rep, "object_details_list"), *d, *id;
+	size_t i, k;
+
+	json_array_foreach(list, i, d) {
+		const json_t *g = json_object_get(d, "referrer_graph"), *nodes = json_object_get(g, "graph_nodes");
+		if (strcmp(json_string_value(json_object_get(d, "object_type_name")), type))
+			continue;
+		json_array_foreach(json_object_get(g, "root_ids"), k, id) {
+			const json_t *n = json_array_get(nodes, (size_t)json_integer_value(id));
+			const char *name = json_string_value(json_object_get(n, "name"));
+			if (name && !strncmp(name, prefix, strlen(prefix)))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The seed README's example is reported as builtins.str held by my_list. */
+static void seed_example(const char *label)
+{
+	char pidstr[16], *args[] = { "attach", pidstr, "--max-object-lifetime", "1", "--iterations", "2",
+				     "--json", "--max-object-details", "5", NULL };
+	struct run_result r;
+	json_t *rep[8];
+	struct target t;
+	size_t n;
+
+	start(&t, label, "attach_seed_example.py", NULL);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
+	cr_assert_eq(memalot__run(args, &r), 0);
+	cr_assert_eq(r.status, 0, "%s: exit %d: %s", label, r.status, r.err);
+	n = reports(r.out, rep, 8);
+	cr_assert_eq(n, 2, "%s: %zu reports, not 2", label, n);
+	/* within two lifetimes after the warm-up: the second report at the latest */
+	cr_assert_gt(type_count(rep[1], "builtins.str"), 0, "%s: no builtins.str leak: %s", label, r.out);
+	cr_assert(root_of(rep[1], "builtins.str", "my_function.my_list (local) at attach_seed_example.py:"),
+		  "%s: the strings are not held by my_function.my_list (local): %s", label, r.out);
+	for (size_t i = 0; i < n; i++)
+		json_decref(rep[i]);
+	run_result__release(&r);
+	kill(t.pid, SIGKILL);
+	target__stop(&t);
+}
+
+#define SEED(name, label) \
+	Test(attach, seed_example_##name, .fini = harness__cleanup, .timeout = 120) { seed_example(label); }
+SEED(pyenv_3_8, "pyenv-3.8")
+SEED(pyenv_3_9, "pyenv-3.9")
+SEED(pyenv_3_10, "pyenv-3.10")
+SEED(pyenv_3_11, "pyenv-3.11")
+SEED(pyenv_3_12, "pyenv-3.12")
+SEED(pyenv_3_13, "pyenv-3.13")
+SEED(debian_3_11, "debian-3.11")
+SEED(sid_3_13, "sid-3.13")
+SEED(sid_3_14, "sid-3.14")
+
+/* 50,000-odd short-lived objects a second on 4 threads, 2,000 long-lived ones: no leak. */
+static void no_false_positives(const char *label)
+{
+	char pidstr[16], *args[] = { "attach", pidstr, "--max-object-lifetime", "1", "--iterations", "10",
+				     "--json", "--max-object-details", "3", NULL };
+	char *extra[] = { "1", NULL };
+	struct run_result r;
+	json_t *rep[16];
+	struct target t;
+	size_t n;
+
+	start(&t, label, "attach_churn.py", extra);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
+	cr_assert_eq(memalot__run(args, &r), 0);
+	cr_assert_eq(r.status, 0, "%s: exit %d: %s", label, r.status, r.err);
+	n = reports(r.out, rep, 16);
+	cr_assert_eq(n, 10, "%s: %zu reports, not 10", label, n);
+	for (size_t i = 0; i < n; i++) {
+		json_int_t leaks = json_integer_value(
+			json_object_get(json_object_get(rep[i], "leak_summary"), "total_objects"));
+		cr_expect_eq(leaks, 0, "%s: iteration %zu reports %lld leaked objects: %.400s", label, i + 1,
+			     (long long)leaks, json_dumps(json_object_get(rep[i], "leak_summary"), 0));
+		json_decref(rep[i]);
+	}
+	run_result__release(&r);
+	cr_assert_eq(target__stop(&t), 0, "%s", t.err);
+}
+
+#define CHURN(name, label) \
+	Test(attach, no_false_positives_##name, .fini = harness__cleanup, .timeout = 180) { no_false_positives(label); }
+CHURN(pyenv_3_8, "pyenv-3.8")
+CHURN(pyenv_3_11, "pyenv-3.11")
+CHURN(pyenv_3_12, "pyenv-3.12")
+CHURN(pyenv_3_13, "pyenv-3.13")
+CHURN(sid_3_14, "sid-3.14")
+
+/* Filters: only the included types, never the excluded ones. */
+Test(attach, include_and_exclude_filters, .fini = harness__cleanup, .timeout = 120)
+{
+	char pidstr[16], *args[] = { "attach", pidstr, "--max-object-lifetime", "1", "--iterations", "2",
+				     "--json", "--included-type-names", "Session", "--included-type-names",
+				     "builtins.str", "--excluded-type-names", "builtins.str", NULL };
+	struct run_result r;
+	json_t *rep[4];
+	struct target t;
+	size_t n;
+
+	start(&t, LABEL, "leaky_app.py", NULL);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
+	cr_assert_eq(memalot__run(args, &r), 0);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	n = reports(r.out, rep, 4);
+	cr_assert_eq(n, 2);
+	cr_assert_gt(type_count(rep[1], "__main__.Session"), 0, "%s", r.out);
+	cr_assert_eq(type_count(rep[1], "builtins.str"), 0, "excluded type reported: %s", r.out);
+	cr_assert_eq(type_count(rep[1], "builtins.list"), 0, "type not included reported: %s", r.out);
+	for (size_t i = 0; i < n; i++)
+		json_decref(rep[i]);
+	run_result__release(&r);
+	target__stop(&t);
+}
+
+/* --output: reports go to a 0600 file and not to stdout; --no-color text has no escapes. */
+Test(attach, output_file_and_no_color, .fini = harness__cleanup, .timeout = 120)
+{
+	char pidstr[16], path[] = "/tmp/memalot-attach-XXXXXX", *text = NULL;
+	char *args[] = { "attach", pidstr, "--max-object-lifetime", "1", "--iterations", "1", "--no-color",
+			 "--output", path, NULL };
+	struct run_result r;
+	struct target t;
+	struct stat st;
+	size_t len = 0;
+	FILE *f;
+	int fd = mkstemp(path);
+
+	cr_assert(fd >= 0);
+	close(fd);
+	unlink(path);
+	start(&t, LABEL, "leaky_app.py", NULL);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
+	setenv("NO_COLOR", "1", 1);
+	cr_assert_eq(memalot__run(args, &r), 0);
+	unsetenv("NO_COLOR");
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	cr_assert_str_empty(r.out, "stdout is not empty with --output: %.200s", r.out);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600, "report file mode %o", st.st_mode & 0777);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	cr_assert(getdelim(&text, &len, 0, f) > 0);
+	fclose(f);
+	cr_assert(strstr(text, "Possible New Leaks"), "%s", text);
+	cr_assert(strstr(text, "__main__.Session"), "%s", text);
+	cr_assert_null(strchr(text, '\033'), "escape codes with --no-color / NO_COLOR");
+	free(text);
+	unlink(path);
+	run_result__release(&r);
+	target__stop(&t);
+}
+
+/* The target exiting ends monitoring: a clear message and exit 0. */
+Test(attach, target_exit_ends_monitoring, .fini = harness__cleanup, .timeout = 120)
+{
+	char pidstr[16], *args[] = { "attach", pidstr, "--max-object-lifetime", "1", NULL };
+	char *argv[] = { (char *)harness__memalot(), "attach", pidstr, "--max-object-lifetime", "1", NULL };
+	struct run_result r;
+	struct bgrun m;
+	struct target t;
+
+	(void)args;
+	start(&t, LABEL, "leaky_app.py", NULL);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
+	cr_assert_eq(bgrun__start(&m, argv, NULL), 0);
+	/* memalot says "watching pid N" once it has found the interpreter */
+	for (int i = 0; i < 600 && !bgrun__exited(&m, 50); i++) {
+		char buf[256] = "";
+		ssize_t k = pread(m.err_fd, buf, sizeof(buf) - 1, 0);
+		if (k > 0 && strstr(buf, "watching pid"))
+			break;
+	}
+	cr_assert_eq(target__stop(&t), 0, "%s", t.err); /* the target exits */
+	cr_assert_eq(bgrun__wait(&m, 30000, &r), 0);
+	cr_assert(!r.timed_out, "memalot did not notice the target exit: %s", r.err);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	cr_assert(strstr(r.err, "exited"), "no message about the exit: %s", r.err);
+	run_result__release(&r);
+}
+
+/* Ctrl-C: a last report, exit 0, and the target runs on. */
+Test(attach, sigint_gives_a_final_report, .fini = harness__cleanup, .timeout = 120)
+{
+	char pidstr[16], *argv[] = { (char *)harness__memalot(), "attach", pidstr, "--max-object-lifetime",
+				     "1", "--warmup-time", "0.5", "--json", NULL };
+	char reply[64];
+	struct run_result r;
+	struct bgrun m;
+	struct target t;
+	json_t *rep[32];
+	size_t n;
+
+	start(&t, LABEL, "leaky_app.py", NULL);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
+	cr_assert_eq(bgrun__start(&m, argv, NULL), 0);
+	/* let it pass the warm-up and a lifetime: wait for the first report */
+	for (int i = 0; i < 300 && !bgrun__exited(&m, 50); i++) {
+		off_t size = lseek(m.out_fd, 0, SEEK_END);
+		if (size > 0)
+			break;
+	}
+	kill(m.pid, SIGINT);
+	cr_assert_eq(bgrun__wait(&m, 60000, &r), 0);
+	cr_assert(!r.timed_out, "memalot did not stop on SIGINT: %s", r.err);
+	cr_assert_eq(r.status, 0, "exit %d after SIGINT: %s", r.status, r.err);
+	n = reports(r.out, rep, 32);
+	cr_assert_geq(n, 2, "no final report after SIGINT (%zu reports)", n);
+	for (size_t i = 0; i < n; i++)
+		json_decref(rep[i]);
+	cr_assert_neq(proc__state(t.pid), 't');
+	cr_assert_neq(proc__state(t.pid), 'T');
+	(void)reply;
+	run_result__release(&r);
+	cr_assert_eq(target__stop(&t), 0, "%s", t.err);
+}
+
+/* Invalid values name the flag. */
+Test(attach, bad_values_name_the_flag)
+{
+	char *a1[] = { "attach", "1", "--max-object-lifetime", "-3", NULL };
+	char *a2[] = { "attach", "1", "--max-object-lifetime", "1", "--check-interval", "5", NULL };
+	char *a3[] = { "attach", "1", "--tee-console", NULL };
+	struct run_result r;
+
+	cr_assert_eq(memalot__run(a1, &r), 0);
+	cr_assert_eq(r.status, EXIT_USAGE);
+	cr_assert(strstr(r.err, "--max-object-lifetime"), "%s", r.err);
+	run_result__release(&r);
+	cr_assert_eq(memalot__run(a2, &r), 0);
+	cr_assert_eq(r.status, EXIT_USAGE);
+	cr_assert(strstr(r.err, "--check-interval"), "%s", r.err);
+	run_result__release(&r);
+	cr_assert_eq(memalot__run(a3, &r), 0);
+	cr_assert_eq(r.status, EXIT_USAGE);
+	cr_assert(strstr(r.err, "--tee-console"), "%s", r.err);
+	run_result__release(&r);
+}
