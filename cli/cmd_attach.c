@@ -471,10 +471,17 @@ int cmd_attach(int argc, char **argv)
 		default: fputs(attach_usage, stderr); return EXIT_USAGE;
 		}
 		if (flag) {
-			if (!strcmp(flag, "(number)"))
-				log_err("'%s' is not a valid number for --%s", optarg, longopts[c - O_LIFE].name);
-			else
-				log_err("--%s takes a positive number of seconds, not '%s'", flag, optarg);
+			if (!strcmp(flag, "(number)")) {
+				const char *name = "?";
+				for (const struct option *lo = longopts; lo->name; lo++)
+					if (lo->val == c) {
+						name = lo->name;
+						break;
+					}
+				log_err("'%s' is not a valid number for --%s", optarg, name);
+			} else
+				log_err("--%s takes a %snumber of seconds, not '%s'", flag,
+					c == O_WARMUP ? "" : "positive ", optarg);
 			return EXIT_USAGE;
 		}
 	}

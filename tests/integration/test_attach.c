@@ -295,6 +295,7 @@ Test(attach, bad_values_name_the_flag)
 	char *a1[] = { "attach", "1", "--max-object-lifetime", "-3", NULL };
 	char *a2[] = { "attach", "1", "--max-object-lifetime", "1", "--check-interval", "5", NULL };
 	char *a3[] = { "attach", "1", "--tee-console", NULL };
+	char *a4[] = { "attach", "1", "--iterations", "x", NULL };
 	struct run_result r;
 
 	cr_assert_eq(memalot__run(a1, &r), 0);
@@ -308,5 +309,9 @@ Test(attach, bad_values_name_the_flag)
 	cr_assert_eq(memalot__run(a3, &r), 0);
 	cr_assert_eq(r.status, EXIT_USAGE);
 	cr_assert(strstr(r.err, "--tee-console"), "%s", r.err);
+	run_result__release(&r);
+	cr_assert_eq(memalot__run(a4, &r), 0);
+	cr_assert_eq(r.status, EXIT_USAGE);
+	cr_assert(strstr(r.err, "--iterations"), "%s", r.err);
 	run_result__release(&r);
 }
