@@ -21,26 +21,9 @@ runs=${1:-5}
 objects=${BENCH_OBJECTS:-1000000}
 build=${BENCH_BUILD:-bench/build}
 read -r -a extra_args <<<"${BENCH_MEMALOT_ARGS:-}"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/memalot-bench.XXXXXX")
-target_pid=
-
-cleanup() {
-	local st=$?
-	if [ -n "$target_pid" ] && kill -0 "$target_pid" 2>/dev/null; then
-		kill "$target_pid" 2>/dev/null || true
-		wait "$target_pid" 2>/dev/null || true
-	fi
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then
-		echo "bench: raw files kept in $tmp" >&2
-	else
-		rm -rf "$tmp"
-	fi
-	exit "$st"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { printf 'bench: %s\n' "$*" >&2; }
+BENCH_NAME=bench BENCH_TMP_PREFIX=memalot-bench
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 
 # --- build ----------------------------------------------------------------
 log "building memalot into $build"

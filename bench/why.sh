@@ -30,26 +30,9 @@ build=${BENCH_BUILD:-bench/build}
 why_type=${BENCH_WHY_TYPE:-Node}
 details=${BENCH_WHY_DETAILS:-30}
 read -r -a extra_args <<<"${BENCH_MEMALOT_ARGS:-}"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/memalot-why-bench.XXXXXX")
-target_pid=
-
-cleanup() {
-	local st=$?
-	if [ -n "$target_pid" ] && kill -0 "$target_pid" 2>/dev/null; then
-		kill "$target_pid" 2>/dev/null || true
-		wait "$target_pid" 2>/dev/null || true
-	fi
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then
-		echo "why-bench: raw files kept in $tmp" >&2
-	else
-		rm -rf "$tmp"
-	fi
-	exit "$st"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { printf 'why-bench: %s\n' "$*" >&2; }
+BENCH_NAME=why-bench BENCH_TMP_PREFIX=memalot-why-bench
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 
 # --- build ----------------------------------------------------------------
 log "building memalot into $build"

@@ -17,7 +17,7 @@ FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS = -std=c11 -Wall -Wextra -g -O1 $(PKG_CFLAGS)
 # The freezer is left out: the fuzzer must never ptrace anything, and
-# fuzz_walk.c stubs the entry points snapshot__take refers to.
+# fuzz/freezer_stub.c stubs the entry points snapshot__take refers to.
 FUZZ_LIB_SRCS = $(filter-out attach/freeze.c,$(LIB_SRCS))
 FUZZ_LIB_OBJS = $(FUZZ_LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o) $(FUZZ_DIR)/obj/layouts_data.o
 
@@ -36,16 +36,16 @@ $(FUZZ_DIR)/obj/layouts_data.o: $(BUILD)/symbols/layouts_data.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
-$(FUZZ_DIR)/fuzz_walk: fuzz/fuzz_walk.c fuzz/walk_image.h $(FUZZ_LIB_OBJS)
+$(FUZZ_DIR)/fuzz_walk: fuzz/fuzz_walk.c fuzz/freezer_stub.c fuzz/walk_image.h $(FUZZ_LIB_OBJS)
 	$(call msg,FUZZLD,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -o $@ fuzz/fuzz_walk.c \
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -o $@ fuzz/fuzz_walk.c fuzz/freezer_stub.c \
 		$(FUZZ_LIB_OBJS) $(PKG_LIBS)
 
-$(FUZZ_DIR)/fuzz_graph: fuzz/fuzz_graph.c fuzz/graph_image.h $(FUZZ_LIB_OBJS)
+$(FUZZ_DIR)/fuzz_graph: fuzz/fuzz_graph.c fuzz/freezer_stub.c fuzz/graph_image.h $(FUZZ_LIB_OBJS)
 	$(call msg,FUZZLD,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -o $@ fuzz/fuzz_graph.c \
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -o $@ fuzz/fuzz_graph.c fuzz/freezer_stub.c \
 		$(FUZZ_LIB_OBJS) $(PKG_LIBS)
 
 # The seed generator needs no sanitizer; it only writes files.

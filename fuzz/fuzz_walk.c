@@ -21,31 +21,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/*
- * attach/freeze.c is not linked: snapshot.c refers to the freezer from
- * snapshot__take, which shares the walk with snapshot__walk but must never
- * run here. These stand-ins make sure nothing is ever stopped or traced.
- */
-volatile int freezer_stop_requested;
-
-int freezer__freeze(struct freezer *fz, pid_t pid)
-{
-	(void)fz;
-	(void)pid;
-	abort();
-}
-
-int freezer__thaw(struct freezer *fz)
-{
-	(void)fz;
-	abort();
-}
-
-void freezer__release(struct freezer *fz)
-{
-	(void)fz;
-	abort();
-}
 
 /* A property the walk must keep whatever the input: stop here when it does not. */
 static void require(int cond, const char *what)
