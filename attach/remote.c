@@ -483,8 +483,16 @@ static int fill(struct remote *r, raddr_t addr, size_t len)
 
 	if (r->gone)
 		return -ESRCH;
-	if (r->sealed)
-		return -EFAULT; /* a sealed copy: what it lacks was not copied */
+	if (r->sealed) {
+		/*
+		 * A sealed copy: what it lacks was not copied, except read-only
+		 * mappings (program text, string literals such as tp_name), which
+		 * cannot have changed since and are read on demand.
+		 */
+		const struct proc_map *m = proc_maps__find(&r->maps, addr);
+		if (!m || m->w || addr + len > m->end)
+			return -EFAULT;
+	}
 	for (uint64_t num = first; num <= last; num++) {
 		raddr_t bstart = num << REMOTE_BLOCK_SHIFT, bend = bstart + REMOTE_BLOCK_SIZE;
 		struct remote_block *b;
