@@ -85,7 +85,9 @@ stop_pid() {
 			alive "$p" || break
 			sleep 0.1
 		done
-		alive "$p" && kill -KILL "$p" 2>/dev/null || true
+		if alive "$p"; then
+			kill -KILL "$p" 2>/dev/null || true
+		fi
 	fi
 	wait "$p" 2>/dev/null || true
 }
