@@ -14,19 +14,30 @@
  *     tracked object never becomes untracked or back, except tuples and
  *     dicts that CPython untracks once (we treat that as a new object:
  *     the safe side).
- *  3. Survivors move up: every collection of generation g moves the objects
- *     that survive it from g to g+1 (g < 2). So an object found in the same
- *     young generation after a collection of that generation is a different
- *     object, and one that moved from g to an older generation needs a
- *     collection of g in between.
+ *  3. Survivors move up. Up to 3.13 every collection of generation g
+ *     merges the younger generations into g and moves what survives to
+ *     g+1 (g < 2); only the counter of g counts it. So an object stays in
+ *     gen g < 2 only if no collection of g or older ran, reaches gen1 only
+ *     through a gen0 collection, and gen2 only through a collection of
+ *     gen1 or gen2. In 3.14's incremental collector every collection
+ *     (young, increment, full) empties the young list into the old
+ *     spaces, and objects move between the two old spaces both ways, so
+ *     there the rule is: young stays young only if nothing was collected,
+ *     and gets old only if something was.
  *  4. A generation list keeps its order: objects are appended to its tail
- *     (new objects to gen0, survivors of a collection of g to g+1) and
- *     removed anywhere, so among objects seen in the same generation both
- *     times, the old order must hold. A collection of that generation can
- *     move objects back to the tail (and moves survivors out), so the check
- *     only runs for a generation that was not collected in between. This is
- *     what catches an address reused by an object that was then promoted
- *     into a generation the old object was in.
+ *     (new objects to the young list, survivors of a collection to the
+ *     next list) and removed anywhere. So while no collection could have
+ *     reordered a list (none of its generation or an older one), the list
+ *     is the survivors of the last snapshot's list, in their old order,
+ *     followed by everything appended since. Hence two checks:
+ *     a. after the first object that was certainly appended (new at its
+ *        address, another type, or in another list last time), every
+ *        object is appended, so none of them is an old one: this is what
+ *        catches a whole population of short-lived objects replaced at
+ *        the same addresses by the next one;
+ *     b. before it, the old order must hold.
+ *     3.14's old spaces are exchanged by incremental collections, so they
+ *     get no order check.
  *  5. Immutable contents do not change: for tuples and str (and other
  *     atoms) the content hash must match.
  *  6. Continuity: an object must be seen in every snapshot in between; the
@@ -51,6 +62,7 @@ struct lt_prev {
 	uint64_t content;
 	uint64_t first_seen;
 	uint32_t rank;
+	uint16_t list;
 	int8_t gen;
 };
 
@@ -62,7 +74,9 @@ void lifetimes__init(struct lifetimes *lt)
 void lifetimes__release(struct lifetimes *lt)
 {
 	free(lt->prev);
-	memset(lt, 0, sizeof(*lt));
+	lt->prev = NULL;
+	lt->nprev = 0;
+	lt->have_prev = false;
 }
 
 static const struct lt_prev *find_prev(const struct lifetimes *lt, raddr_t addr)
@@ -87,101 +101,147 @@ static int cmp_addr(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-struct gen2_item {
+/* An object of a list whose order is checked (rule 4). */
+struct order_item {
 	size_t i;        /* index into objs */
 	uint32_t rank;   /* rank now */
 	uint32_t prank;  /* rank in the previous snapshot */
-	int8_t gen;
+	uint16_t list;
+	bool old;        /* a candidate old object of this same list */
 };
 
-static int cmp_rank(const void *a, const void *b)
+static int cmp_list_rank(const void *a, const void *b)
 {
-	const struct gen2_item *x = a, *y = b;
-	if (x->gen != y->gen)
-		return x->gen - y->gen;
+	const struct order_item *x = a, *y = b;
+	if (x->list != y->list)
+		return x->list < y->list ? -1 : 1;
 	return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+/* What the collections since the last snapshot allow (rules 3 and 4). */
+struct moves {
+	bool stay[4];      /* an object may still be in gen g */
+	bool promote[4];   /* an object of a younger generation may have moved to gen g */
+	bool ordered[4];   /* gen g's lists kept their order */
+};
+
+static struct moves allowed_moves(const struct lifetimes *lt, const uint64_t collections[3],
+				  bool have_collections)
+{
+	bool changed[3] = { true, true, true }, any;
+	struct moves m;
+
+	if (lt->have_prev && have_collections && lt->have_collections)
+		for (int g = 0; g < 3; g++)
+			changed[g] = collections[g] != lt->collections[g];
+	any = changed[0] || changed[1] || changed[2];
+	if (lt->incremental) {
+		m = (struct moves){ { !any, false, true, true }, { false, false, any, true },
+				    { !any, false, false, true } };
+		return m;
+	}
+	m.stay[0] = !any;
+	m.stay[1] = !changed[1] && !changed[2];
+	m.stay[2] = m.stay[3] = true;
+	m.promote[0] = false;
+	m.promote[1] = changed[0];
+	m.promote[2] = changed[1] || changed[2];
+	m.promote[3] = true; /* gc.freeze() is not counted */
+	m.ordered[0] = m.stay[0];
+	m.ordered[1] = m.stay[1];
+	m.ordered[2] = !changed[2];
+	m.ordered[3] = true;
+	return m;
+}
+
+/* Rule 4 over the objects of the ordered lists; @return how many it rejected */
+static size_t check_order(struct order_item *items, size_t n, bool *ok, uint64_t *first_seen,
+			  uint64_t now_ns)
+{
+	size_t rejected = 0;
+	bool sorted = true;
+
+	for (size_t k = 1; k < n && sorted; k++)
+		sorted = cmp_list_rank(&items[k - 1], &items[k]) <= 0;
+	if (!sorted)
+		qsort(items, n, sizeof(*items), cmp_list_rank);
+	for (size_t k = 0; k < n;) {
+		size_t end = k;
+		bool appended = false;
+		uint32_t max = 0;
+		bool any = false;
+
+		while (end < n && items[end].list == items[k].list)
+			end++;
+		for (; k < end; k++) {
+			if (!items[k].old) {
+				appended = true; /* 4a: all that follows was appended */
+				continue;
+			}
+			if (appended || (any && items[k].prank < max)) {
+				ok[items[k].i] = false;
+				first_seen[items[k].i] = now_ns;
+				rejected++;
+				continue;
+			}
+			max = items[k].prank;
+			any = true;
+		}
+	}
+	return rejected;
 }
 
 void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n,
 		       const uint64_t collections[3], bool have_collections, uint64_t now_ns,
 		       uint64_t *first_seen)
 {
-	bool collected[3] = { true, true, true };
-	struct gen2_item *g2 = NULL;
-	size_t ng2 = 0, g2cap = 0;
+	struct moves m = allowed_moves(lt, collections, have_collections);
+	struct order_item *items = NULL;
+	size_t nitems = 0, cap = 0;
 	bool *ok = xcalloc(n ? n : 1, sizeof(*ok));
 	struct lt_prev *next;
 
-	if (lt->have_prev && have_collections && lt->have_collections)
-		for (int g = 0; g < 3; g++)
-			collected[g] = collections[g] != lt->collections[g];
 	lt->kept = lt->reused_type = lt->reused_gen = lt->reused_collected = 0;
 	lt->reused_order = lt->reused_content = lt->fresh = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct lt_obj *o = &objs[i];
 		const struct lt_prev *p = lt->have_prev ? find_prev(lt, o->addr) : NULL;
+		bool tracked = o->gen >= 0 && o->gen <= LT_PERMANENT;
+		bool ordered = tracked && m.ordered[o->gen];
+		uint32_t prank = 0;
 
 		first_seen[i] = now_ns;
 		if (!p) {
 			lt->fresh++;
-			continue;
-		}
-		if (p->type_key != o->type_key) { /* rule 1 */
+		} else if (p->type_key != o->type_key) { /* rule 1 */
 			lt->reused_type++;
-			continue;
-		}
-		if ((p->gen == LT_UNTRACKED) != (o->gen == LT_UNTRACKED) ||
-		    (o->gen != LT_UNTRACKED && o->gen < p->gen)) { /* rule 2 */
+		} else if ((p->gen == LT_UNTRACKED) != (o->gen == LT_UNTRACKED) ||
+			   (tracked && o->gen < p->gen)) { /* rule 2 */
 			lt->reused_gen++;
-			continue;
-		}
-		if (o->gen >= 0 && o->gen <= 1 && p->gen <= 1) { /* rule 3 */
-			/* still in g after a collection of g, or promoted without one */
-			if ((o->gen == p->gen && collected[p->gen]) ||
-			    (o->gen > p->gen && !collected[p->gen])) {
-				lt->reused_collected++;
-				continue;
-			}
-		} else if (o->gen == 2 && p->gen <= 1 && !collected[p->gen]) {
+		} else if (tracked && ((o->gen == p->gen && !m.stay[o->gen]) ||
+				       (o->gen > p->gen && !m.promote[o->gen]))) { /* rule 3 */
 			lt->reused_collected++;
-			continue;
-		}
-		if (p->content != o->content) { /* rule 5 */
+		} else if (p->content != o->content) { /* rule 5 */
 			lt->reused_content++;
-			continue;
+		} else {
+			ok[i] = true;
+			first_seen[i] = p->first_seen;
+			prank = p->rank;
 		}
-		if (o->gen >= 0 && o->gen <= 2 && p->gen == o->gen && !collected[o->gen]) {
-			GROW(g2, g2cap, ng2 + 1);
-			g2[ng2++] = (struct gen2_item){ i, o->rank, p->rank, o->gen };
-		}
-		ok[i] = true;
-		first_seen[i] = p->first_seen;
-	}
-	/* rule 4: in each generation, old ranks must increase along the new order */
-	qsort(g2, ng2, sizeof(*g2), cmp_rank);
-	{
-		uint32_t max = 0;
-		bool any = false;
-		for (size_t k = 0; k < ng2; k++) {
-			if (k && g2[k].gen != g2[k - 1].gen)
-				any = false;
-			if (any && g2[k].prank < max) {
-				ok[g2[k].i] = false;
-				first_seen[g2[k].i] = now_ns;
-				lt->reused_order++;
-				continue;
-			}
-			max = g2[k].prank;
-			any = true;
+		if (ordered) {
+			GROW(items, cap, nitems + 1);
+			items[nitems++] = (struct order_item){ i, o->rank, prank, o->list,
+							       ok[i] && p->gen == o->gen && p->list == o->list };
 		}
 	}
+	lt->reused_order = check_order(items, nitems, ok, first_seen, now_ns);
 	for (size_t i = 0; i < n; i++)
 		lt->kept += ok[i];
 	/* this snapshot becomes the previous one */
 	next = xmalloc((n ? n : 1) * sizeof(*next));
 	for (size_t i = 0; i < n; i++)
 		next[i] = (struct lt_prev){ objs[i].addr, objs[i].type_key, objs[i].content, first_seen[i],
-					    objs[i].rank, objs[i].gen };
+					    objs[i].rank, objs[i].list, objs[i].gen };
 	qsort(next, n, sizeof(*next), cmp_addr);
 	free(lt->prev);
 	lt->prev = next;
@@ -189,6 +249,6 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
 	memcpy(lt->collections, collections, sizeof(lt->collections));
 	lt->have_collections = have_collections;
 	lt->have_prev = true;
-	free(g2);
+	free(items);
 	free(ok);
 }

@@ -19,6 +19,7 @@ struct lt_obj {
 	int8_t gen;          /* 0-2 generation, LT_PERMANENT, or LT_UNTRACKED */
 	uint32_t rank;       /* position in its GC list (oldest generation order) */
 	uint64_t content;    /* content hash of an immutable object, or 0 */
+	uint16_t list;       /* which GC list (interpreter and generation) */
 };
 
 struct lt_prev;
@@ -28,6 +29,12 @@ struct lifetimes {
 	size_t nprev;
 	uint64_t collections[3];
 	bool have_prev, have_collections;
+	/*
+	 * Set before the first update for 3.14's incremental collector: gen 0
+	 * is the young list, gen 2 both old spaces (objects move between them
+	 * in any order), gen 1 unused. Otherwise the classic three generations.
+	 */
+	bool incremental;
 	/* statistics of the last update, for tests and -v */
 	size_t kept, reused_type, reused_gen, reused_collected, reused_order, reused_content, fresh;
 };

@@ -144,9 +144,9 @@ static int gen_of(const struct snapshot *s, const struct graph *g, size_t node)
 		return LT_PERMANENT;
 	if (!strcmp(name, "gen0") || !strcmp(name, "young"))
 		return 0;
-	if (!strcmp(name, "gen1") || !strcmp(name, "old0"))
+	if (!strcmp(name, "gen1"))
 		return 1;
-	return 2;
+	return 2; /* gen2, or either old space of 3.14 (see lifetime.h) */
 }
 
 static void random_id(char *buf)
@@ -530,6 +530,7 @@ int cmd_attach(int argc, char **argv)
 	command = proc__cmdline(pid);
 	random_id(report_id);
 	lifetimes__init(&lt);
+	lt.incremental = !layout__has(&layout, F_GC_GENERATIONS); /* 3.14: young and old spaces */
 	sopts.copy_memory = true;
 	start = now_ns();
 	warmup_end = start + (uint64_t)(o.warmup * 1e9);
@@ -586,7 +587,8 @@ int cmd_attach(int argc, char **argv)
 			const char *name = snap.types.v[g.nodes[i].type].name;
 			objs[i] = (struct lt_obj){ g.nodes[i].addr,
 						   snap.types.v[g.nodes[i].type].addr ^ fnv(name, name ? strlen(name) : 0, 0),
-						   (int8_t)gen_of(&snap, &g, i), (uint32_t)i, content_hash(&g, (long)i) };
+						   (int8_t)gen_of(&snap, &g, i), (uint32_t)i, content_hash(&g, (long)i),
+						   (uint16_t)(i < snap.n ? snap.objs[i].list : 0) };
 		}
 		lifetimes__update(&lt, objs, g.n, snap.collections, snap.have_collections, now, first_seen);
 		log_debug("check: %zu objects (%zu kept, %zu fresh; reused: type %zu, generation %zu, "

@@ -7,6 +7,10 @@
 #define T1 0x1111
 #define T2 0x2222
 
+/* An object of the list of its generation (one interpreter) */
+#define OBJ(addr, type, gen, rank, content) \
+	{ addr, type, gen, rank, content, (uint16_t)((gen) < 0 ? 0 : (gen)) }
+
 static struct lifetimes lt;
 static uint64_t seen[16];
 
@@ -32,7 +36,7 @@ TestSuite(lifetime, .init = setup, .fini = teardown);
 
 Test(lifetime, new_objects_start_now)
 {
-	struct lt_obj o[] = { { 0x1000, T1, 2, 0, 0 } };
+	struct lt_obj o[] = { OBJ(0x1000, T1, 2, 0, 0) };
 
 	step(o, 1, 0, 0, 0, 100);
 	cr_assert_eq(seen[0], 100);
@@ -40,7 +44,7 @@ Test(lifetime, new_objects_start_now)
 
 Test(lifetime, an_old_object_keeps_its_age)
 {
-	struct lt_obj o[] = { { 0x1000, T1, 2, 0, 0 }, { 0x2000, T1, 2, 1, 0 } };
+	struct lt_obj o[] = { OBJ(0x1000, T1, 2, 0, 0), OBJ(0x2000, T1, 2, 1, 0) };
 
 	step(o, 2, 0, 0, 0, 100);
 	step(o, 2, 5, 2, 0, 200);
@@ -51,7 +55,7 @@ Test(lifetime, an_old_object_keeps_its_age)
 
 Test(lifetime, another_type_at_the_address_is_new)
 {
-	struct lt_obj a[] = { { 0x1000, T1, 2, 0, 0 } }, b[] = { { 0x1000, T2, 2, 0, 0 } };
+	struct lt_obj a[] = { OBJ(0x1000, T1, 2, 0, 0) }, b[] = { OBJ(0x1000, T2, 2, 0, 0) };
 
 	step(a, 1, 0, 0, 0, 100);
 	step(b, 1, 0, 0, 0, 200);
@@ -61,7 +65,7 @@ Test(lifetime, another_type_at_the_address_is_new)
 
 Test(lifetime, still_in_gen0_after_a_gen0_collection_is_new)
 {
-	struct lt_obj o[] = { { 0x1000, T1, 0, 0, 0 } };
+	struct lt_obj o[] = { OBJ(0x1000, T1, 0, 0, 0) };
 
 	step(o, 1, 10, 0, 0, 100);
 	step(o, 1, 11, 0, 0, 200); /* a gen0 collection happened: a survivor would be in gen1 */
@@ -73,7 +77,7 @@ Test(lifetime, still_in_gen0_after_a_gen0_collection_is_new)
 
 Test(lifetime, promotion_needs_a_collection)
 {
-	struct lt_obj g0[] = { { 0x1000, T1, 0, 0, 0 } }, g1[] = { { 0x1000, T1, 1, 0, 0 } };
+	struct lt_obj g0[] = { OBJ(0x1000, T1, 0, 0, 0) }, g1[] = { OBJ(0x1000, T1, 1, 0, 0) };
 
 	step(g0, 1, 10, 0, 0, 100);
 	step(g1, 1, 10, 0, 0, 200); /* in gen1 with no gen0 collection: cannot be the same */
@@ -87,9 +91,9 @@ Test(lifetime, promotion_needs_a_collection)
 
 Test(lifetime, gen2_order_must_hold)
 {
-	struct lt_obj a[] = { { 0x1000, T1, 2, 0, 0 }, { 0x2000, T1, 2, 1, 0 }, { 0x3000, T1, 2, 2, 0 } };
+	struct lt_obj a[] = { OBJ(0x1000, T1, 2, 0, 0), OBJ(0x2000, T1, 2, 1, 0), OBJ(0x3000, T1, 2, 2, 0) };
 	/* 0x1000 now after 0x3000: its address was reused by an object appended at the tail */
-	struct lt_obj b[] = { { 0x2000, T1, 2, 0, 0 }, { 0x3000, T1, 2, 1, 0 }, { 0x1000, T1, 2, 2, 0 } };
+	struct lt_obj b[] = { OBJ(0x2000, T1, 2, 0, 0), OBJ(0x3000, T1, 2, 1, 0), OBJ(0x1000, T1, 2, 2, 0) };
 
 	step(a, 3, 5, 5, 5, 100);
 	step(b, 3, 6, 6, 5, 200);
@@ -101,8 +105,8 @@ Test(lifetime, gen2_order_must_hold)
 
 Test(lifetime, gen2_order_is_not_checked_across_a_full_collection)
 {
-	struct lt_obj a[] = { { 0x1000, T1, 2, 0, 0 }, { 0x2000, T1, 2, 1, 0 } };
-	struct lt_obj b[] = { { 0x2000, T1, 2, 0, 0 }, { 0x1000, T1, 2, 1, 0 } };
+	struct lt_obj a[] = { OBJ(0x1000, T1, 2, 0, 0), OBJ(0x2000, T1, 2, 1, 0) };
+	struct lt_obj b[] = { OBJ(0x2000, T1, 2, 0, 0), OBJ(0x1000, T1, 2, 1, 0) };
 
 	step(a, 2, 5, 5, 5, 100);
 	step(b, 2, 6, 6, 6, 200); /* a full collection may move objects to the tail */
@@ -112,7 +116,7 @@ Test(lifetime, gen2_order_is_not_checked_across_a_full_collection)
 
 Test(lifetime, immutable_content_must_match)
 {
-	struct lt_obj a[] = { { 0x1000, T1, LT_UNTRACKED, 0, 42 } }, b[] = { { 0x1000, T1, LT_UNTRACKED, 0, 43 } };
+	struct lt_obj a[] = { OBJ(0x1000, T1, LT_UNTRACKED, 0, 42) }, b[] = { OBJ(0x1000, T1, LT_UNTRACKED, 0, 43) };
 
 	step(a, 1, 0, 0, 0, 100);
 	step(a, 1, 1, 1, 1, 200);
@@ -124,10 +128,108 @@ Test(lifetime, immutable_content_must_match)
 
 Test(lifetime, a_gap_resets_the_age)
 {
-	struct lt_obj o[] = { { 0x1000, T1, 2, 0, 0 } };
+	struct lt_obj o[] = { OBJ(0x1000, T1, 2, 0, 0) };
 
 	step(o, 1, 0, 0, 0, 100);
 	step(NULL, 0, 0, 0, 0, 200);
 	step(o, 1, 0, 0, 0, 300);
 	cr_assert_eq(seen[0], 300);
+}
+
+/* Up to 3.13 only the collected generation's counter moves, yet gen0 is emptied too. */
+Test(lifetime, an_older_collection_empties_gen0_too)
+{
+	struct lt_obj o[] = { OBJ(0x1000, T1, 0, 0, 0) }, g1[] = { OBJ(0x1000, T1, 1, 0, 0) };
+
+	step(o, 1, 10, 3, 0, 100);
+	step(o, 1, 10, 4, 0, 200); /* a gen1 collection: a survivor would be in gen2 */
+	cr_assert_eq(seen[0], 200);
+	cr_assert_eq(lt.reused_collected, 1);
+	step(g1, 1, 10, 5, 0, 300); /* in gen1 after a gen1 collection only: not the same */
+	cr_assert_eq(seen[0], 300);
+	step(g1, 1, 11, 5, 1, 400); /* stays in gen1 only without a gen1 or gen2 collection */
+	cr_assert_eq(seen[0], 400);
+}
+
+Test(lifetime, gen2_is_reached_only_through_a_gen1_or_gen2_collection)
+{
+	struct lt_obj g0[] = { OBJ(0x1000, T1, 0, 0, 0) }, g2[] = { OBJ(0x1000, T1, 2, 0, 0) };
+
+	step(g0, 1, 10, 0, 0, 100);
+	step(g2, 1, 12, 0, 0, 200); /* gen0 collections only move gen0 to gen1 */
+	cr_assert_eq(seen[0], 200);
+	step(g0, 1, 12, 0, 0, 300);
+	step(g2, 1, 13, 1, 0, 400);
+	cr_assert_eq(seen[0], 300);
+	step(g0, 1, 13, 1, 0, 500);
+	step(g2, 1, 13, 1, 1, 600);
+	cr_assert_eq(seen[0], 500);
+}
+
+/*
+ * The requests of a service: all of them replaced between two snapshots by
+ * new ones at the same addresses, promoted to gen2 in the same order. The
+ * order alone cannot tell; that one of them is new at its address can: all
+ * that was appended after it is new as well.
+ */
+Test(lifetime, after_an_appended_object_all_are_appended)
+{
+	struct lt_obj a[] = { OBJ(0x100, T1, 2, 0, 0), OBJ(0x1000, T1, 2, 1, 0), OBJ(0x2000, T1, 2, 2, 0),
+			      OBJ(0x3000, T1, 2, 3, 0) };
+	struct lt_obj b[] = { OBJ(0x100, T1, 2, 0, 0), OBJ(0x4000, T1, 2, 1, 0), OBJ(0x1000, T1, 2, 2, 0),
+			      OBJ(0x2000, T1, 2, 3, 0), OBJ(0x3000, T1, 2, 4, 0) };
+
+	step(a, 4, 5, 5, 5, 100);
+	step(b, 5, 9, 7, 5, 200);
+	cr_assert_eq(seen[0], 100, "the survivor before the appended ones kept its age");
+	cr_assert_eq(seen[1], 200);
+	cr_assert_eq(seen[2], 200, "an object after an appended one kept its age");
+	cr_assert_eq(seen[3], 200);
+	cr_assert_eq(seen[4], 200);
+	cr_assert_eq(lt.reused_order, 3);
+	cr_assert_eq(lt.kept, 1);
+}
+
+/* Objects promoted from younger generations are appended too, and may be old. */
+Test(lifetime, promoted_survivors_are_appended)
+{
+	struct lt_obj a[] = { OBJ(0x1000, T1, 2, 0, 0), OBJ(0x2000, T1, 1, 1, 0), OBJ(0x3000, T1, 2, 2, 0) };
+	struct lt_obj b[] = { OBJ(0x1000, T1, 2, 0, 0), OBJ(0x2000, T1, 2, 1, 0), OBJ(0x3000, T1, 2, 2, 0) };
+
+	step(a, 3, 5, 5, 5, 100);
+	step(b, 3, 6, 6, 5, 200);
+	cr_assert_eq(seen[0], 100);
+	cr_assert_eq(seen[1], 100, "a promoted survivor lost its age");
+	cr_assert_eq(seen[2], 200, "0x3000 was before 0x2000 in gen2, so it is new");
+}
+
+/* The tail rule works per list: another interpreter's list is not after this one's. */
+Test(lifetime, each_list_has_its_own_order)
+{
+	struct lt_obj a[] = { { 0x1000, T1, 2, 0, 0, 2 }, { 0x2000, T1, 2, 1, 0, 5 } };
+	struct lt_obj b[] = { { 0x1000, T1, 2, 0, 0, 2 }, { 0x3000, T1, 2, 1, 0, 2 }, { 0x2000, T1, 2, 2, 0, 5 } };
+
+	step(a, 2, 5, 5, 5, 100);
+	step(b, 3, 5, 5, 5, 200);
+	cr_assert_eq(seen[0], 100);
+	cr_assert_eq(seen[2], 100, "a new object of one list reset another list's");
+}
+
+/* 3.14: the old spaces are exchanged both ways; young is emptied by every collection. */
+Test(lifetime, incremental_collector)
+{
+	struct lt_obj y[] = { { 0x1000, T1, 0, 0, 0, 0 } }, o1[] = { { 0x1000, T1, 2, 0, 0, 2 } },
+		      o0[] = { { 0x1000, T1, 2, 0, 0, 1 } };
+
+	lt.incremental = true;
+	step(y, 1, 10, 10, 0, 100);
+	step(y, 1, 10, 11, 0, 200); /* an increment empties the young list */
+	cr_assert_eq(seen[0], 200);
+	step(o1, 1, 10, 12, 0, 300); /* to an old space */
+	cr_assert_eq(seen[0], 200);
+	step(o0, 1, 10, 13, 0, 400); /* and to the other */
+	cr_assert_eq(seen[0], 200);
+	step(o1, 1, 10, 13, 0, 500);
+	cr_assert_eq(seen[0], 200);
+	cr_assert_eq(lt.kept, 1);
 }
