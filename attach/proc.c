@@ -219,7 +219,20 @@ char *proc__cmdline(pid_t pid)
 		if (!buf[i])
 			buf[i] = ' ';
 	buf[n] = 0;
-	return xstrdup(buf);
+	return utf8_sanitize(xstrdup(buf));
+}
+
+char *proc__exe(pid_t pid)
+{
+	char path[64], buf[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return NULL;
+	buf[n] = 0;
+	return utf8_sanitize(xstrdup(buf));
 }
 
 char *proc__comm(pid_t pid)

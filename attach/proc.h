@@ -48,6 +48,8 @@ int proc__open_in_root(pid_t pid, const char *path);
 
 /* The target's command line with NULs turned into spaces (caller frees), or NULL. */
 char *proc__cmdline(pid_t pid);
+/* The path of the target's executable, as /proc/PID/exe shows it (caller frees), or NULL. */
+char *proc__exe(pid_t pid);
 /* The command name (/proc/PID/comm), "?" when unknown (caller frees). */
 char *proc__comm(pid_t pid);
 /* The one-letter state from /proc/PID/stat ('R', 'S', 't', ...) or 0. */

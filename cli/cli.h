@@ -22,6 +22,9 @@ enum {
 
 int cmd_snapshot(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_print(int argc, char **argv);
+int cmd_mcp(int argc, char **argv);
 
 /* Map a library error to an exit code. */
 int exit_code_for(int err);

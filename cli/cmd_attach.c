@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +28,8 @@
 #include "../attach/freeze.h"
 #include "../attach/proc.h"
 #include "cli.h"
+#include "../reports/render.h"
+#include "../reports/store.h"
 #include "why.h"
 
 static const char attach_usage[] =
@@ -56,6 +59,9 @@ static const char attach_usage[] =
 	"  --json                           one JSON object per report, one per line\n"
 	"  --output FILE                    write reports to FILE instead of stdout\n"
 	"  --tee-console                    with --output, print them too\n"
+	"  --report-directory D             save reports under D (default $MEMALOT_REPORT_DIRECTORY,\n"
+	"                                   else ~/.memalot/reports)\n"
+	"  --no-save-reports                do not save reports\n"
 	"  --no-color, --force-terminal     colour control (reports are plain text; NO_COLOR\n"
 	"                                   is honoured)\n"
 	"  -v, --verbose / -q, --quiet      more or less on stderr\n"
@@ -68,7 +74,8 @@ struct attach_opts {
 	size_t ninclude, nexclude;
 	long max_types;
 	bool compute_size, json, tee;
-	const char *output;
+	const char *output, *report_dir;
+	bool no_save;
 	struct why_opts why;
 };
 
@@ -149,22 +156,6 @@ static int gen_of(const struct snapshot *s, const struct graph *g, size_t node)
 	return 2; /* gen2, or either old space of 3.14 (see lifetime.h) */
 }
 
-static void random_id(char *buf)
-{
-	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-	unsigned char raw[8] = { 0 };
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		if (read(fd, raw, sizeof(raw)) != (ssize_t)sizeof(raw))
-			memset(raw, 0, sizeof(raw));
-		close(fd);
-	}
-	for (int i = 0, k = 0; i < 9; i++)
-		buf[i] = i == 4 ? '-' : alphabet[raw[k++] % 36];
-	buf[9] = 0;
-}
-
 struct type_row {
 	uint32_t type;
 	size_t count;
@@ -206,8 +197,8 @@ struct iteration {
 	long rss, hwm, rss_prev, hwm_prev; /* KiB */
 };
 
-/* Report the leaks of this iteration. @return the number of leaked objects */
-static size_t report(FILE *out, const struct attach_opts *o, struct graph *g, const uint64_t *first_seen,
+/* Report the leaks of this iteration. @return the report's document */
+static json_t *report(FILE *out, const struct attach_opts *o, struct graph *g, const uint64_t *first_seen,
 		     uint64_t warmup_end, uint64_t now, const struct iteration *it)
 {
 	uint64_t life_ns = (uint64_t)(o->lifetime * 1e9);
@@ -218,6 +209,7 @@ static size_t report(FILE *out, const struct attach_opts *o, struct graph *g, co
 	struct why_result wr = { 0 };
 	char *buf = NULL, *start, *end;
 	size_t buflen = 0;
+	json_t *root;
 	FILE *mem = open_memstream(&buf, &buflen);
 
 	for (size_t i = 0; i < ntypes; i++)
@@ -274,9 +266,10 @@ static size_t report(FILE *out, const struct attach_opts *o, struct graph *g, co
 		why__run(g, &wopts, &wr);
 	start = iso_time(it->start);
 	end = iso_time(it->end);
-	if (o->json) {
-		json_t *root = json_object(), *mu = json_object(), *ls = json_object(), *ts = json_array();
+	{
+		json_t *mu = json_object(), *ls = json_object(), *ts = json_array();
 
+		root = json_object();
 		json_object_set_new(root, "report_id", json_string(it->report_id));
 		json_object_set_new(root, "iteration_number", json_integer(it->number));
 		json_object_set_new(root, "pid", json_integer(it->pid));
@@ -300,37 +293,17 @@ static size_t report(FILE *out, const struct attach_opts *o, struct graph *g, co
 		}
 		json_object_set_new(ls, "type_summaries", ts);
 		json_object_set_new(ls, "total_objects", json_integer((json_int_t)nleaks));
+		json_object_set_new(ls, "total_types", json_integer((json_int_t)nrows));
+		json_object_set_new(ls, "size_computed", json_boolean(o->compute_size));
 		json_object_set_new(root, "leak_summary", ls);
 		json_object_set_new(root, "object_details_list", ndetail ? why__json(g, &wr) : json_array());
-		json_dumpf(root, mem, JSON_COMPACT | JSON_ENSURE_ASCII);
-		fputc('\n', mem);
-		json_decref(root);
-	} else {
-		fprintf(mem, "\n==== memalot report %s, iteration %d ====\n", it->report_id, it->number);
-		fprintf(mem, "target: pid %d (%s)\n", (int)it->pid, it->command ? it->command : "?");
-		fprintf(mem, "time: %s to %s\n", start, end);
-		fprintf(mem, "memory: RSS %.1f MiB (%+.1f MiB), peak %.1f MiB (%+.1f MiB)\n",
-			it->rss / 1024.0, (it->rss - it->rss_prev) / 1024.0, it->hwm / 1024.0,
-			(it->hwm - it->hwm_prev) / 1024.0);
-		fprintf(mem, "\nPossible New Leaks (first seen after the warm-up, alive for more than %g s)\n",
-			o->lifetime);
-		if (!nrows)
-			fprintf(mem, "  none\n");
-		else {
-			fprintf(mem, "  %-50s %10s%s\n", "type", "count", o->compute_size ? "  shallow size" : "");
-			for (size_t k = 0; k < nrows && (long)k < o->max_types; k++) {
-				fprintf(mem, "  %-50s %10zu", g->snap->types.v[rows[k].type].name, rows[k].count);
-				if (o->compute_size)
-					fprintf(mem, "  %12llu", (unsigned long long)rows[k].size);
-				fputc('\n', mem);
-			}
-			if ((long)nrows > o->max_types)
-				fprintf(mem, "  ... %zu more types (--max-types-in-leak-summary)\n",
-					nrows - (size_t)o->max_types);
-		}
-		if (ndetail)
-			why__print(mem, g, &wr);
+		json_object_set_new(root, "details_matched_objects", json_integer((json_int_t)wr.matched_objects));
+		json_object_set_new(root, "details_matched_types", json_integer((json_int_t)wr.matched_types));
 	}
+	if (o->json)
+		render__iteration_json(mem, root);
+	else
+		render__iteration_text(mem, root, false);
 	fclose(mem);
 	emit(out, o->tee, buf);
 	free(buf);
@@ -341,7 +314,33 @@ static size_t report(FILE *out, const struct attach_opts *o, struct graph *g, co
 	free(wopts.objects);
 	free(rows);
 	free(row_of);
-	return nleaks;
+	return root;
+}
+
+/* The summary document of a saved session (docs/report-format.md). */
+static json_t *session_summary(const struct attach_opts *o, pid_t pid, const char *command, const char *version,
+			       const char *report_id)
+{
+	json_t *s = json_object();
+	char host[256] = "", *exe = proc__exe(pid), *start = iso_time(time(NULL));
+
+	if (gethostname(host, sizeof(host) - 1))
+		host[0] = 0;
+	json_object_set_new(s, "report_id", json_string(report_id));
+	json_object_set_new(s, "pid", json_integer(pid));
+	json_object_set_new(s, "command", json_string(command ? command : ""));
+	json_object_set_new(s, "executable", json_string(exe ? exe : ""));
+	json_object_set_new(s, "python_version", json_string(version));
+	json_object_set_new(s, "host_name", json_string(utf8_sanitize(host)));
+	json_object_set_new(s, "start_time", json_string(start));
+	json_object_set_new(s, "memalot_version", json_string(MEMALOT_VERSION));
+	json_object_set_new(s, "max_object_lifetime", json_real(o->lifetime));
+	json_object_set_new(s, "check_interval", json_real(o->interval));
+	json_object_set_new(s, "warmup_time", json_real(o->warmup));
+	json_object_set_new(s, "schema_version", json_string(STORE_SCHEMA_STRING));
+	free(exe);
+	free(start);
+	return s;
 }
 
 static bool parse_seconds(const char *s, double *out)
@@ -382,7 +381,7 @@ int cmd_attach(int argc, char **argv)
 {
 	enum { O_LIFE = 256, O_INTERVAL, O_WARMUP, O_ITER, O_DURATION, O_INC, O_EXC, O_MAXTYPES, O_SIZE,
 	       O_DETAILS, O_NOREF, O_RDEPTH, O_RTIMEOUT, O_RLIMIT, O_RPREFIX, O_UDEPTH, O_STRLEN, O_JSON,
-	       O_OUTPUT, O_TEE, O_NOCOLOR, O_FORCETERM };
+	       O_OUTPUT, O_TEE, O_NOCOLOR, O_FORCETERM, O_REPDIR, O_NOSAVE };
 	static const struct option longopts[] = {
 		{ "max-object-lifetime", required_argument, NULL, O_LIFE },
 		{ "check-interval", required_argument, NULL, O_INTERVAL },
@@ -405,6 +404,8 @@ int cmd_attach(int argc, char **argv)
 		{ "json", no_argument, NULL, O_JSON },
 		{ "output", required_argument, NULL, O_OUTPUT },
 		{ "tee-console", no_argument, NULL, O_TEE },
+		{ "report-directory", required_argument, NULL, O_REPDIR },
+		{ "no-save-reports", no_argument, NULL, O_NOSAVE },
 		{ "no-color", no_argument, NULL, O_NOCOLOR },
 		{ "force-terminal", no_argument, NULL, O_FORCETERM },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -412,8 +413,10 @@ int cmd_attach(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct attach_opts o = { 60, 0, -1, 0, 0, NULL, NULL, 0, 0, 500, false, false, false, NULL,
+	struct attach_opts o = { 60, 0, -1, 0, 0, NULL, NULL, 0, 0, 500, false, false, false, NULL, NULL, false,
 				 { "", NULL, 0, 30, 3, false, 100, { 50, 300.0, 100, NULL } } };
+	struct store_session store = { .dirfd = -1 };
+	char *report_dir = NULL;
 	char **prefixes = NULL, *end, *command = NULL, report_id[16];
 	size_t nprefixes = 0;
 	struct snapshot_opts sopts = { 0 };
@@ -464,6 +467,8 @@ int cmd_attach(int argc, char **argv)
 		case O_JSON: o.json = true; break;
 		case O_OUTPUT: o.output = optarg; break;
 		case O_TEE: o.tee = true; break;
+		case O_REPDIR: o.report_dir = optarg; break;
+		case O_NOSAVE: o.no_save = true; break;
 		case O_NOCOLOR: case O_FORCETERM: break; /* reports are plain text */
 		case 'v': log_level++; break;
 		case 'q': log_level = 0; break;
@@ -528,13 +533,42 @@ int cmd_attach(int argc, char **argv)
 		return exit_code_for(ret);
 	}
 	command = proc__cmdline(pid);
-	random_id(report_id);
+	/*
+	 * Every check allocates and frees tens of MB in big arrays; from mmap
+	 * they go back to the system at once, where glibc's growing dynamic
+	 * threshold would keep them in a fragmenting heap (RSS creeping up
+	 * over a long run).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	lifetimes__init(&lt);
 	lt.incremental = !layout__has(&layout, F_GC_GENERATIONS); /* 3.14: young and old spaces */
+	if (o.no_save) {
+		store__new_id(report_id);
+	} else {
+		char err[512];
+		json_t *summary;
+
+		report_dir = o.report_dir ? xstrdup(o.report_dir) : store__default_dir();
+		if (store__create(report_dir, &store, err, sizeof(err))) {
+			log_err("%s (--report-directory, or --no-save-reports)", err);
+			code = EXIT_ERROR;
+			goto done;
+		}
+		memcpy(report_id, store.id, sizeof(store.id));
+		summary = session_summary(&o, pid, command, layout.version, report_id);
+		if (store__write_summary(&store, summary, err, sizeof(err)))
+			log_err("%s", err);
+		json_decref(summary);
+	}
 	sopts.copy_memory = true;
 	start = now_ns();
 	warmup_end = start + (uint64_t)(o.warmup * 1e9);
-	next_report = warmup_end + (uint64_t)(o.lifetime * 1e9);
+	/*
+	 * The first report comes one check after the earliest moment an object
+	 * first seen after the warm-up can be older than the lifetime, then
+	 * one every lifetime.
+	 */
+	next_report = warmup_end + (uint64_t)((o.lifetime + o.interval) * 1e9);
 	next_check = start;
 	iter_start = time(NULL);
 	proc__rss(pid, &rss_prev, &hwm_prev);
@@ -600,7 +634,12 @@ int cmd_attach(int argc, char **argv)
 			struct iteration it = { report_id, ++iteration, pid, command, iter_start, time(NULL),
 						0, 0, rss_prev, hwm_prev };
 			proc__rss(pid, &it.rss, &it.hwm);
-			report(out, &o, &g, first_seen, warmup_end, now, &it);
+			json_t *doc = report(out, &o, &g, first_seen, warmup_end, now, &it);
+			char err[512];
+
+			if (store.dirfd >= 0 && store__write_iteration(&store, it.number, doc, err, sizeof(err)))
+				log_err("%s", err);
+			json_decref(doc);
 			rss_prev = it.rss;
 			hwm_prev = it.hwm;
 			iter_start = it.end;
@@ -621,6 +660,11 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (final || freezer_stop_requested)
 		log_info("stopped; the target runs on");
+	if (store.dirfd >= 0)
+		log_info("report %s saved in %s ('memalot print %s')", report_id, store.path, report_id);
+done:
+	store__close(&store);
+	free(report_dir);
 	lifetimes__release(&lt);
 	layout__release(&layout);
 	remote__release(&r);

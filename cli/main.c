@@ -19,6 +19,9 @@ struct command {
 static const struct command commands[] = {
 	{ "attach", cmd_attach, "watch a Python process and report objects that outlive a lifetime" },
 	{ "snapshot", cmd_snapshot, "freeze a Python process and count its objects by type" },
+	{ "list", cmd_list, "list the saved leak reports, newest first" },
+	{ "print", cmd_print, "print a saved leak report as it was printed live" },
+	{ "mcp", cmd_mcp, "serve the saved reports to AI assistants (MCP over stdio)" },
 };
 
 static void usage(FILE *f)

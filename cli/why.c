@@ -8,6 +8,8 @@
 #define _GNU_SOURCE
 #include "why.h"
 
+#include "../reports/render.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -217,59 +219,12 @@ void why__release(struct why_result *w)
 	memset(w, 0, sizeof(*w));
 }
 
-/* Print the nodes that refer to rnode i, as a tree growing towards the roots. */
-static void print_tree(FILE *f, const struct rgraph *rg, size_t i, const char *prefix, bool *seen,
-		       int depth)
-{
-	size_t kids[256], nk = 0;
-
-	for (size_t j = 0; j < rg->n && nk < ARRAY_SIZE(kids); j++)
-		for (size_t k = 0; k < rg->nodes[j].nref; k++)
-			if (rg->nodes[j].referents[k] == i) {
-				kids[nk++] = j;
-				break;
-			}
-	for (size_t k = 0; k < nk; k++) {
-		const struct rnode *c = &rg->nodes[kids[k]];
-		bool last = k + 1 == nk;
-		char *next;
-
-		fprintf(f, "%s%s %s%s\n", prefix, last ? "`--" : "|--", c->name,
-			seen[kids[k]] && !c->root ? " (see above)" : "");
-		if (seen[kids[k]] || depth > 60)
-			continue;
-		seen[kids[k]] = true;
-		next = xasprintf("%s%s", prefix, last ? "    " : "|   ");
-		print_tree(f, rg, kids[k], next, seen, depth + 1);
-		free(next);
-	}
-}
-
 void why__print(FILE *f, const struct graph *g, const struct why_result *w)
 {
-	(void)g;
-	fprintf(f, "\nObject details: %zu of %zu objects of %zu matching type%s\n", w->n,
-		w->matched_objects, w->matched_types, w->matched_types == 1 ? "" : "s");
-	for (size_t i = 0; i < w->n; i++) {
-		const struct why_object *o = &w->v[i];
+	json_t *details = why__json(g, w);
 
-		fprintf(f, "\n%s at 0x%llx: %llu bytes, ~%llu bytes deep\n  %s\n", o->type_name,
-			(unsigned long long)g->nodes[o->node].addr, (unsigned long long)o->shallow,
-			(unsigned long long)o->deep, o->str);
-		if (!o->referrers_checked) {
-			fprintf(f, "  (referrers not checked: --no-referrers)\n");
-			continue;
-		}
-		{
-			bool *seen = xcalloc(o->rg.n + 1, sizeof(*seen));
-			fprintf(f, "  referrers:\n  %s\n", o->rg.nodes[o->rg.targets[0]].name);
-			seen[o->rg.targets[0]] = true;
-			print_tree(f, &o->rg, o->rg.targets[0], "  ", seen, 0);
-			if (!o->rg.nroots)
-				fprintf(f, "  (no root found)\n");
-			free(seen);
-		}
-	}
+	render__details_text(f, details, (long long)w->matched_objects, (long long)w->matched_types);
+	json_decref(details);
 }
 
 static json_t *rgraph_json(const struct graph *g, const struct rgraph *rg)

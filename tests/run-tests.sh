@@ -8,14 +8,17 @@
 # Exports MEMALOT, MEMALOT_SRCDIR and MEMALOT_SID_ROOT for the test harness.
 # Extra Criterion options can be given in CRITERION_OPTS (e.g. "--filter census/pyenv*").
 #
-# Then three steps, each skipped when its variable is 1:
+# Then four steps, each skipped when its variable is 1:
 #   valgrind  tests/valgrind-snapshot.sh: one test              MEMALOT_SKIP_VALGRIND
+#   mcp       tests/mcp/run.sh, memalot mcp under the official MCP TypeScript SDK
+#             client (node, npm): one test                        MEMALOT_SKIP_MCP
 #   asan      `make SANITIZE=address,undefined BUILD=build-asan all tests`, then
-#             MEMALOT_ASAN_TESTS (default "test_census test_layout test_faults test_walk") from there
+#             MEMALOT_ASAN_TESTS (default: census, layout, faults, walk, refs, refs_image,
+#             store, reports) from there
 #             against build-asan/memalot; a sanitizer report fails it  MEMALOT_SKIP_ASAN
-#   fuzz      `make fuzz`, then fuzz_walk and fuzz_graph for half of FUZZ_SECONDS
-#             (default 60) each on temporary copies of fuzz/corpus and
-#             fuzz/corpus-graph: one test                         MEMALOT_SKIP_FUZZ
+#   fuzz      `make fuzz`, then fuzz_walk, fuzz_graph and fuzz_store for a third of
+#             FUZZ_SECONDS (default 60) each on temporary copies of fuzz/corpus,
+#             fuzz/corpus-graph and fuzz/corpus-store: one test   MEMALOT_SKIP_FUZZ
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -127,6 +130,9 @@ done
 # The attach path under valgrind: memory errors and definite leaks fail it.
 step valgrind MEMALOT_SKIP_VALGRIND sh tests/valgrind-snapshot.sh "$MEMALOT"
 
+# memalot mcp driven by a real MCP client over the reports of a real monitoring run.
+step mcp MEMALOT_SKIP_MCP sh tests/mcp/run.sh "$MEMALOT"
+
 # The same sources built with ASan and UBSan; the integration tests drive the
 # sanitized memalot, the unit tests run the sanitized library in-process.
 asan_build=${MEMALOT_ASAN_BUILD:-build-asan}
@@ -144,7 +150,7 @@ else
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 	export UBSAN_OPTIONS
 	MEMALOT=$asan_build/memalot
-	for t in ${MEMALOT_ASAN_TESTS:-test_census test_layout test_faults test_walk test_refs test_refs_image}; do
+	for t in ${MEMALOT_ASAN_TESTS:-test_census test_layout test_faults test_walk test_refs test_refs_image test_store test_reports}; do
 		if [ -x "$asan_build/tests/$t" ]; then
 			run_bin "$asan_build/tests/$t" "asan/$t" 1
 		else
@@ -156,7 +162,7 @@ else
 	MEMALOT=$build/memalot
 fi
 
-# fuzz_walk and fuzz_graph (libFuzzer, ASan, UBSan) for half of FUZZ_SECONDS each
+# fuzz_walk, fuzz_graph and fuzz_store (libFuzzer, ASan, UBSan) for a third of FUZZ_SECONDS each
 # on a copy of their seeds, with the options of `make fuzz-run` (fuzz/fuzz.mk);
 # crashes, leaks and timeouts fail it and leave their input in BUILD/fuzz/artifacts/.
 fuzz_one() { # target, seed directory, dictionary, seconds
@@ -178,15 +184,16 @@ fuzz_one() { # target, seed directory, dictionary, seconds
 
 fuzz_step() {
 	fuzz_secs=${FUZZ_SECONDS:-60}
-	half=$(((fuzz_secs + 1) / 2))
+	third=$(((fuzz_secs + 2) / 3))
 	"$make" --no-print-directory ${jflag:+"$jflag"} BUILD="$build_arg" fuzz || {
 		say "fuzz: make fuzz failed (clang and libclang-rt-14-dev: run tests/setup-deps.sh)"
 		return 1
 	}
 	mkdir -p "$build/fuzz/artifacts" || return 1
 	fuzz_ok=0
-	fuzz_one fuzz_walk fuzz/corpus fuzz/walk.dict "$half" || fuzz_ok=1
-	fuzz_one fuzz_graph fuzz/corpus-graph fuzz/graph.dict "$half" || fuzz_ok=1
+	fuzz_one fuzz_walk fuzz/corpus fuzz/walk.dict "$third" || fuzz_ok=1
+	fuzz_one fuzz_graph fuzz/corpus-graph fuzz/graph.dict "$third" || fuzz_ok=1
+	fuzz_one fuzz_store fuzz/corpus-store fuzz/store.dict "$third" || fuzz_ok=1
 	return $fuzz_ok
 }
 step fuzz MEMALOT_SKIP_FUZZ fuzz_step

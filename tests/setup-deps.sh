@@ -20,6 +20,10 @@ for p in $pkgs; do
 	*) missing="$missing $p" ;;
 	esac
 done
+# tests/mcp/run.sh runs the MCP TypeScript SDK: Debian's node and npm, unless some node is there already
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	missing="$missing nodejs npm"
+fi
 [ -n "$missing" ] || exit 0
 
 sudo=

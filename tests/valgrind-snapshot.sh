@@ -118,6 +118,34 @@ set -- $got
 [ "$3" = False ] || fail "the snapshot is partial"
 [ "$1" = "$want" ] || fail "memalot counted $1 $marker under valgrind, the target $want"
 
+# memalot attach for one iteration, saving its report, then memalot print of it
+vg() { # log, command...
+	log=$1
+	shift
+	timeout -k 10 "$run_timeout" valgrind --error-exitcode=99 --leak-check=full \
+		--errors-for-leak-kinds=definite "$@" 2>"$log" </dev/null
+	rc=$?
+	case $rc in
+	0) ;;
+	99) cat "$log" >&2; fail "valgrind found memory errors or definite leaks in: $*" ;;
+	*) cat "$log" >&2; fail "exit $rc under valgrind: $*" ;;
+	esac
+}
+vg "$tmp/attach.log" "$memalot" attach "$pid" --max-object-lifetime 1 --iterations 1 \
+	--report-directory "$tmp/reports" --max-object-details 3 >"$tmp/attach.txt"
+id=
+for d in "$tmp/reports"/memalot_report_*; do
+	[ -d "$d" ] && id=${d##*/memalot_report_}
+done
+[ -n "$id" ] || fail "memalot attach saved no report"
+vg "$tmp/print.log" "$memalot" print "$id" --report-directory "$tmp/reports" >"$tmp/print.txt"
+cmp -s "$tmp/attach.txt" "$tmp/print.txt" || fail "memalot print differs from what memalot attach printed"
+state=$(sed -n 's/^[0-9]* (.*) \(.\) .*/\1/p' "/proc/$pid/stat" 2>/dev/null)
+case $state in
+t | T | Z | X | '') fail "pid $pid is in state '${state:--}' after memalot attach" ;;
+esac
+say "ok: memalot attach and memalot print, no valgrind errors"
+
 # tell the target to exit; it is running (checked above), so it reads EOF at once
 exec 3>&-
 wait "$pid"

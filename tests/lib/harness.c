@@ -2,6 +2,7 @@
 /* Helpers for the Criterion integration tests: find interpreters, start targets, run memalot. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <ftw.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -302,6 +303,44 @@ static void live_del(pid_t pid)
 	for (int i = 0; i < MAX_TARGETS; i++)
 		if (live[i] == pid)
 			live[i] = 0;
+}
+
+/*
+ * Reports of the memalot runs of a test binary go to a temporary directory
+ * of its own (MEMALOT_REPORT_DIRECTORY), never to the user's
+ * ~/.memalot/reports, and are removed when the binary exits (by the process
+ * that made the directory, not by Criterion's forked test workers).
+ */
+static char report_dir[64];
+static pid_t report_dir_owner;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void remove_report_dir(void)
+{
+	if (getpid() == report_dir_owner && report_dir[0])
+		nftw(report_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+__attribute__((constructor)) static void report_dir_init(void)
+{
+	if (getenv("MEMALOT_REPORT_DIRECTORY"))
+		return;
+	snprintf(report_dir, sizeof(report_dir), "/tmp/memalot-test-reports-XXXXXX");
+	if (!mkdtemp(report_dir)) {
+		report_dir[0] = 0;
+		return;
+	}
+	report_dir_owner = getpid();
+	setenv("MEMALOT_REPORT_DIRECTORY", report_dir, 1);
+	atexit(remove_report_dir);
 }
 
 void harness__cleanup(void)

@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: MIT */
+/* memalot list / memalot print: the saved reports (reports/store.h), read back. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../common/util.h"
+#include "../reports/render.h"
+#include "../reports/store.h"
+#include "cli.h"
+
+static const char list_usage[] =
+	"usage: memalot list [options]\n"
+	"\n"
+	"List the saved leak reports, newest first: ID, iterations, start time,\n"
+	"target, and the leaked objects of the last iteration.\n"
+	"\n"
+	"options:\n"
+	"  --num-reports N          at most N reports (default 10; 0 for all)\n"
+	"  --report-directory D     where reports are (default $MEMALOT_REPORT_DIRECTORY,\n"
+	"                           else ~/.memalot/reports)\n"
+	"  --json                   one JSON array\n"
+	"  -h, --help               this help\n";
+
+static const char print_usage[] =
+	"usage: memalot print [options] ID\n"
+	"\n"
+	"Print the saved report ID as it was printed live.\n"
+	"\n"
+	"options:\n"
+	"  --num-iterations N       the last N iterations (default: all)\n"
+	"  --filter-types A,B       only types whose name contains A or B\n"
+	"  --summary-only           the leak tables, without object details\n"
+	"  --json                   one JSON object per iteration, one per line\n"
+	"  --graph FILE             write the referrer graphs to FILE: Graphviz DOT for\n"
+	"                           FILE.dot, SVG (through Graphviz's dot) for FILE.svg\n"
+	"  --report-directory D     where reports are (default $MEMALOT_REPORT_DIRECTORY,\n"
+	"                           else ~/.memalot/reports)\n"
+	"  -h, --help               this help\n";
+
+static void warn_line(const char *msg, void *arg)
+{
+	(void)arg;
+	log_err("%s", msg);
+}
+
+static bool parse_count(const char *s, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < 0 || v > INT_MAX)
+		return false;
+	*out = v;
+	return true;
+}
+
+static const char *str_or(const json_t *o, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s && *s ? s : dflt;
+}
+
+int cmd_list(int argc, char **argv)
+{
+	enum { O_NUM = 256, O_DIR, O_JSON };
+	static const struct option longopts[] = {
+		{ "num-reports", required_argument, NULL, O_NUM },
+		{ "report-directory", required_argument, NULL, O_DIR },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	long num = 10;
+	bool json = false;
+	char *dir = NULL, err[512];
+	struct store_entry *v;
+	size_t n, shown;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_NUM:
+			if (!parse_count(optarg, &num)) {
+				log_err("--num-reports takes a number, not '%s'", optarg);
+				free(dir);
+				return EXIT_USAGE;
+			}
+			break;
+		case O_DIR: free(dir); dir = xstrdup(optarg); break;
+		case O_JSON: json = true; break;
+		case 'h': fputs(list_usage, stdout); free(dir); return EXIT_OK;
+		default: fputs(list_usage, stderr); free(dir); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		log_err("'memalot list' takes no arguments ('%s'); see 'memalot list --help'", argv[optind]);
+		free(dir);
+		return EXIT_USAGE;
+	}
+	if (!dir)
+		dir = store__default_dir();
+	if (store__list(dir, &v, &n, warn_line, NULL, err, sizeof(err))) {
+		log_err("%s", err);
+		free(dir);
+		return EXIT_ERROR;
+	}
+	shown = num && (size_t)num < n ? (size_t)num : n; /* newest first: the head */
+	if (json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < shown; i++) {
+			json_t *r = json_object();
+			json_object_set_new(r, "report_id", json_string(v[i].id));
+			json_object_set_new(r, "iterations", json_integer(v[i].iterations));
+			json_object_set_new(r, "start_time", json_string(str_or(v[i].summary, "start_time", "")));
+			json_object_set_new(r, "pid", json_integer(json_integer_value(json_object_get(v[i].summary, "pid"))));
+			json_object_set_new(r, "command", json_string(str_or(v[i].summary, "command", "")));
+			json_object_set_new(r, "leaked_objects",
+					    json_integer(json_integer_value(json_object_get(
+						    json_object_get(v[i].last, "leak_summary"), "total_objects"))));
+			json_array_append_new(arr, r);
+		}
+		json_dumpf(arr, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
+		putchar('\n');
+		json_decref(arr);
+	} else if (!shown) {
+		printf("No reports found.\n");
+	} else {
+		printf("%-10s %10s  %-20s  %8s  %s\n", "ID", "ITERATIONS", "START (UTC)", "LEAKED", "TARGET");
+		for (size_t i = 0; i < shown; i++) {
+			const json_t *s = v[i].summary;
+			char leaked[32] = "-";
+
+			if (v[i].last)
+				snprintf(leaked, sizeof(leaked), "%lld",
+					 (long long)json_integer_value(json_object_get(
+						 json_object_get(v[i].last, "leak_summary"), "total_objects")));
+			printf("%-10s %10d  %-20s  %8s  pid %lld (%s)\n", v[i].id, v[i].iterations,
+			       str_or(s, "start_time", "?"), leaked,
+			       (long long)json_integer_value(json_object_get(s, "pid")), str_or(s, "command", "?"));
+		}
+	}
+	store__list_free(v, n);
+	free(dir);
+	return EXIT_OK;
+}
+
+/* Split "a,b" into words (pointers into s). */
+static size_t split_types(char *s, char ***out)
+{
+	size_t n = 0;
+
+	*out = NULL;
+	for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
+		if (!*tok)
+			continue;
+		*out = xrealloc(*out, (n + 1) * sizeof(**out));
+		(*out)[n++] = tok;
+	}
+	return n;
+}
+
+/* Run Graphviz's dot on the DOT text in dot_path into svg. @return 0, or -1 (message printed) */
+static int dot_to_svg(const char *dot_path, const char *svg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		log_err("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (!pid) {
+		execlp("dot", "dot", "-Tsvg", "-o", svg, dot_path, (char *)NULL);
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+		log_err("--graph %s: Graphviz's 'dot' is not installed (apt-get install graphviz), "
+			"or write DOT with a .dot file name",
+			svg);
+		return -1;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		log_err("--graph %s: dot failed", svg);
+		return -1;
+	}
+	return 0;
+}
+
+static int write_graph(const char *path, const json_t *iterations)
+{
+	size_t len = strlen(path);
+	bool svg = len > 4 && !strcmp(path + len - 4, ".svg");
+	char tmp[] = "/tmp/memalot-graph-XXXXXX";
+	FILE *f;
+	int fd, ret = 0;
+
+	if (!svg) {
+		f = fopen(path, "w");
+		if (!f) {
+			log_err("--graph %s: %s", path, strerror(errno));
+			return -1;
+		}
+		render__graph_dot(f, iterations);
+		if (fclose(f)) {
+			log_err("--graph %s: %s", path, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		log_err("--graph: a temporary file: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	render__graph_dot(f, iterations);
+	if (fclose(f)) {
+		log_err("--graph: a temporary file: %s", strerror(errno));
+		ret = -1;
+	}
+	if (!ret)
+		ret = dot_to_svg(tmp, path);
+	unlink(tmp);
+	return ret;
+}
+
+int cmd_print(int argc, char **argv)
+{
+	enum { O_NUM = 256, O_FILTER, O_SUMMARY, O_JSON, O_GRAPH, O_DIR };
+	static const struct option longopts[] = {
+		{ "num-iterations", required_argument, NULL, O_NUM },
+		{ "filter-types", required_argument, NULL, O_FILTER },
+		{ "summary-only", no_argument, NULL, O_SUMMARY },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "graph", required_argument, NULL, O_GRAPH },
+		{ "report-directory", required_argument, NULL, O_DIR },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	long num = 0;
+	bool json = false, summary_only = false;
+	char *dir = NULL, *filter = NULL, **types = NULL, err[512];
+	const char *graph = NULL;
+	json_t *summary = NULL, *iterations = NULL, *it;
+	size_t ntypes = 0, i;
+	int c, code = EXIT_OK;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_NUM:
+			if (!parse_count(optarg, &num) || !num) {
+				log_err("--num-iterations takes a positive number, not '%s'", optarg);
+				code = EXIT_USAGE;
+				goto out;
+			}
+			break;
+		case O_FILTER: free(filter); filter = xstrdup(optarg); break;
+		case O_SUMMARY: summary_only = true; break;
+		case O_JSON: json = true; break;
+		case O_GRAPH: graph = optarg; break;
+		case O_DIR: free(dir); dir = xstrdup(optarg); break;
+		case 'h': fputs(print_usage, stdout); goto out;
+		default: fputs(print_usage, stderr); code = EXIT_USAGE; goto out;
+		}
+	}
+	if (optind + 1 != argc) {
+		log_err(optind == argc ? "which report? 'memalot print ID' (IDs: 'memalot list')"
+				       : "'memalot print' takes one report ID");
+		code = EXIT_USAGE;
+		goto out;
+	}
+	if (!dir)
+		dir = store__default_dir();
+	if (filter)
+		ntypes = split_types(filter, &types);
+	if (store__load(dir, argv[optind], (int)num, &summary, &iterations, warn_line, NULL, err, sizeof(err))) {
+		log_err("%s", err);
+		code = EXIT_ERROR;
+		goto out;
+	}
+	if (!json_array_size(iterations)) {
+		log_err("report %s has no finished iteration", argv[optind]);
+		code = EXIT_ERROR;
+		goto out;
+	}
+	if (ntypes) {
+		json_t *kept = json_array();
+		json_array_foreach(iterations, i, it)
+			json_array_append_new(kept, render__filter_types(it, types, ntypes));
+		json_decref(iterations);
+		iterations = kept;
+	}
+	if (summary_only)
+		json_array_foreach(iterations, i, it)
+			json_object_set_new(it, "object_details_list", json_array());
+	json_array_foreach(iterations, i, it) {
+		if (json)
+			render__iteration_json(stdout, it);
+		else
+			render__iteration_text(stdout, it, summary_only);
+	}
+	if (fflush(stdout))
+		code = EXIT_ERROR;
+	if (graph && write_graph(graph, iterations))
+		code = EXIT_ERROR;
+out:
+	json_decref(summary);
+	json_decref(iterations);
+	free(types);
+	free(filter);
+	free(dir);
+	return code;
+}

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+/* Text, JSON and Graphviz renderings of report documents (see render.h). */
+#define _GNU_SOURCE
+#include "render.h"
+
+#include <string.h>
+
+#include "../common/util.h"
+
+#define MAX_TREE_DEPTH 60
+#define MAX_KIDS 256
+
+static const char *str_of(const json_t *o, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s && *s ? s : dflt;
+}
+
+static long long int_of(const json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static double num_of(const json_t *o, const char *key)
+{
+	return json_number_value(json_object_get(o, key));
+}
+
+/* Print the nodes that refer to node i, as a tree growing towards the roots. */
+static void print_tree(FILE *f, const json_t *nodes, size_t i, const char *prefix, bool *seen, int depth)
+{
+	size_t kids[MAX_KIDS], nk = 0, n = json_array_size(nodes);
+
+	for (size_t j = 0; j < n && nk < MAX_KIDS; j++) {
+		const json_t *refs = json_object_get(json_array_get(nodes, j), "referent_ids"), *r;
+		size_t k;
+
+		json_array_foreach(refs, k, r)
+			if (json_is_integer(r) && json_integer_value(r) == (json_int_t)i) {
+				kids[nk++] = j;
+				break;
+			}
+	}
+	for (size_t k = 0; k < nk; k++) {
+		const json_t *c = json_array_get(nodes, kids[k]);
+		bool last = k + 1 == nk, root = json_object_get(c, "kind") != NULL;
+		char *next;
+
+		fprintf(f, "%s%s %s%s\n", prefix, last ? "`--" : "|--", str_of(c, "name", "?"),
+			seen[kids[k]] && !root ? " (see above)" : "");
+		if (seen[kids[k]] || depth > MAX_TREE_DEPTH)
+			continue;
+		seen[kids[k]] = true;
+		next = xasprintf("%s%s", prefix, last ? "    " : "|   ");
+		print_tree(f, nodes, kids[k], next, seen, depth + 1);
+		free(next);
+	}
+}
+
+static void print_object(FILE *f, const json_t *d)
+{
+	const json_t *g = json_object_get(d, "referrer_graph"), *nodes = json_object_get(g, "graph_nodes");
+	json_int_t target = json_integer_value(json_array_get(json_object_get(g, "target_ids"), 0));
+	size_t n = json_array_size(nodes);
+
+	fprintf(f, "\n%s at 0x%llx: %llu bytes, ~%llu bytes deep\n  %s\n", str_of(d, "object_type_name", "?"),
+		(unsigned long long)int_of(d, "object_id"), (unsigned long long)int_of(d, "shallow_size_bytes"),
+		(unsigned long long)int_of(d, "deep_size_bytes"), str_of(d, "object_str", ""));
+	if (!json_is_true(json_object_get(d, "referrers_checked"))) {
+		fprintf(f, "  (referrers not checked: --no-referrers)\n");
+		return;
+	}
+	if (target < 0 || (size_t)target >= n) {
+		fprintf(f, "  (no referrer graph)\n");
+		return;
+	}
+	{
+		bool *seen = xcalloc(n + 1, sizeof(*seen));
+		fprintf(f, "  referrers:\n  %s\n", str_of(json_array_get(nodes, (size_t)target), "name", "?"));
+		seen[target] = true;
+		print_tree(f, nodes, (size_t)target, "  ", seen, 0);
+		if (!json_array_size(json_object_get(g, "root_ids")))
+			fprintf(f, "  (no root found)\n");
+		free(seen);
+	}
+}
+
+void render__details_text(FILE *f, const json_t *details, long long matched_objects, long long matched_types)
+{
+	const json_t *d;
+	size_t i;
+
+	fprintf(f, "\nObject details: %zu of %lld objects of %lld matching type%s\n", json_array_size(details),
+		matched_objects, matched_types, matched_types == 1 ? "" : "s");
+	json_array_foreach(details, i, d)
+		print_object(f, d);
+}
+
+void render__iteration_text(FILE *f, const json_t *it, bool summary_only)
+{
+	const json_t *mu = json_object_get(it, "memory_usage"), *ls = json_object_get(it, "leak_summary");
+	const json_t *rows = json_object_get(ls, "type_summaries"), *row, *details;
+	bool sized = json_is_true(json_object_get(ls, "size_computed"));
+	long long total_types = int_of(ls, "total_types");
+	size_t k;
+
+	fprintf(f, "\n==== memalot report %s, iteration %lld ====\n", str_of(it, "report_id", "?"),
+		int_of(it, "iteration_number"));
+	fprintf(f, "target: pid %lld (%s)\n", int_of(it, "pid"), str_of(it, "command", "?"));
+	fprintf(f, "time: %s to %s\n", str_of(it, "start_time", "?"), str_of(it, "end_time", "?"));
+	fprintf(f, "memory: RSS %.1f MiB (%+.1f MiB), peak %.1f MiB (%+.1f MiB)\n",
+		num_of(mu, "rss_bytes") / 1048576.0, num_of(mu, "rss_change_bytes") / 1048576.0,
+		num_of(mu, "peak_rss_bytes") / 1048576.0, num_of(mu, "peak_rss_change_bytes") / 1048576.0);
+	fprintf(f, "\nPossible New Leaks (first seen after the warm-up, alive for more than %g s)\n",
+		num_of(it, "max_object_lifetime"));
+	if (!json_array_size(rows)) {
+		fprintf(f, "  none\n");
+	} else {
+		fprintf(f, "  %-50s %10s%s\n", "type", "count", sized ? "  shallow size" : "");
+		json_array_foreach(rows, k, row) {
+			fprintf(f, "  %-50s %10lld", str_of(row, "object_type", "?"), int_of(row, "count"));
+			if (sized)
+				fprintf(f, "  %12llu", (unsigned long long)int_of(row, "shallow_size_bytes"));
+			fputc('\n', f);
+		}
+		if (total_types > (long long)json_array_size(rows))
+			fprintf(f, "  ... %lld more types (--max-types-in-leak-summary)\n",
+				total_types - (long long)json_array_size(rows));
+	}
+	details = json_object_get(it, "object_details_list");
+	if (!summary_only && json_array_size(details))
+		render__details_text(f, details, int_of(it, "details_matched_objects"),
+				     int_of(it, "details_matched_types"));
+}
+
+void render__iteration_json(FILE *f, const json_t *it)
+{
+	json_dumpf(it, f, JSON_COMPACT | JSON_ENSURE_ASCII);
+	fputc('\n', f);
+}
+
+/* s as the inside of a DOT double-quoted string */
+static void dot_str(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+void render__graph_dot(FILE *f, const json_t *iterations)
+{
+	const json_t *it;
+	size_t i;
+	int cluster = 0;
+
+	fprintf(f, "digraph memalot {\n\trankdir=BT;\n\tnode [shape=box, fontname=\"monospace\"];\n");
+	json_array_foreach(iterations, i, it) {
+		const json_t *d;
+		size_t k;
+
+		json_array_foreach(json_object_get(it, "object_details_list"), k, d) {
+			const json_t *g = json_object_get(d, "referrer_graph"), *nodes = json_object_get(g, "graph_nodes");
+			const json_t *nd;
+			size_t j;
+
+			fprintf(f, "\tsubgraph cluster_%d {\n\t\tlabel=\"", cluster);
+			dot_str(f, str_of(d, "object_type_name", "?"));
+			fprintf(f, " at 0x%llx (iteration %lld)\";\n", (unsigned long long)int_of(d, "object_id"),
+				int_of(it, "iteration_number"));
+			json_array_foreach(nodes, j, nd) {
+				const json_t *r;
+				size_t m;
+
+				fprintf(f, "\t\tn%d_%zu [label=\"", cluster, j);
+				dot_str(f, str_of(nd, "name", "?"));
+				fprintf(f, "\"%s];\n", json_object_get(nd, "kind") ? ", style=bold" : "");
+				json_array_foreach(json_object_get(nd, "referent_ids"), m, r)
+					if (json_is_integer(r) && json_integer_value(r) >= 0 &&
+					    (size_t)json_integer_value(r) < json_array_size(nodes))
+						fprintf(f, "\t\tn%d_%zu -> n%d_%lld;\n", cluster, j, cluster,
+							(long long)json_integer_value(r));
+			}
+			if (!json_array_size(nodes)) {
+				fprintf(f, "\t\tn%d_0 [label=\"", cluster);
+				dot_str(f, str_of(d, "object_str", "?"));
+				fprintf(f, "\"];\n");
+			}
+			fprintf(f, "\t}\n");
+			cluster++;
+		}
+	}
+	fprintf(f, "}\n");
+}
+
+static bool type_wanted(const char *name, char *const *types, size_t ntypes)
+{
+	for (size_t i = 0; name && i < ntypes; i++)
+		if (strstr(name, types[i]))
+			return true;
+	return false;
+}
+
+json_t *render__filter_types(const json_t *iteration, char *const *types, size_t ntypes)
+{
+	json_t *it = json_deep_copy(iteration), *ls = json_object_get(it, "leak_summary");
+	json_t *rows = json_object_get(ls, "type_summaries"), *details = json_object_get(it, "object_details_list");
+	json_int_t total = 0;
+
+	for (size_t k = json_array_size(rows); k-- > 0;) {
+		const json_t *row = json_array_get(rows, k);
+		if (type_wanted(json_string_value(json_object_get(row, "object_type")), types, ntypes))
+			total += json_integer_value(json_object_get(row, "count"));
+		else
+			json_array_remove(rows, k);
+	}
+	for (size_t k = json_array_size(details); k-- > 0;)
+		if (!type_wanted(json_string_value(json_object_get(json_array_get(details, k), "object_type_name")),
+				 types, ntypes))
+			json_array_remove(details, k);
+	if (ls) {
+		json_object_set_new(ls, "total_objects", json_integer(total));
+		json_object_set_new(ls, "total_types", json_integer((json_int_t)json_array_size(rows)));
+	}
+	return it;
+}

@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Saved reports: what `memalot attach` saves, `memalot list` and `memalot
+ * print` read back, byte for byte; a run killed mid-iteration; damaged
+ * files; IDs that must not lead outside the report directory.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../common/util.h"
+#include "../../reports/store.h"
+#include "../lib/harness.h"
+
+#define LABEL "pyenv-3.12"
+
+static void start(struct target *t, const char *script)
+{
+	const struct interp *py = interp__get(LABEL);
+	char err[512], *path;
+
+	cr_assert_not_null(py);
+	if (py->skip)
+		cr_skip_test("%s: %s", LABEL, py->skip);
+	path = interp__script(py, script, err, sizeof(err));
+	cr_assert_not_null(path, "%s", err);
+	cr_assert_eq(target__start(t, py, path, NULL), 0, "%s", t->err);
+	free(path);
+}
+
+/* A fresh report directory for one test: not yet created, so that memalot makes it. */
+static char *new_dir(void)
+{
+	char tmpl[] = "/tmp/memalot-reports-XXXXXX", *dir;
+
+	cr_assert_not_null(mkdtemp(tmpl));
+	dir = xasprintf("%s/reports", tmpl);
+	return dir;
+}
+
+#define path_of(dir, name) xasprintf("%s/%s", dir, name)
+
+/* The one session directory under dir: its ID into id. */
+static void only_report(const char *dir, char *id)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	cr_assert_not_null(d, "no report directory %s", dir);
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, "memalot_report_", 15)) {
+			snprintf(id, STORE_ID_LEN + 1, "%s", de->d_name + 15);
+			n++;
+		}
+	closedir(d);
+	cr_assert_eq(n, 1, "%d reports in %s", n, dir);
+	cr_assert(store__valid_id(id), "%s", id);
+}
+
+static int run(struct run_result *r, const char *a0, const char *a1, const char *a2, const char *a3,
+	       const char *a4, const char *a5)
+{
+	char *args[] = { (char *)a0, (char *)a1, (char *)a2, (char *)a3, (char *)a4, (char *)a5, NULL };
+	return memalot__run(args, r);
+}
+
+static void check_modes(const char *dir, const char *id)
+{
+	char *sess = xasprintf("%s/memalot_report_%s", dir, id), *sum = path_of(sess, "summary.msgpack");
+	char *it1 = path_of(sess, "iteration_000001.msgpack");
+	struct stat st;
+
+	cr_assert_eq(stat(dir, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0700, "report directory mode %o", st.st_mode & 0777);
+	cr_assert_eq(stat(sess, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0700, "session directory mode %o", st.st_mode & 0777);
+	cr_assert_eq(stat(sum, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600, "summary mode %o", st.st_mode & 0777);
+	cr_assert_eq(stat(it1, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600, "iteration mode %o", st.st_mode & 0777);
+	free(sess);
+	free(sum);
+	free(it1);
+}
+
+/* print gives the bytes attach printed, as text and as JSON. */
+static void print_is_live(bool json)
+{
+	char pidstr[16], id[STORE_ID_LEN + 1], *dir = new_dir();
+	char *args[] = { "attach", pidstr, "--max-object-lifetime", "1", "--iterations", "2", "--max-object-details",
+			 "3", "--report-directory", dir, json ? "--json" : "--no-color", NULL };
+	struct run_result live, printed, listed;
+	struct target t;
+
+	start(&t, "leaky_app.py");
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
+	cr_assert_eq(memalot__run(args, &live), 0);
+	cr_assert_eq(live.status, 0, "attach exit %d: %s", live.status, live.err);
+	cr_assert(strstr(live.out, json ? "__main__.Session" : "Possible New Leaks"), "%s", live.out);
+	only_report(dir, id);
+	check_modes(dir, id);
+	cr_assert(strstr(live.err, id), "the report ID is not on stderr: %s", live.err);
+	cr_assert_eq(run(&printed, "print", id, "--report-directory", dir, json ? "--json" : NULL, NULL), 0);
+	cr_assert_eq(printed.status, 0, "print exit %d: %s", printed.status, printed.err);
+	cr_assert_str_eq(printed.out, live.out, "print differs from the live output");
+	cr_assert_str_empty(printed.err, "%s", printed.err);
+	cr_assert_eq(run(&listed, "list", "--report-directory", dir, NULL, NULL, NULL), 0);
+	cr_assert_eq(listed.status, 0);
+	cr_assert(strstr(listed.out, id), "%s", listed.out);
+	cr_assert(strstr(listed.out, "leaky_app.py"), "%s", listed.out);
+	run_result__release(&live);
+	run_result__release(&printed);
+	run_result__release(&listed);
+	target__stop(&t);
+	free(dir);
+}
+
+Test(reports, print_is_the_live_text, .fini = harness__cleanup, .timeout = 120) { print_is_live(false); }
+Test(reports, print_is_the_live_json, .fini = harness__cleanup, .timeout = 120) { print_is_live(true); }
+
+/* A run SIGKILLed mid-iteration: the iterations that finished are listed and printed. */
+Test(reports, a_killed_run_keeps_its_finished_iterations, .fini = harness__cleanup, .timeout = 180)
+{
+	char pidstr[16], id[STORE_ID_LEN + 1], why[256], *dir = new_dir(), *second;
+	char *argv[] = { (char *)harness__memalot(), "attach", pidstr, "--max-object-lifetime", "1",
+			 "--report-directory", dir, NULL };
+	struct run_result r, printed, listed;
+	struct bgrun m;
+	struct target t;
+	bool found = false;
+
+	start(&t, "leaky_app.py");
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
+	cr_assert_eq(bgrun__start(&m, argv, NULL), 0);
+	/* the signal: the second iteration's file appears (renamed into place, complete) */
+	for (int i = 0; i < 1200 && !found && !bgrun__exited(&m, 50); i++) {
+		DIR *d = opendir(dir);
+		struct dirent *de;
+		while (d && (de = readdir(d)))
+			if (!strncmp(de->d_name, "memalot_report_", 15)) {
+				char *sess = path_of(dir, de->d_name);
+				second = path_of(sess, "iteration_000002.msgpack");
+				found = access(second, F_OK) == 0;
+				free(second);
+				free(sess);
+			}
+		if (d)
+			closedir(d);
+	}
+	cr_assert(found, "no second iteration within a minute");
+	kill(m.pid, SIGKILL);
+	cr_assert_eq(bgrun__wait(&m, 30000, &r), 0);
+	cr_assert_eq(proc__wait_released(t.pid, 10000, why, sizeof(why)), 0, "target held: %s", why);
+	only_report(dir, id);
+	cr_assert_eq(run(&listed, "list", "--report-directory", dir, "--json", NULL, NULL), 0);
+	cr_assert_eq(listed.status, 0, "%s", listed.err);
+	cr_assert(strstr(listed.out, id), "%s", listed.out);
+	cr_assert_str_empty(listed.err, "a complete file was reported damaged: %s", listed.err);
+	cr_assert_eq(run(&printed, "print", id, "--report-directory", dir, "--summary-only", NULL), 0);
+	cr_assert_eq(printed.status, 0, "print exit %d: %s", printed.status, printed.err);
+	cr_assert(strstr(printed.out, "iteration 2 ===="), "%s", printed.out);
+	cr_assert_str_empty(printed.err, "%s", printed.err);
+	run_result__release(&r);
+	run_result__release(&printed);
+	run_result__release(&listed);
+	target__stop(&t);
+	free(dir);
+}
+
+static void write_file(const char *path, const void *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	cr_assert(fd >= 0, "%s: %m", path);
+	cr_assert_eq(write(fd, buf, len), (ssize_t)len);
+	close(fd);
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+
+	cr_assert_not_null(f, "%s", path);
+	*len = 0;
+	cr_assert_gt(getdelim(&buf, len, EOF, f), 0);
+	fseek(f, 0, SEEK_END);
+	*len = (size_t)ftell(f);
+	fclose(f);
+	return buf;
+}
+
+static bool has_line(const char *text, const char *a, const char *b)
+{
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		char *line = strndup(p, n);
+		bool ok = strstr(line, a) && strstr(line, b);
+		free(line);
+		if (ok)
+			return true;
+		p += n + (nl != NULL);
+	}
+	return false;
+}
+
+/*
+ * Damaged files: truncated, corrupt, of a future schema version, and not
+ * readable as files (a symbolic link out of the directory, a directory).
+ * Each gets a one-line error naming it; the rest still reads.
+ */
+Test(reports, damaged_files_get_one_line_each, .fini = harness__cleanup, .timeout = 120)
+{
+	char pidstr[16], id[STORE_ID_LEN + 1], *dir = new_dir(), *sess, *p;
+	char *args[] = { "attach", pidstr, "--max-object-lifetime", "1", "--iterations", "1", "--max-object-details",
+			 "1", "--report-directory", dir, NULL };
+	struct run_result r, printed, listed;
+	struct target t;
+	size_t len;
+	char *good;
+
+	start(&t, "leaky_app.py");
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
+	cr_assert_eq(memalot__run(args, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	target__stop(&t);
+	only_report(dir, id);
+	sess = xasprintf("%s/memalot_report_%s", dir, id);
+	p = path_of(sess, "iteration_000001.msgpack");
+	good = read_all(p, &len);
+	free(p);
+	/* 2: truncated; 3: a future major version; 4: garbage; 5: a link out; 6: a directory */
+	p = path_of(sess, "iteration_000002.msgpack");
+	write_file(p, good, len / 2);
+	free(p);
+	p = path_of(sess, "iteration_000003.msgpack");
+	good[36] = 2; /* the schema_major value, after the "format" entry and the key */
+	write_file(p, good, len);
+	good[36] = 1;
+	free(p);
+	p = path_of(sess, "iteration_000004.msgpack");
+	write_file(p, "\xc1garbage", 8);
+	free(p);
+	p = path_of(sess, "iteration_000005.msgpack");
+	cr_assert_eq(symlink("/etc/passwd", p), 0);
+	free(p);
+	p = path_of(sess, "iteration_000006.msgpack");
+	cr_assert_eq(mkdir(p, 0700), 0);
+	free(p);
+
+	cr_assert_eq(run(&printed, "print", id, "--report-directory", dir, "--summary-only", NULL), 0);
+	cr_assert_eq(printed.status, 0, "print exit %d: %s", printed.status, printed.err);
+	cr_assert(strstr(printed.out, "iteration 1 ===="), "%s", printed.out);
+	cr_assert(has_line(printed.err, "iteration_000002.msgpack", "truncated"), "%s", printed.err);
+	cr_assert(has_line(printed.err, "iteration_000003.msgpack", "schema version 2"), "%s", printed.err);
+	cr_assert(has_line(printed.err, "iteration_000004.msgpack", "msgpack"), "%s", printed.err);
+	cr_assert(has_line(printed.err, "iteration_000005.msgpack", "symbolic link"), "%s", printed.err);
+	cr_assert(has_line(printed.err, "iteration_000006.msgpack", "not a regular file"), "%s", printed.err);
+	cr_assert_null(strstr(printed.out, "root:"), "read through the link");
+
+	/* a report whose every file is damaged is still listed, next to the good one */
+	{
+		char *bad = path_of(dir, "memalot_report_zzzz-0000");
+		cr_assert_eq(mkdir(bad, 0700), 0);
+		p = path_of(bad, "summary.msgpack");
+		write_file(p, good, 20);
+		free(p);
+		free(bad);
+	}
+	cr_assert_eq(run(&listed, "list", "--report-directory", dir, NULL, NULL, NULL), 0);
+	cr_assert_eq(listed.status, 0, "%s", listed.err);
+	cr_assert(strstr(listed.out, id), "%s", listed.out);
+	cr_assert(strstr(listed.out, "zzzz-0000"), "%s", listed.out);
+	cr_assert(has_line(listed.err, "zzzz-0000/summary.msgpack", "truncated"), "%s", listed.err);
+	free(good);
+	free(sess);
+	run_result__release(&r);
+	run_result__release(&printed);
+	run_result__release(&listed);
+	free(dir);
+}
+
+/* IDs: malformed or unknown is a one-line error and exit 1; nothing outside the directory is read. */
+Test(reports, bad_ids_and_empty_directories)
+{
+	char *dir = new_dir();
+	struct run_result r;
+	const char *bad[] = { "../../etc", "abcd-123", "ABCD-1234", "abcd/1234", "zzzz-9999" };
+
+	cr_assert_eq(run(&r, "list", "--report-directory", dir, NULL, NULL, NULL), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "No reports found.\n");
+	run_result__release(&r);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		cr_assert_eq(run(&r, "print", bad[i], "--report-directory", dir, NULL, NULL), 0);
+		cr_assert_eq(r.status, 1, "%s: exit %d", bad[i], r.status);
+		cr_assert_str_empty(r.out);
+		cr_assert(strchr(r.err, '\n') == r.err + strlen(r.err) - 1, "not one line: %s", r.err);
+		cr_assert(strstr(r.err, i == 4 ? "no report" : "is not a report ID"), "%s", r.err);
+		run_result__release(&r);
+	}
+	free(dir);
+}
+
+/* --no-save-reports saves nothing; --graph writes DOT, and SVG when Graphviz is there. */
+Test(reports, no_save_and_graphs, .fini = harness__cleanup, .timeout = 120)
+{
+	char pidstr[16], id[STORE_ID_LEN + 1], *dir = new_dir(), *dot, *svg;
+	char *nosave[] = { "attach", pidstr, "--max-object-lifetime", "1", "--iterations", "1", "--report-directory",
+			   dir, "--no-save-reports", "--max-object-details", "2", NULL };
+	struct run_result r;
+	struct target t;
+	struct stat st;
+	size_t len;
+	char *text;
+
+	start(&t, "leaky_app.py");
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
+	cr_assert_eq(memalot__run(nosave, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_neq(stat(dir, &st), 0, "--no-save-reports made %s", dir);
+	run_result__release(&r);
+	nosave[8] = "--json"; /* now saving */
+	cr_assert_eq(memalot__run(nosave, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_result__release(&r);
+	target__stop(&t);
+	only_report(dir, id);
+	dot = path_of(dir, "graph.dot");
+	cr_assert_eq(run(&r, "print", id, "--report-directory", dir, "--graph", dot), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_result__release(&r);
+	text = read_all(dot, &len);
+	cr_assert(strstr(text, "digraph memalot"), "%s", text);
+	cr_assert(strstr(text, "__main__.Session"), "%s", text);
+	cr_assert(strstr(text, " -> "), "no edges: %s", text);
+	free(text);
+	svg = path_of(dir, "graph.svg");
+	cr_assert_eq(run(&r, "print", id, "--report-directory", dir, "--graph", svg), 0);
+	if (r.status) {
+		cr_assert(strstr(r.err, "'dot' is not installed"), "exit %d: %s", r.status, r.err);
+	} else {
+		text = read_all(svg, &len);
+		cr_assert(strstr(text, "<svg"), "%s", text);
+		free(text);
+	}
+	run_result__release(&r);
+	free(dot);
+	free(svg);
+	free(dir);
+}

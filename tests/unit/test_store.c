@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of reports/store.c's encoding: round trips and every way a file can be bad. */
+#include <criterion/criterion.h>
+#include <msgpack.h>
+#include <string.h>
+
+#include "../../reports/store.h"
+
+static json_t *sample(void)
+{
+	json_error_t e;
+	json_t *doc = json_loads("{\"report_id\": \"abcd-1234\", \"iteration_number\": 2, \"max_object_lifetime\": 1.5,"
+				 " \"leak_summary\": {\"type_summaries\": [{\"object_type\": \"builtins.str\","
+				 " \"count\": 3, \"shallow_size_bytes\": null}], \"size_computed\": false},"
+				 " \"object_id\": 140000000000000, \"neg\": -7, \"s\": \"caf\\u00e9\"}",
+				 0, &e);
+	cr_assert_not_null(doc, "%s", e.text);
+	return doc;
+}
+
+/* The envelope around any document, with the given major version and kind. */
+static void *envelope(int major, const char *kind, const char *body, size_t body_len, size_t *len)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	void *out;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 4);
+	msgpack_pack_str_with_body(&pk, "format", 6);
+	msgpack_pack_str_with_body(&pk, "memalot-report", 14);
+	msgpack_pack_str_with_body(&pk, "schema_major", 12);
+	msgpack_pack_int(&pk, major);
+	msgpack_pack_str_with_body(&pk, "kind", 4);
+	msgpack_pack_str_with_body(&pk, kind, strlen(kind));
+	msgpack_pack_str_with_body(&pk, "document", 8);
+	msgpack_sbuffer_write(&sb, body, body_len);
+	*len = sb.size;
+	out = malloc(sb.size);
+	memcpy(out, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	return out;
+}
+
+static void expect_error(const void *buf, size_t len, const char *kind, const char *what)
+{
+	char err[256] = "";
+	json_t *doc = (json_t *)1;
+
+	cr_assert_neq(store__decode(buf, len, kind, &doc, err, sizeof(err)), 0, "accepted: %s", what);
+	cr_assert_null(doc);
+	cr_assert(strstr(err, what), "error '%s' does not say '%s'", err, what);
+	cr_assert_null(strchr(err, '\n'), "not one line: %s", err);
+}
+
+Test(store, round_trip)
+{
+	json_t *doc = sample(), *back;
+	size_t len;
+	char err[256];
+	void *buf = store__encode(doc, "iteration", &len);
+
+	cr_assert_eq(store__decode(buf, len, "iteration", &back, err, sizeof(err)), 0, "%s", err);
+	cr_assert(json_equal(doc, back));
+	/* key order is kept: the JSON text is the same */
+	{
+		char *a = json_dumps(doc, JSON_COMPACT), *b = json_dumps(back, JSON_COMPACT);
+		cr_assert_str_eq(a, b);
+		free(a);
+		free(b);
+	}
+	expect_error(buf, len, "summary", "not a summary file");
+	json_decref(back);
+	json_decref(doc);
+	free(buf);
+}
+
+Test(store, truncated_files_are_refused)
+{
+	json_t *doc = sample();
+	size_t len;
+	void *buf = store__encode(doc, "iteration", &len);
+
+	for (size_t cut = 0; cut < len; cut++) {
+		char err[256];
+		json_t *back;
+		cr_assert_neq(store__decode(buf, cut, "iteration", &back, err, sizeof(err)), 0, "cut at %zu", cut);
+	}
+	expect_error(buf, len / 2, "iteration", "truncated");
+	json_decref(doc);
+	free(buf);
+}
+
+Test(store, a_future_major_version_is_refused)
+{
+	size_t len;
+	void *buf = envelope(2, "iteration", "\x80", 1, &len);
+
+	expect_error(buf, len, "iteration", "schema version 2");
+	free(buf);
+}
+
+Test(store, trailing_bytes_are_refused)
+{
+	size_t len;
+	void *buf = envelope(1, "iteration", "\x80\x00", 2, &len);
+
+	expect_error(buf, len, "iteration", "trailing bytes");
+	free(buf);
+}
+
+Test(store, a_container_bigger_than_the_file_is_refused)
+{
+	size_t len;
+	/* an array that claims 4 billion elements: msgpack-c must not be asked to allocate them */
+	void *buf = envelope(1, "iteration", "\x81\xa1x\xdd\xff\xff\xff\xff", 8, &len);
+
+	expect_error(buf, len, "iteration", "container larger than the file");
+	free(buf);
+}
+
+Test(store, nesting_is_bounded)
+{
+	char body[300];
+	size_t len;
+	void *buf;
+
+	body[0] = '\x81';
+	body[1] = '\xa1';
+	body[2] = 'x';
+	memset(body + 3, '\x91', sizeof(body) - 4); /* arrays in arrays */
+	body[sizeof(body) - 1] = '\xc0';
+	buf = envelope(1, "iteration", body, sizeof(body), &len);
+	expect_error(buf, len, "iteration", "nested too deeply");
+	free(buf);
+}
+
+Test(store, what_json_cannot_hold_is_refused)
+{
+	size_t len;
+	void *buf;
+
+	buf = envelope(1, "iteration", "\x81\xa1x\xa2\xff\xfe", 6, &len);
+	expect_error(buf, len, "iteration", "not UTF-8");
+	free(buf);
+	buf = envelope(1, "iteration", "\x81\x01\x02", 3, &len);
+	expect_error(buf, len, "iteration", "not a string");
+	free(buf);
+	buf = envelope(1, "iteration", "\x81\xa1x\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00", 12, &len);
+	expect_error(buf, len, "iteration", "not finite");
+	free(buf);
+	buf = envelope(1, "iteration", "\x81\xa1x\xc4\x01\x00", 6, &len);
+	expect_error(buf, len, "iteration", "binary");
+	free(buf);
+	buf = envelope(1, "iteration", "\x92\x01\x02", 3, &len);
+	expect_error(buf, len, "iteration", "no document");
+	free(buf);
+	expect_error("\xc1", 1, "iteration", "invalid msgpack type byte");
+	expect_error("\x80", 1, "iteration", "not a memalot report file");
+}
+
+Test(store, report_ids)
+{
+	char id[STORE_ID_LEN + 1];
+
+	cr_assert(store__valid_id("abcd-1234"));
+	cr_assert_not(store__valid_id("ABCD-1234"));
+	cr_assert_not(store__valid_id("../../etc"));
+	cr_assert_not(store__valid_id("abcd-12345"));
+	cr_assert_not(store__valid_id("abcd/1234"));
+	cr_assert_not(store__valid_id(""));
+	for (int i = 0; i < 100; i++) {
+		store__new_id(id);
+		cr_assert(store__valid_id(id), "%s", id);
+	}
+}
