@@ -59,8 +59,8 @@ static void rehash(struct graph *g)
 {
 	size_t n = g->nslots ? g->nslots * 2 : 1 << 16;
 
-	free(g->slots);
-	g->slots = xcalloc(n, sizeof(*g->slots));
+	table_free(g->slots, g->nslots * sizeof(*g->slots));
+	g->slots = table_zalloc(n * sizeof(*g->slots));
 	g->nslots = n;
 	for (size_t i = 0; i < g->n; i++) {
 		size_t j = hash_addr(g->nodes[i].addr, n);
@@ -208,8 +208,8 @@ static void find_owners(struct graph *g)
 	}
 }
 
-int graph__build(struct graph *g, struct snapshot *snap, struct remote *r, const struct layout *l,
-		 const struct graph_opts *opts)
+int graph__build_nodes(struct graph *g, struct snapshot *snap, struct remote *r, const struct layout *l,
+		       const struct graph_opts *opts)
 {
 	struct build_cb b = { g, 0, opts ? opts->untracked_depth : 3 };
 	uint64_t t0 = now_ns();
@@ -240,6 +240,18 @@ int graph__build(struct graph *g, struct snapshot *snap, struct remote *r, const
 			g->nodes[i].immortal = true;
 	}
 	type_table__name_all(&snap->types, r, l);
+	g->build_ns = now_ns() - t0;
+	return 0;
+}
+
+
+void graph__index(struct graph *g)
+{
+	uint64_t t0 = now_ns();
+
+	if (g->indexed)
+		return;
+	g->indexed = true;
 	find_owners(g);
 	roots__frames(g);
 	if (g->nroots)
@@ -267,8 +279,17 @@ int graph__build(struct graph *g, struct snapshot *snap, struct remote *r, const
 		g->fwd_start[i] += g->fwd_start[i - 1];
 	for (size_t e = 0; e < g->nedges; e++)
 		g->fwd[g->fwd_start[g->edges[e].from + 1]++] = e;
-	g->build_ns = now_ns() - t0;
-	return 0;
+	g->build_ns += now_ns() - t0;
+}
+
+int graph__build(struct graph *g, struct snapshot *snap, struct remote *r, const struct layout *l,
+		 const struct graph_opts *opts)
+{
+	int ret = graph__build_nodes(g, snap, r, l, opts);
+
+	if (!ret)
+		graph__index(g);
+	return ret;
 }
 
 void graph__release(struct graph *g)
@@ -281,7 +302,7 @@ void graph__release(struct graph *g)
 	free(g->rev_start);
 	free(g->fwd);
 	free(g->fwd_start);
-	free(g->slots);
+	table_free(g->slots, g->nslots * sizeof(*g->slots));
 	free(g->dict_owner);
 	free(g->owner_is_type);
 	for (size_t i = 0; i < g->nroots; i++)

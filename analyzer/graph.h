@@ -64,6 +64,7 @@ struct graph {
 	char **names;        /* interned names; names[0] = "" */
 	size_t nnames, names_cap;
 	/* open-addressing: addr -> node index + 1 (the address kept beside it: one cache miss a probe) */
+	bool indexed;          /* graph__index done */
 	struct gslot { raddr_t addr; uint32_t idx; } *slots;
 	size_t nslots;
 	/* node -> module (for module dicts) / type (for type dicts) owning it, + 1; 0 none */
@@ -85,6 +86,16 @@ struct graph_opts {
  */
 int graph__build(struct graph *g, struct snapshot *snap, struct remote *r, const struct layout *l,
 		 const struct graph_opts *opts);
+
+/*
+ * graph__build in two halves, for who needs the indexes only now and then
+ * (memalot attach tracks ages at every check, searches referrers only for
+ * a report): the nodes and edges, then the owners of dicts, the roots and
+ * the edge indexes that referrer searches use. graph__index is idempotent.
+ */
+int graph__build_nodes(struct graph *g, struct snapshot *snap, struct remote *r, const struct layout *l,
+		       const struct graph_opts *opts);
+void graph__index(struct graph *g);
 void graph__release(struct graph *g);
 /* The node of addr, or -1. */
 long graph__find(const struct graph *g, raddr_t addr);

@@ -79,26 +79,43 @@ void lifetimes__release(struct lifetimes *lt)
 	lt->have_prev = false;
 }
 
-static const struct lt_prev *find_prev(const struct lifetimes *lt, raddr_t addr)
+/*
+ * The indices of objs in address order: an LSD radix sort, 16 bits a pass,
+ * as many passes as the highest address needs (three for user space).
+ * Linear, where a comparison sort of a million objects was a good part of
+ * a check.
+ */
+static uint32_t *by_address(const struct lt_obj *objs, size_t n)
 {
-	size_t lo = 0, hi = lt->nprev;
+	uint32_t *idx = xmalloc((n ? n : 1) * sizeof(*idx)), *tmp = xmalloc((n ? n : 1) * sizeof(*tmp));
+	size_t *count = xmalloc(65536 * sizeof(*count));
+	raddr_t all = 0;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (lt->prev[mid].addr == addr)
-			return &lt->prev[mid];
-		if (lt->prev[mid].addr < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
+	for (size_t i = 0; i < n; i++) {
+		idx[i] = (uint32_t)i;
+		all |= objs[i].addr;
 	}
-	return NULL;
-}
+	for (int shift = 0; shift < 64 && (all >> shift); shift += 16) {
+		size_t sum = 0;
+		uint32_t *t;
 
-static int cmp_addr(const void *a, const void *b)
-{
-	const struct lt_prev *x = a, *y = b;
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
+		memset(count, 0, 65536 * sizeof(*count));
+		for (size_t i = 0; i < n; i++)
+			count[(objs[idx[i]].addr >> shift) & 0xffff]++;
+		for (size_t d = 0; d < 65536; d++) {
+			size_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			tmp[count[(objs[idx[i]].addr >> shift) & 0xffff]++] = idx[i];
+		t = idx;
+		idx = tmp;
+		tmp = t;
+	}
+	free(tmp);
+	free(count);
+	return idx;
 }
 
 /* An object of a list whose order is checked (rule 4). */
@@ -198,18 +215,23 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
 	struct moves m = allowed_moves(lt, collections, have_collections);
 	struct order_item *items = NULL;
 	size_t nitems = 0, cap = 0;
-	bool *ok = xcalloc(n ? n : 1, sizeof(*ok));
+	bool *ok = xcalloc(n ? n : 1, sizeof(*ok)), *same = xcalloc(n ? n : 1, sizeof(*same));
+	uint32_t *order = by_address(objs, n), *prank = xcalloc(n ? n : 1, sizeof(*prank));
 	struct lt_prev *next;
 
 	lt->kept = lt->reused_type = lt->reused_gen = lt->reused_collected = 0;
 	lt->reused_order = lt->reused_content = lt->fresh = 0;
-	for (size_t i = 0; i < n; i++) {
+	/* a merge of this snapshot with the last, both in address order */
+	for (size_t k = 0, j = 0; k < n; k++) {
+		size_t i = order[k];
 		const struct lt_obj *o = &objs[i];
-		const struct lt_prev *p = lt->have_prev ? find_prev(lt, o->addr) : NULL;
+		const struct lt_prev *p = NULL;
 		bool tracked = o->gen >= 0 && o->gen <= LT_PERMANENT;
-		bool ordered = tracked && m.ordered[o->gen];
-		uint32_t prank = 0;
 
+		while (j < lt->nprev && lt->prev[j].addr < o->addr)
+			j++;
+		if (lt->have_prev && j < lt->nprev && lt->prev[j].addr == o->addr)
+			p = &lt->prev[j];
 		first_seen[i] = now_ns;
 		if (!p) {
 			lt->fresh++;
@@ -226,23 +248,29 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
 		} else {
 			ok[i] = true;
 			first_seen[i] = p->first_seen;
-			prank = p->rank;
+			prank[i] = p->rank;
+			same[i] = p->gen == o->gen && p->list == o->list;
 		}
-		if (ordered) {
+	}
+	/* the ordered lists' objects, in node order: by list and rank already, as a rule */
+	for (size_t i = 0; i < n; i++) {
+		const struct lt_obj *o = &objs[i];
+		if (o->gen >= 0 && o->gen <= LT_PERMANENT && m.ordered[o->gen]) {
 			GROW(items, cap, nitems + 1);
-			items[nitems++] = (struct order_item){ i, o->rank, prank, o->list,
-							       ok[i] && p->gen == o->gen && p->list == o->list };
+			items[nitems++] = (struct order_item){ i, o->rank, prank[i], o->list, ok[i] && same[i] };
 		}
 	}
 	lt->reused_order = check_order(items, nitems, ok, first_seen, now_ns);
 	for (size_t i = 0; i < n; i++)
 		lt->kept += ok[i];
-	/* this snapshot becomes the previous one */
+	/* this snapshot becomes the previous one, in address order */
 	next = xmalloc((n ? n : 1) * sizeof(*next));
-	for (size_t i = 0; i < n; i++)
-		next[i] = (struct lt_prev){ objs[i].addr, objs[i].type_key, objs[i].content, first_seen[i],
-					    objs[i].rank, objs[i].list, objs[i].gen };
-	qsort(next, n, sizeof(*next), cmp_addr);
+	for (size_t k = 0; k < n; k++) {
+		const struct lt_obj *o = &objs[order[k]];
+		next[k] = (struct lt_prev){ o->addr, o->type_key, o->content, first_seen[order[k]], o->rank, o->list,
+					    o->gen };
+	}
+	free(order);
 	free(lt->prev);
 	lt->prev = next;
 	lt->nprev = n;
@@ -251,4 +279,6 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
 	lt->have_prev = true;
 	free(items);
 	free(ok);
+	free(same);
+	free(prank);
 }

@@ -167,28 +167,6 @@ int remote__reset(struct remote *r)
 }
 
 /*
- * Map len bytes (a multiple of the block size) aligned to align. The kernel
- * only aligns large anonymous mappings to huge pages on its own since 6.7,
- * and only some: we map align more and cut off the ends.
- */
-static unsigned char *map_aligned(size_t len, size_t align)
-{
-	unsigned char *map, *start;
-	size_t head;
-
-	map = mmap(NULL, len + align, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (map == MAP_FAILED)
-		return NULL;
-	start = (unsigned char *)(((uintptr_t)map + align - 1) & ~(uintptr_t)(align - 1));
-	head = (size_t)(start - map);
-	if (head)
-		munmap(map, head);
-	if (align - head)
-		munmap(start + len, align - head);
-	return start;
-}
-
-/*
  * Map one more chunk, smaller than CHUNK_SIZE only where r->cache_max says
  * so. A live target's chunks ask for huge pages: 1/512 of the page faults
  * and a cheaper munmap. An image's do not: the fuzzer opens thousands of

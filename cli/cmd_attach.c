@@ -140,13 +140,9 @@ static bool name_passes(const struct attach_opts *o, const char *name)
 	return false;
 }
 
-static int gen_of(const struct snapshot *s, const struct graph *g, size_t node)
+/* The lifetime tracker's generation of the objects of GC list name. */
+static int8_t gen_of_list(const char *name)
 {
-	const char *name;
-
-	if (g->nodes[node].depth || node >= s->n)
-		return LT_UNTRACKED;
-	name = s->lists[s->objs[node].list].name;
 	if (!strcmp(name, "permanent"))
 		return LT_PERMANENT;
 	if (!strcmp(name, "gen0") || !strcmp(name, "young"))
@@ -154,6 +150,29 @@ static int gen_of(const struct snapshot *s, const struct graph *g, size_t node)
 	if (!strcmp(name, "gen1"))
 		return 1;
 	return 2; /* gen2, or either old space of 3.14 (see lifetime.h) */
+}
+
+/* The tracker's view of every node of g: identity keys per type and generations per list, computed once. */
+static void tracker_objects(const struct snapshot *snap, const struct graph *g, struct lt_obj *objs)
+{
+	uint64_t *type_key = xcalloc(snap->types.n + 1, sizeof(*type_key));
+	int8_t gen[SNAP_MAX_LISTS];
+
+	for (size_t t = 0; t < snap->types.n; t++) {
+		const char *name = snap->types.v[t].name;
+		type_key[t] = snap->types.v[t].addr ^ fnv(name, name ? strlen(name) : 0, 0);
+	}
+	for (int k = 0; k < snap->nlists; k++)
+		gen[k] = gen_of_list(snap->lists[k].name);
+	for (size_t i = 0; i < g->n; i++) {
+		bool tracked = i < snap->n && !g->nodes[i].depth;
+		uint16_t list = tracked ? snap->objs[i].list : 0;
+
+		objs[i] = (struct lt_obj){ g->nodes[i].addr, type_key[g->nodes[i].type],
+					   tracked ? gen[list] : (int8_t)LT_UNTRACKED, (uint32_t)i,
+					   content_hash(g, (long)i), list };
+	}
+	free(type_key);
 }
 
 struct type_row {
@@ -579,7 +598,7 @@ int cmd_attach(int argc, char **argv)
 		struct graph g;
 		struct graph_opts gopts = { o.why.untracked_depth };
 		struct lt_obj *objs;
-		uint64_t *first_seen, now;
+		uint64_t *first_seen, now, t_check, t_build, t_ages;
 
 		sleep_until(next_check);
 		if (freezer_stop_requested) {
@@ -594,6 +613,7 @@ int cmd_attach(int argc, char **argv)
 			freezer_stop_requested = 0;
 			log_info("stopping: a last report first (Ctrl-C again to skip it)");
 		}
+		t_check = now_ns();
 		ret = snapshot__take(&r, &layout, &sopts, &snap);
 		now = now_ns();
 		if (ret == -ME_EXITED || ret == -ESRCH) {
@@ -614,26 +634,25 @@ int cmd_attach(int argc, char **argv)
 			next_check += (uint64_t)(o.interval * 1e9);
 			continue;
 		}
-		graph__build(&g, &snap, &r, &layout, &gopts);
+		t_build = now_ns();
+		graph__build_nodes(&g, &snap, &r, &layout, &gopts); /* indexes only for a report */
+		t_ages = now_ns();
 		objs = xcalloc(g.n + 1, sizeof(*objs));
 		first_seen = xcalloc(g.n + 1, sizeof(*first_seen));
-		for (size_t i = 0; i < g.n; i++) {
-			const char *name = snap.types.v[g.nodes[i].type].name;
-			objs[i] = (struct lt_obj){ g.nodes[i].addr,
-						   snap.types.v[g.nodes[i].type].addr ^ fnv(name, name ? strlen(name) : 0, 0),
-						   (int8_t)gen_of(&snap, &g, i), (uint32_t)i, content_hash(&g, (long)i),
-						   (uint16_t)(i < snap.n ? snap.objs[i].list : 0) };
-		}
+		tracker_objects(&snap, &g, objs);
 		lifetimes__update(&lt, objs, g.n, snap.collections, snap.have_collections, now, first_seen);
 		log_debug("check: %zu objects (%zu kept, %zu fresh; reused: type %zu, generation %zu, "
-			  "collection %zu, order %zu, content %zu), pause %.1f ms",
+			  "collection %zu, order %zu, content %zu), pause %.1f ms; snapshot %.0f ms, graph %.0f ms, "
+			  "ages %.0f ms",
 			  g.n, lt.kept, lt.fresh, lt.reused_type, lt.reused_gen, lt.reused_collected,
-			  lt.reused_order, lt.reused_content, snap.pause_ns / 1e6);
+			  lt.reused_order, lt.reused_content, snap.pause_ns / 1e6, (t_build - t_check) / 1e6,
+			  (t_ages - t_build) / 1e6, (now_ns() - t_ages) / 1e6);
 		have_snapshot = true;
 		if (now >= next_report || (final && now >= warmup_end)) {
 			struct iteration it = { report_id, ++iteration, pid, command, iter_start, time(NULL),
 						0, 0, rss_prev, hwm_prev };
 			proc__rss(pid, &it.rss, &it.hwm);
+			graph__index(&g);
 			json_t *doc = report(out, &o, &g, first_seen, warmup_end, now, &it);
 			char err[512];
 

@@ -5,8 +5,10 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -69,6 +71,50 @@ char *xstrdup(const char *s)
 	if (!p)
 		oom(strlen(s));
 	return p;
+}
+
+void *map_aligned(size_t len, size_t align)
+{
+	unsigned char *map, *start;
+	size_t head;
+
+	map = mmap(NULL, len + align, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED)
+		return NULL;
+	start = (unsigned char *)(((uintptr_t)map + align - 1) & ~(uintptr_t)(align - 1));
+	head = (size_t)(start - map);
+	if (head)
+		munmap(map, head);
+	if (align - head)
+		munmap(start + len, align - head);
+	return start;
+}
+
+#define HUGE_PAGE ((size_t)2 << 20)
+#define TABLE_HUGE_MIN ((size_t)8 << 20)
+
+void *table_zalloc(size_t bytes)
+{
+	size_t len = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	void *p;
+
+	if (bytes < TABLE_HUGE_MIN)
+		return xcalloc(bytes ? bytes : 1, 1);
+	p = map_aligned(len, HUGE_PAGE);
+	if (!p)
+		oom(len);
+	(void)madvise(p, len, MADV_HUGEPAGE); /* a hint: without THP we get small pages */
+	return p;
+}
+
+void table_free(void *p, size_t bytes)
+{
+	if (!p)
+		return;
+	if (bytes < TABLE_HUGE_MIN)
+		free(p);
+	else
+		munmap(p, (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1));
 }
 
 char *xstrndup(const char *s, size_t n)

@@ -37,6 +37,21 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Map len bytes of zeroes aligned to align (a power of two). The kernel only
+ * aligns large anonymous mappings to huge pages on its own since 6.7, and
+ * only some: this maps align more and cuts off the ends. @return NULL on failure
+ */
+void *map_aligned(size_t len, size_t align);
+
+/*
+ * Zeroed memory for a big table that is read at random (a hash table over
+ * a million objects): in huge pages when it is big enough, so that a
+ * look-up is one cache miss and not also a TLB miss. Free with table_free.
+ */
+void *table_zalloc(size_t bytes);
+void table_free(void *p, size_t bytes);
+
 /* Free *pp and set it to NULL. */
 void zfree_(void **pp);
 #define zfree(pp) zfree_((void **)(pp))

@@ -628,7 +628,8 @@ static size_t list_iterations(int dirfd, int **out)
 		}
 	}
 	closedir(d);
-	qsort(*out, n, sizeof(**out), cmp_int);
+	if (n > 1)
+		qsort(*out, n, sizeof(**out), cmp_int);
 	return n;
 }
 
@@ -783,7 +784,8 @@ int store__list(const char *root, struct store_entry **out, size_t *n, store_war
 		(*out)[(*n)++] = e;
 	}
 	closedir(d);
-	qsort(*out, *n, sizeof(**out), cmp_entries);
+	if (*n > 1)
+		qsort(*out, *n, sizeof(**out), cmp_entries);
 	return 0;
 }
 

@@ -1,0 +1,815 @@
+/* SPDX-License-Identifier: MIT */
+/* memalot mcp: the JSON-RPC transport line by line, the tools on real and made-up reports, no escape from the report directory. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../cli/cli.h"
+#include "../../reports/store.h"
+#include "../lib/harness.h"
+
+#define LABEL "pyenv-3.12"
+#define MCP_MS 60000            /* one memalot mcp session */
+#define MAX_MSGS 64
+#define MAX_RESULT (4u << 20)   /* cmd_mcp.c's MCP_MAX_RESULT */
+
+/* ------------------------------------------------------------ helpers */
+
+/* What one memalot mcp session answered. */
+struct session {
+	struct run_result r;
+	json_t *msg[MAX_MSGS];
+	size_t n;
+};
+
+/* Every stdout line of s as JSON: the transport allows nothing else there. */
+static void parse_answers(struct session *s)
+{
+	const char *p = s->r.out;
+
+	s->n = 0;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		json_error_t err;
+
+		cr_assert_not_null(nl, "the last answer has no newline: %.200s", p);
+		cr_assert_lt(s->n, MAX_MSGS, "too many answers");
+		s->msg[s->n] = json_loadb(p, (size_t)(nl - p), 0, &err);
+		cr_assert_not_null(s->msg[s->n], "answer %zu is not JSON (%s): %.300s", s->n, err.text, p);
+		cr_assert_str_eq(json_string_value(json_object_get(s->msg[s->n], "jsonrpc")), "2.0");
+		s->n++;
+		p = nl + 1;
+	}
+}
+
+/* Run memalot mcp with extra options (NULL-terminated) and input on its stdin until EOF. */
+static void mcp_run(const char *input, size_t len, char *const extra[], struct session *s)
+{
+	char *argv[16] = { (char *)harness__memalot(), "mcp" };
+	struct bgrun_opts o = { 0 };
+	struct bgrun b;
+	size_t off = 0;
+	int n = 2, fd;
+
+	while (extra && *extra && n < 15)
+		argv[n++] = *extra++;
+	argv[n] = NULL;
+	fd = memfd_create("mcp-input", MFD_CLOEXEC);
+	cr_assert_geq(fd, 0, "memfd_create: %s", strerror(errno));
+	while (off < len) {
+		ssize_t w = write(fd, input + off, len - off);
+		cr_assert_gt(w, 0, "writing the input: %s", strerror(errno));
+		off += (size_t)w;
+	}
+	lseek(fd, 0, SEEK_SET);
+	o.stdin_fd = fd;
+	cr_assert_eq(bgrun__start(&b, argv, &o), 0);
+	close(fd);
+	cr_assert_eq(bgrun__wait(&b, MCP_MS, &s->r), 0);
+	cr_assert(!s->r.timed_out, "memalot mcp did not exit at the end of its input; stderr: %s", s->r.err);
+	cr_assert_eq(s->r.status, 0, "memalot mcp exited %d at EOF; stderr: %s", s->r.status, s->r.err);
+	parse_answers(s);
+}
+
+static void session__release(struct session *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		json_decref(s->msg[i]);
+	run_result__release(&s->r);
+}
+
+/* An input buffer of lines. */
+struct input {
+	char *buf;
+	size_t len;
+	FILE *f;
+};
+
+static void input__init(struct input *in)
+{
+	in->buf = NULL;
+	in->len = 0;
+	in->f = open_memstream(&in->buf, &in->len);
+	cr_assert_not_null(in->f);
+}
+
+static void input__raw(struct input *in, const char *line)
+{
+	fprintf(in->f, "%s\n", line);
+}
+
+/* A request line; takes the references to id and params (either may be NULL). */
+static void input__request(struct input *in, json_t *id, const char *method, json_t *params)
+{
+	json_t *m = json_pack("{s:s, s:s}", "jsonrpc", "2.0", "method", method);
+	char *text;
+
+	if (id)
+		json_object_set_new(m, "id", id);
+	if (params)
+		json_object_set_new(m, "params", params);
+	text = json_dumps(m, JSON_COMPACT);
+	fprintf(in->f, "%s\n", text);
+	free(text);
+	json_decref(m);
+}
+
+static void input__call(struct input *in, int id, const char *tool, json_t *args)
+{
+	input__request(in, json_integer(id), "tools/call", json_pack("{s:s, s:o}", "name", tool, "arguments", args));
+}
+
+static void input__initialize(struct input *in)
+{
+	input__request(in, json_integer(0), "initialize",
+		       json_pack("{s:s, s:{}, s:{s:s, s:s}}", "protocolVersion", "2025-11-25", "capabilities",
+				 "clientInfo", "name", "test_mcp", "version", "1"));
+	input__request(in, NULL, "notifications/initialized", NULL);
+}
+
+/* Run the input through memalot mcp and free it. */
+static void input__run(struct input *in, char *const extra[], struct session *s)
+{
+	cr_assert_eq(fclose(in->f), 0);
+	mcp_run(in->buf, in->len, extra, s);
+	free(in->buf);
+}
+
+/* The answer to request id (an integer), or fail. */
+static json_t *answer(const struct session *s, json_int_t id)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		json_t *v = json_object_get(s->msg[i], "id");
+		if (json_is_integer(v) && json_integer_value(v) == id)
+			return s->msg[i];
+	}
+	cr_assert_fail("no answer to request %lld in: %s", (long long)id, s->r.out);
+	return NULL;
+}
+
+static int error_code(const struct session *s, json_int_t id)
+{
+	json_t *e = json_object_get(answer(s, id), "error");
+
+	cr_assert(json_is_object(e), "request %lld was not answered with an error: %s", (long long)id, s->r.out);
+	return (int)json_integer_value(json_object_get(e, "code"));
+}
+
+static json_t *result(const struct session *s, json_int_t id)
+{
+	json_t *r = json_object_get(answer(s, id), "result");
+
+	cr_assert(json_is_object(r), "request %lld has no result: %s", (long long)id, s->r.out);
+	return r;
+}
+
+/* A tool call's structured result, after checking it is no error and its text is the same JSON. */
+static json_t *tool_ok(const struct session *s, json_int_t id)
+{
+	json_t *r = result(s, id), *sc = json_object_get(r, "structuredContent"), *text;
+	const char *t = json_string_value(json_object_get(json_array_get(json_object_get(r, "content"), 0), "text"));
+
+	cr_assert(json_is_false(json_object_get(r, "isError")), "request %lld failed: %s", (long long)id,
+		  t ? t : "(no text)");
+	cr_assert(json_is_object(sc), "request %lld: no structuredContent", (long long)id);
+	cr_assert_not_null(t, "request %lld: no text content", (long long)id);
+	text = json_loads(t, 0, NULL);
+	cr_assert(json_equal(text, sc), "request %lld: the text block is not the structured content",
+		  (long long)id);
+	json_decref(text);
+	return sc;
+}
+
+/* A tool call's error text, after checking it is an isError result. */
+static const char *tool_error(const struct session *s, json_int_t id)
+{
+	json_t *r = result(s, id);
+	const char *t = json_string_value(json_object_get(json_array_get(json_object_get(r, "content"), 0), "text"));
+
+	cr_assert(json_is_true(json_object_get(r, "isError")), "request %lld did not fail: %s", (long long)id,
+		  s->r.out);
+	cr_assert_not_null(t, "request %lld: an error without a text block", (long long)id);
+	return t;
+}
+
+static void rm_rf(const char *dir)
+{
+	char *argv[] = { "rm", "-rf", (char *)dir, NULL };
+	struct run_result r;
+
+	if (!run__capture(argv, RUN_TIMEOUT, &r))
+		run_result__release(&r);
+}
+
+/* A fresh directory under TMPDIR, into dir. */
+static void temp_dir(char *dir, size_t len)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, len, "%s/memalot-mcp.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+}
+
+/* The ID of the only report under root, into id. */
+static void only_report(const char *root, char *id)
+{
+	DIR *d = opendir(root);
+	struct dirent *e;
+	int n = 0;
+
+	cr_assert_not_null(d, "no report directory %s: %s", root, strerror(errno));
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, "memalot_report_", 15)) {
+			snprintf(id, STORE_ID_LEN + 1, "%s", e->d_name + 15);
+			n++;
+		}
+	closedir(d);
+	cr_assert_eq(n, 1, "%d reports in %s, not 1", n, root);
+}
+
+/*
+ * A real report: two iterations of `memalot attach` on tests/targets/leaky_app.py,
+ * saved under root. Its ID goes to id.
+ */
+static void monitoring_run(const char *root, char *id)
+{
+	const struct interp *py = interp__get(LABEL);
+	char pidstr[16], err[512], *path;
+	char *args[] = { "attach", pidstr, "--max-object-lifetime", "1", "--iterations", "2",
+			 "--report-directory", (char *)root, NULL };
+	struct run_result r;
+	struct target t;
+
+	cr_assert_not_null(py);
+	if (py->skip)
+		cr_skip_test("%s: %s", LABEL, py->skip);
+	path = interp__script(py, "leaky_app.py", err, sizeof(err));
+	cr_assert_not_null(path, "%s", err);
+	cr_assert_eq(target__start(&t, py, path, NULL), 0, "%s", t.err);
+	free(path);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
+	cr_assert_eq(memalot__run(args, &r), 0);
+	cr_assert_eq(r.status, 0, "memalot attach exited %d: %s", r.status, r.err);
+	run_result__release(&r);
+	cr_assert_eq(target__stop(&t), 0, "%s", t.err);
+	only_report(root, id);
+}
+
+/*
+ * A made-up report written through the store: nits iterations with
+ * ndetails object details each, detail strings of strlen bytes.
+ */
+static void fake_report(const char *root, const char *start_time, int nits, int ndetails, int strlen_, char *id)
+{
+	struct store_session ss;
+	char err[256], *str = malloc((size_t)strlen_ + 1);
+	json_t *summary;
+
+	cr_assert_not_null(str);
+	memset(str, 'x', (size_t)strlen_);
+	str[strlen_] = '\0';
+	cr_assert_eq(store__create(root, &ss, err, sizeof(err)), 0, "%s", err);
+	summary = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:f, s:f, s:f, s:i}", "report_id", ss.id, "pid", 4242,
+			    "command", "python3 fake.py", "executable", "/usr/bin/python3", "python_version", "3.12.1",
+			    "host_name", "test", "start_time", start_time, "max_object_lifetime", 1.0,
+			    "check_interval", 0.2, "warmup_time", 1.0, "schema_version", 1);
+	cr_assert_eq(store__write_summary(&ss, summary, err, sizeof(err)), 0, "%s", err);
+	json_decref(summary);
+	for (int k = 1; k <= nits; k++) {
+		json_t *details = json_array();
+		json_t *it;
+
+		for (int i = 0; i < ndetails; i++)
+			json_array_append_new(details,
+				json_pack("{s:s, s:I, s:s, s:i, s:i, s:b, s:n}", "object_type_name",
+					  i % 2 ? "builtins.str" : "__main__.Session", "object_id",
+					  (json_int_t)(0x7f0000000000LL + 16 * i), "object_str", str,
+					  "shallow_size_bytes", 56, "deep_size_bytes", 56, "referrers_checked", 0,
+					  "referrer_graph"));
+		it = json_pack("{s:s, s:i, s:i, s:s, s:s, s:s, s:f, s:{s:i, s:i, s:i, s:i},"
+			       " s:{s:[{s:s, s:i, s:n}, {s:s, s:i, s:n}], s:i, s:i, s:b}, s:o, s:i, s:i}",
+			       "report_id", ss.id, "iteration_number", k, "pid", 4242, "command", "python3 fake.py",
+			       "start_time", start_time, "end_time", start_time, "max_object_lifetime", 1.0,
+			       "memory_usage", "rss_bytes", 1, "peak_rss_bytes", 1, "rss_change_bytes", 0,
+			       "peak_rss_change_bytes", 0,
+			       "leak_summary", "type_summaries", "object_type", "__main__.Session", "count", 10 * k,
+			       "shallow_size_bytes", "object_type", "builtins.str", "count", 5 * k, "shallow_size_bytes",
+			       "total_objects", 15 * k, "total_types", 2, "size_computed", 0,
+			       "object_details_list", details, "details_matched_objects", ndetails,
+			       "details_matched_types", 2);
+		cr_assert_not_null(it);
+		cr_assert_eq(store__write_iteration(&ss, k, it, err, sizeof(err)), 0, "%s", err);
+		json_decref(it);
+	}
+	snprintf(id, STORE_ID_LEN + 1, "%s", ss.id);
+	store__close(&ss);
+	free(str);
+}
+
+/* ------------------------------------------------------------ the transport */
+
+/* Malformed lines, notifications, unknown methods, ids of every kind, EOF. */
+Test(mcp, raw_lines, .timeout = 120)
+{
+	struct session s;
+	struct input in;
+	json_t *r;
+
+	input__init(&in);
+	/* before initialize: answered at once, not held back */
+	input__request(&in, json_integer(1), "server/discover", json_object());
+	input__raw(&in, "{not json");
+	input__initialize(&in);
+	input__raw(&in, "");
+	input__raw(&in, "   ");
+	input__request(&in, json_integer(2), "no/such/method", NULL);
+	input__request(&in, NULL, "notifications/cancelled", json_pack("{s:i}", "requestId", 2));
+	input__request(&in, NULL, "no/such/notification", NULL);
+	input__raw(&in, "{\"jsonrpc\":\"2.0\",\"method\":\"ping\"}"); /* a ping without an id: a notification */
+	input__request(&in, json_string("str-id \xc3\xa9"), "ping", NULL);
+	input__request(&in, json_integer(-7), "ping", NULL);
+	input__request(&in, json_integer(0x7fffffffffffLL), "ping", NULL);
+	input__request(&in, json_string(""), "ping", NULL);
+	input__raw(&in, "{\"jsonrpc\":\"2.0\",\"id\":3}");                        /* no method */
+	input__raw(&in, "{\"id\":4,\"method\":\"ping\"}");                        /* no jsonrpc */
+	input__raw(&in, "{\"jsonrpc\":\"2.0\",\"id\":{\"a\":1},\"method\":\"ping\"}"); /* id an object */
+	input__raw(&in, "[{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}]");  /* a batch */
+	input__raw(&in, "{\"jsonrpc\":\"2.0\",\"id\":6,\"result\":{}}");          /* a response: ignored */
+	input__raw(&in, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/list\",\"params\":[1]}");
+	input__raw(&in, "\"just a string\"");
+	input__request(&in, json_integer(8), "prompts/list", NULL);
+	input__request(&in, json_integer(9), "resources/templates/list", NULL);
+	input__raw(&in, "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"ping\"}\r");  /* CRLF */
+	input__raw(&in, "{\"jsonrpc\":\"2.0\",\"id\":11,\"id\":12,\"method\":\"ping\"}");
+	fputs("{\"jsonrpc\":\"2.0\",\"id\":13,\"method\":\"ping\"}", in.f);      /* no newline at EOF */
+	input__run(&in, NULL, &s);
+
+	/* 1, parse, 0 (initialize), 2, 4 ids, 3, 4, id object, batch, params, string, 8, 9, 10, dup, 13 */
+	cr_assert_eq(s.n, 19, "%zu answers, not 19: %s", s.n, s.r.out);
+	cr_assert_eq(error_code(&s, 1), -32601);
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(s.msg[0], "error"), "code")), -32601,
+		     "server/discover was not answered first");
+	/* the parse error: id null, and the server keeps serving */
+	cr_assert(json_is_null(json_object_get(s.msg[1], "id")));
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(s.msg[1], "error"), "code")), -32700);
+	r = result(&s, 0);
+	cr_assert_str_eq(json_string_value(json_object_get(r, "protocolVersion")), "2025-11-25");
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "serverInfo"), "name")), "memalot");
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "serverInfo"), "version")),
+			 MEMALOT_VERSION);
+	cr_assert(json_is_object(json_object_get(json_object_get(r, "capabilities"), "tools")));
+	cr_assert(json_is_object(json_object_get(json_object_get(r, "capabilities"), "resources")));
+	cr_assert(json_is_object(json_object_get(json_object_get(r, "capabilities"), "prompts")));
+	cr_assert_eq(error_code(&s, 2), -32601);
+	/* ids come back exactly as sent */
+	cr_assert_str_eq(json_string_value(json_object_get(s.msg[4], "id")), "str-id \xc3\xa9");
+	cr_assert(json_is_object(json_object_get(s.msg[4], "result")));
+	cr_assert(strstr(s.r.out, "\"id\":-7,") && strstr(s.r.out, "\"id\":140737488355327,") &&
+		  strstr(s.r.out, "\"id\":\"\","), "ids not echoed: %s", s.r.out);
+	cr_assert_eq(json_object_size(result(&s, -7)), 0, "ping answers {}");
+	cr_assert_eq(error_code(&s, 3), -32600);
+	cr_assert_eq(error_code(&s, 4), -32600);
+	/* an unusable id and a batch: -32600 with id null */
+	for (size_t i = 10; i <= 11; i++) {
+		cr_assert(json_is_null(json_object_get(s.msg[i], "id")), "answer %zu: %s", i, s.r.out);
+		cr_assert_eq(json_integer_value(json_object_get(json_object_get(s.msg[i], "error"), "code")), -32600);
+	}
+	cr_assert_eq(error_code(&s, 7), -32602);
+	cr_assert(json_is_null(json_object_get(s.msg[13], "id")));
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(s.msg[13], "error"), "code")), -32600,
+		     "a JSON value that is not a request object is an invalid request: %s", s.r.out);
+	cr_assert_eq(json_array_size(json_object_get(result(&s, 8), "prompts")), 0);
+	cr_assert(json_is_array(json_object_get(result(&s, 9), "resourceTemplates")));
+	cr_assert_eq(json_object_size(result(&s, 10)), 0);
+	/* duplicate keys: refused as malformed */
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(s.msg[17], "error"), "code")), -32700);
+	cr_assert_eq(json_object_size(result(&s, 13)), 0);
+	for (size_t i = 0; i < s.n; i++)
+		cr_assert_neq(json_integer_value(json_object_get(s.msg[i], "id")), 6, "a response was answered");
+	session__release(&s);
+}
+
+/* A client asking for an older version gets it; an unknown one gets the newest. */
+Test(mcp, version_negotiation, .timeout = 60)
+{
+	const char *asked[] = { "2025-06-18", "2025-03-26", "2024-11-05", "1999-01-01" };
+	const char *given[] = { "2025-06-18", "2025-03-26", "2025-11-25", "2025-11-25" };
+	struct session s;
+	struct input in;
+
+	input__init(&in);
+	for (int i = 0; i < 4; i++)
+		input__request(&in, json_integer(i), "initialize",
+			       json_pack("{s:s, s:{}, s:{s:s, s:s}}", "protocolVersion", asked[i], "capabilities",
+					 "clientInfo", "name", "t", "version", "1"));
+	input__request(&in, json_integer(4), "initialize", json_object());
+	input__run(&in, NULL, &s);
+	for (int i = 0; i < 4; i++)
+		cr_assert_str_eq(json_string_value(json_object_get(result(&s, i), "protocolVersion")), given[i],
+				 "asked %s", asked[i]);
+	cr_assert_str_eq(json_string_value(json_object_get(result(&s, 4), "protocolVersion")), "2025-11-25");
+	session__release(&s);
+}
+
+/* A line over 16 MiB is a parse error; the next line is served. */
+Test(mcp, overlong_line, .timeout = 120)
+{
+	size_t big = (16u << 20) + 4096;
+	struct session s;
+	struct input in;
+	char *line = malloc(big + 1);
+
+	cr_assert_not_null(line);
+	memset(line, ' ', big);
+	memcpy(line, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"x\":\"", 46);
+	line[big - 2] = '"';
+	line[big - 1] = '}';
+	line[big] = '\0';
+	input__init(&in);
+	input__raw(&in, line);
+	input__request(&in, json_integer(2), "ping", NULL);
+	input__run(&in, NULL, &s);
+	free(line);
+	cr_assert_eq(s.n, 2, "%zu answers: %.500s", s.n, s.r.out);
+	cr_assert(json_is_null(json_object_get(s.msg[0], "id")));
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(s.msg[0], "error"), "code")), -32700);
+	cr_assert_eq(json_object_size(result(&s, 2)), 0);
+	session__release(&s);
+}
+
+/* A request before initialize is answered while stdin stays open; EOF then ends the server with 0. */
+Test(mcp, answers_promptly, .fini = harness__cleanup, .timeout = 60)
+{
+	const char req[] = "{\"jsonrpc\":\"2.0\",\"id\":\"d1\",\"method\":\"server/discover\",\"params\":{}}\n";
+	char *argv[] = { (char *)harness__memalot(), "mcp", NULL };
+	struct bgrun_opts o = { 0 };
+	struct run_result r;
+	struct bgrun b;
+	char buf[512] = "";
+	int in[2];
+	long long deadline;
+
+	cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
+	o.stdin_fd = in[0];
+	cr_assert_eq(bgrun__start(&b, argv, &o), 0);
+	close(in[0]);
+	cr_assert_eq(write(in[1], req, strlen(req)), (ssize_t)strlen(req));
+	deadline = harness__now_ms() + 10000;
+	while (!strchr(buf, '\n') && harness__now_ms() < deadline) {
+		ssize_t k = pread(b.out_fd, buf, sizeof(buf) - 1, 0);
+		buf[k > 0 ? k : 0] = '\0';
+		if (!strchr(buf, '\n'))
+			bgrun__exited(&b, 10);
+	}
+	cr_assert(strstr(buf, "\"id\":\"d1\"") && strstr(buf, "-32601"), "no prompt answer: '%s'", buf);
+	close(in[1]);
+	cr_assert_eq(bgrun__wait(&b, 10000, &r), 0);
+	cr_assert(!r.timed_out, "memalot mcp did not exit at EOF");
+	cr_assert_eq(r.status, 0, "exit %d at EOF: %s", r.status, r.err);
+	run_result__release(&r);
+}
+
+Test(mcp, command_line)
+{
+	char *help[] = { "mcp", "--help", NULL }, *bad[] = { "mcp", "--no-such-option", NULL };
+	char *extra[] = { "mcp", "extra", NULL };
+	struct run_result r;
+
+	cr_assert_eq(memalot__run(help, &r), 0);
+	cr_assert_eq(r.status, 0);
+	cr_assert(strstr(r.out, "--report-directory") && strstr(r.out, "--allow-attach"), "%s", r.out);
+	run_result__release(&r);
+	cr_assert_eq(memalot__run(bad, &r), 0);
+	cr_assert_eq(r.status, EXIT_USAGE);
+	cr_assert_str_eq(r.out, "");
+	run_result__release(&r);
+	cr_assert_eq(memalot__run(extra, &r), 0);
+	cr_assert_eq(r.status, EXIT_USAGE);
+	run_result__release(&r);
+}
+
+/* ------------------------------------------------------------ tools */
+
+static bool has_tool(const json_t *list, const char *name)
+{
+	size_t i;
+	json_t *t;
+
+	json_array_foreach(json_object_get(list, "tools"), i, t)
+		if (!strcmp(json_string_value(json_object_get(t, "name")), name))
+			return true;
+	return false;
+}
+
+/* Every tool has an object input schema that allows nothing else, and an object output schema. */
+Test(mcp, tools_list, .timeout = 60)
+{
+	char *attach[] = { "--allow-attach", NULL };
+	struct session s, sa;
+	struct input in;
+	size_t i;
+	json_t *t;
+
+	input__init(&in);
+	input__initialize(&in);
+	input__request(&in, json_integer(1), "tools/list", NULL);
+	input__call(&in, 2, "snapshot_process", json_pack("{s:i}", "pid", 1));
+	input__call(&in, 3, "no_such_tool", json_object());
+	input__call(&in, 4, "list_leak_reports", json_pack("{s:s}", "num_reports", "five"));
+	input__call(&in, 5, "list_leak_reports", json_pack("{s:i}", "num_reports", 0));
+	input__call(&in, 6, "list_leak_reports", json_pack("{s:b}", "no_such_argument", 1));
+	input__call(&in, 7, "get_leak_report", json_object());
+	input__call(&in, 8, "get_leak_report", json_pack("{s:s, s:[i]}", "report_id", "abcd-1234", "filter_types", 1));
+	input__request(&in, json_integer(9), "tools/call", json_pack("{s:s, s:i}", "name", "list_leak_reports",
+								      "arguments", 1));
+	input__request(&in, json_integer(10), "tools/call", json_object());
+	input__run(&in, NULL, &s);
+	json_array_foreach(json_object_get(result(&s, 1), "tools"), i, t) {
+		json_t *is = json_object_get(t, "inputSchema"), *os = json_object_get(t, "outputSchema");
+
+		cr_assert_str_eq(json_string_value(json_object_get(is, "type")), "object");
+		cr_assert(json_is_false(json_object_get(is, "additionalProperties")));
+		cr_assert_str_eq(json_string_value(json_object_get(os, "type")), "object");
+		cr_assert(json_is_string(json_object_get(t, "description")));
+		cr_assert(json_is_true(json_object_get(json_object_get(t, "annotations"), "readOnlyHint")));
+	}
+	cr_assert(has_tool(result(&s, 1), "list_leak_reports") && has_tool(result(&s, 1), "get_leak_report") &&
+		  has_tool(result(&s, 1), "get_object_details"));
+	cr_assert(!has_tool(result(&s, 1), "snapshot_process"), "snapshot_process offered without --allow-attach");
+	for (int id = 2; id <= 10; id++)
+		cr_assert_eq(error_code(&s, id), -32602, "request %d: %s", id, s.r.out);
+	session__release(&s);
+
+	input__init(&in);
+	input__initialize(&in);
+	input__request(&in, json_integer(1), "tools/list", NULL);
+	input__run(&in, attach, &sa);
+	cr_assert(has_tool(result(&sa, 1), "snapshot_process"));
+	session__release(&sa);
+}
+
+/* No argument reads outside the report directory. */
+Test(mcp, no_escape, .timeout = 60)
+{
+	char dir[PATH_MAX], root[PATH_MAX + 16], sub[PATH_MAX + 32], link[PATH_MAX + 32], up[PATH_MAX + 32];
+	char *extra[] = { "--report-directory", root, NULL };
+	struct session s;
+	struct input in;
+	char id[STORE_ID_LEN + 1];
+	const char *bad_ids[] = { "../../etc", "/etc/passwd", "abcd-1234/../..", "ABCD-1234", "abcd-12345" };
+	const char *bad_dirs[] = { "/etc", link, up, "/", "/nonexistent/memalot" };
+
+	temp_dir(dir, sizeof(dir));
+	snprintf(root, sizeof(root), "%s/reports", dir);
+	snprintf(sub, sizeof(sub), "%s/sub", root);
+	snprintf(link, sizeof(link), "%s/escape", root);
+	snprintf(up, sizeof(up), "%s/..", root);
+	cr_assert_eq(mkdir(root, 0700), 0);
+	cr_assert_eq(mkdir(sub, 0700), 0);
+	cr_assert_eq(symlink("/etc", link), 0);
+	fake_report(root, "2026-01-01T00:00:00Z", 1, 1, 10, id);
+
+	input__init(&in);
+	input__initialize(&in);
+	for (int i = 0; i < 5; i++)
+		input__call(&in, 1 + i, "get_leak_report", json_pack("{s:s}", "report_id", bad_ids[i]));
+	for (int i = 0; i < 5; i++)
+		input__call(&in, 11 + i, "list_leak_reports", json_pack("{s:s}", "report_directory", bad_dirs[i]));
+	input__call(&in, 16, "get_leak_report", json_pack("{s:s, s:s}", "report_id", id, "report_directory", link));
+	input__call(&in, 17, "get_object_details", json_pack("{s:s, s:i, s:i, s:s}", "report_id", id, "iteration", 1,
+							     "object_id", 1, "report_directory", "/etc"));
+	/* inside the root: allowed */
+	input__call(&in, 20, "list_leak_reports", json_pack("{s:s}", "report_directory", sub));
+	input__call(&in, 21, "list_leak_reports", json_pack("{s:s}", "report_directory", root));
+	input__request(&in, json_integer(30), "resources/read", json_pack("{s:s}", "uri", "memalot://reports/../../etc"));
+	input__request(&in, json_integer(31), "resources/read", json_pack("{s:s}", "uri", "file:///etc/passwd"));
+	input__request(&in, json_integer(32), "resources/read", json_pack("{s:s}", "uri", "memalot://reports/zzzz-9999"));
+	input__run(&in, extra, &s);
+	for (int i = 0; i < 5; i++)
+		cr_assert(strstr(tool_error(&s, 1 + i), "not a report ID"), "%s", tool_error(&s, 1 + i));
+	for (int i = 0; i < 5; i++)
+		tool_error(&s, 11 + i);
+	cr_assert(strstr(tool_error(&s, 11), "outside"), "%s", tool_error(&s, 11));
+	cr_assert(strstr(tool_error(&s, 12), "outside"), "a symbolic link out was followed: %s", tool_error(&s, 12));
+	tool_error(&s, 16);
+	tool_error(&s, 17);
+	cr_assert_eq(json_array_size(json_object_get(tool_ok(&s, 20), "reports")), 0);
+	cr_assert_eq(json_array_size(json_object_get(tool_ok(&s, 21), "reports")), 1);
+	for (int id_ = 30; id_ <= 32; id_++)
+		cr_assert_eq(error_code(&s, id_), -32002, "resources/read %d: %s", id_, s.r.out);
+	cr_assert_null(strstr(s.r.out, "root:"), "something of /etc came back");
+	session__release(&s);
+	rm_rf(dir);
+}
+
+/* The tools and resources on reports of a real monitoring run. */
+Test(mcp, real_report, .fini = harness__cleanup, .timeout = 180)
+{
+	char dir[PATH_MAX], root[PATH_MAX + 16], uri[64], id[STORE_ID_LEN + 1];
+	char *extra[] = { "--report-directory", root, NULL };
+	json_t *list, *rep, *it, *detail, *obj, *contents, *doc;
+	json_int_t number, addr;
+	struct session s;
+	struct input in;
+	size_t i;
+
+	temp_dir(dir, sizeof(dir));
+	snprintf(root, sizeof(root), "%s/reports", dir);
+	monitoring_run(root, id);
+	snprintf(uri, sizeof(uri), "memalot://reports/%s", id);
+
+	/* first round: what the IDs of the leaked objects are */
+	input__init(&in);
+	input__initialize(&in);
+	input__call(&in, 1, "list_leak_reports", json_object());
+	input__call(&in, 2, "get_leak_report", json_pack("{s:s}", "report_id", id));
+	input__call(&in, 3, "get_leak_report", json_pack("{s:s, s:i, s:[s]}", "report_id", id, "num_iterations", 0,
+						       "filter_types", "Session"));
+	input__request(&in, json_integer(4), "resources/list", NULL);
+	input__request(&in, json_integer(5), "resources/read", json_pack("{s:s}", "uri", uri));
+	input__call(&in, 6, "get_leak_report", json_pack("{s:s}", "report_id", "zzzz-0000"));
+	input__run(&in, extra, &s);
+
+	list = json_object_get(tool_ok(&s, 1), "reports");
+	cr_assert_eq(json_array_size(list), 1);
+	rep = json_array_get(list, 0);
+	cr_assert_str_eq(json_string_value(json_object_get(rep, "report_id")), id);
+	cr_assert_eq(json_integer_value(json_object_get(rep, "iterations")), 2);
+	cr_assert_gt(json_integer_value(json_object_get(rep, "leaked_objects")), 0);
+	cr_assert(strstr(json_string_value(json_object_get(rep, "command")), "leaky_app.py"));
+	cr_assert(json_is_string(json_object_get(rep, "start_time")));
+
+	rep = tool_ok(&s, 2);
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(rep, "summary"), "report_id")), id);
+	cr_assert_eq(json_array_size(json_object_get(rep, "iterations")), 1, "num_iterations defaults to 1");
+	it = json_array_get(json_object_get(rep, "iterations"), 0);
+	cr_assert_eq(json_integer_value(json_object_get(it, "iteration_number")), 2, "not the newest iteration");
+
+	rep = tool_ok(&s, 3);
+	cr_assert_eq(json_array_size(json_object_get(rep, "iterations")), 2);
+	json_array_foreach(json_object_get(rep, "iterations"), i, it) {
+		json_t *ts = json_object_get(json_object_get(it, "leak_summary"), "type_summaries"), *x;
+		size_t k;
+
+		json_array_foreach(ts, k, x)
+			cr_assert(strstr(json_string_value(json_object_get(x, "object_type")), "Session"));
+		json_array_foreach(json_object_get(it, "object_details_list"), k, x)
+			cr_assert(strstr(json_string_value(json_object_get(x, "object_type_name")), "Session"));
+	}
+	it = json_array_get(json_object_get(rep, "iterations"), 1);
+	cr_assert_gt(json_array_size(json_object_get(json_object_get(it, "leak_summary"), "type_summaries")), 0,
+		     "no __main__.Session leak in the last iteration: %s", s.r.out);
+	detail = json_array_get(json_object_get(it, "object_details_list"), 0);
+	cr_assert_not_null(detail, "no object details for __main__.Session");
+	number = json_integer_value(json_object_get(it, "iteration_number"));
+	addr = json_integer_value(json_object_get(detail, "object_id"));
+	detail = json_deep_copy(detail);
+
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(result(&s, 4), "resources"),
+									   0), "uri")), uri);
+	contents = json_array_get(json_object_get(result(&s, 5), "contents"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(contents, "mimeType")), "application/json");
+	doc = json_loads(json_string_value(json_object_get(contents, "text")), 0, NULL);
+	cr_assert_not_null(doc);
+	cr_assert_eq(json_array_size(json_object_get(doc, "iterations")), 2);
+	cr_assert(json_is_object(json_object_get(doc, "summary")));
+	json_decref(doc);
+	cr_assert(strstr(tool_error(&s, 6), "no report"), "%s", tool_error(&s, 6));
+	session__release(&s);
+
+	/* second round: one object, and objects or iterations that are not there */
+	input__init(&in);
+	input__initialize(&in);
+	input__call(&in, 1, "get_object_details", json_pack("{s:s, s:I, s:I}", "report_id", id, "iteration", number,
+							    "object_id", addr));
+	input__call(&in, 2, "get_object_details", json_pack("{s:s, s:i, s:I}", "report_id", id, "iteration", 99,
+							    "object_id", addr));
+	input__call(&in, 3, "get_object_details", json_pack("{s:s, s:I, s:i}", "report_id", id, "iteration", number,
+							    "object_id", 8));
+	input__run(&in, extra, &s);
+	obj = tool_ok(&s, 1);
+	cr_assert_str_eq(json_string_value(json_object_get(obj, "report_id")), id);
+	cr_assert_eq(json_integer_value(json_object_get(obj, "iteration")), number);
+	json_object_set_new(detail, "report_id", json_string(id));
+	json_object_set_new(detail, "iteration", json_integer(number));
+	cr_assert(json_equal(obj, detail), "the object is not the report's entry");
+	cr_assert(json_is_array(json_object_get(json_object_get(obj, "referrer_graph"), "graph_nodes")));
+	cr_assert(strstr(tool_error(&s, 2), "no iteration 99"), "%s", tool_error(&s, 2));
+	cr_assert(strstr(tool_error(&s, 3), "no details"), "%s", tool_error(&s, 3));
+	json_decref(detail);
+	session__release(&s);
+	rm_rf(dir);
+}
+
+/* Newest first, num_reports honoured; a report over 4 MiB is cut with a note. */
+Test(mcp, list_order_and_truncation, .timeout = 120)
+{
+	char dir[PATH_MAX], root[PATH_MAX + 16], old[STORE_ID_LEN + 1], mid[STORE_ID_LEN + 1], big[STORE_ID_LEN + 1];
+	char *extra[] = { "--report-directory", root, NULL };
+	json_t *list, *rep, *it;
+	struct session s;
+	struct input in;
+	size_t i, details = 0;
+	const char *text;
+
+	temp_dir(dir, sizeof(dir));
+	snprintf(root, sizeof(root), "%s/reports", dir);
+	fake_report(root, "2026-01-01T00:00:00Z", 1, 1, 10, old);
+	fake_report(root, "2026-02-01T00:00:00Z", 2, 1, 10, mid);
+	/* 3 iterations of 3000 details of 1 KiB strings: about 10 MiB */
+	fake_report(root, "2026-03-01T00:00:00Z", 3, 3000, 1024, big);
+
+	input__init(&in);
+	input__initialize(&in);
+	input__call(&in, 1, "list_leak_reports", json_object());
+	input__call(&in, 2, "list_leak_reports", json_pack("{s:i}", "num_reports", 2));
+	input__call(&in, 3, "get_leak_report", json_pack("{s:s, s:i}", "report_id", big, "num_iterations", 0));
+	input__call(&in, 4, "get_leak_report", json_pack("{s:s, s:i}", "report_id", mid, "num_iterations", 0));
+	input__call(&in, 5, "get_object_details", json_pack("{s:s, s:i, s:I}", "report_id", big, "iteration", 3,
+							    "object_id", (json_int_t)0x7f0000000000LL + 16 * 2999));
+	input__run(&in, extra, &s);
+
+	list = json_object_get(tool_ok(&s, 1), "reports");
+	cr_assert_eq(json_array_size(list), 3);
+	cr_assert_eq(json_integer_value(json_object_get(tool_ok(&s, 1), "total_reports")), 3);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 0), "report_id")), big);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 1), "report_id")), mid);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(list, 2), "report_id")), old);
+	cr_assert_eq(json_integer_value(json_object_get(json_array_get(list, 1), "leaked_objects")), 30);
+	cr_assert_eq(json_integer_value(json_object_get(json_array_get(list, 1), "iterations")), 2);
+	cr_assert_eq(json_array_size(json_object_get(tool_ok(&s, 2), "reports")), 2);
+
+	rep = tool_ok(&s, 3);
+	cr_assert(json_is_true(json_object_get(rep, "truncated")), "a 10 MiB report was not cut");
+	cr_assert(json_is_string(json_object_get(rep, "note")));
+	text = json_string_value(json_object_get(json_array_get(json_object_get(result(&s, 3), "content"), 0), "text"));
+	cr_assert_leq(strlen(text), MAX_RESULT, "the cut report is %zu bytes", strlen(text));
+	/* the newest iteration keeps what fits */
+	json_array_foreach(json_object_get(rep, "iterations"), i, it)
+		details += json_array_size(json_object_get(it, "object_details_list"));
+	it = json_array_get(json_object_get(rep, "iterations"), json_array_size(json_object_get(rep, "iterations")) - 1);
+	cr_assert_eq(json_integer_value(json_object_get(it, "iteration_number")), 3);
+	cr_assert_gt(details, 0, "everything was cut");
+	cr_assert_null(json_object_get(tool_ok(&s, 4), "truncated"));
+	cr_assert_eq(json_array_size(json_object_get(tool_ok(&s, 4), "iterations")), 2);
+	cr_assert_eq(json_integer_value(json_object_get(tool_ok(&s, 5), "object_id")), 0x7f0000000000LL + 16 * 2999);
+	session__release(&s);
+	rm_rf(dir);
+}
+
+/* snapshot_process runs memalot snapshot: a census, a why, and a pid that is not there. */
+Test(mcp, snapshot_process, .fini = harness__cleanup, .timeout = 180)
+{
+	const struct interp *py = interp__get(LABEL);
+	char *extra[] = { "--allow-attach", NULL }, err[512], *path;
+	json_t *snap, *details;
+	struct session s;
+	struct target t;
+	struct input in;
+
+	cr_assert_not_null(py);
+	if (py->skip)
+		cr_skip_test("%s: %s", LABEL, py->skip);
+	path = interp__script(py, "leaky_app.py", err, sizeof(err));
+	cr_assert_not_null(path, "%s", err);
+	cr_assert_eq(target__start(&t, py, path, NULL), 0, "%s", t.err);
+	free(path);
+
+	input__init(&in);
+	input__initialize(&in);
+	input__call(&in, 1, "snapshot_process", json_pack("{s:i}", "pid", (int)t.pid));
+	input__call(&in, 2, "snapshot_process", json_pack("{s:i, s:s}", "pid", (int)t.pid, "why", "__main__.Session"));
+	input__call(&in, 3, "snapshot_process", json_pack("{s:i}", "pid", INT_MAX));
+	input__call(&in, 4, "snapshot_process", json_pack("{s:i, s:s}", "pid", (int)t.pid, "why", "--help"));
+	input__run(&in, extra, &s);
+
+	snap = tool_ok(&s, 1);
+	cr_assert_eq(json_integer_value(json_object_get(snap, "pid")), t.pid);
+	cr_assert_gt(json_integer_value(json_object_get(snap, "total_objects")), 0);
+	cr_assert_gt(json_array_size(json_object_get(snap, "types")), 0);
+	details = json_object_get(tool_ok(&s, 2), "object_details");
+	cr_assert_gt(json_array_size(details), 0, "no details for __main__.Session");
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(details, 0), "object_type_name")),
+			 "__main__.Session");
+	cr_assert(strstr(tool_error(&s, 3), "no process"), "%s", tool_error(&s, 3));
+	/* a why that looks like an option is only a type name */
+	cr_assert_eq(json_array_size(json_object_get(tool_ok(&s, 4), "object_details")), 0);
+	session__release(&s);
+	/* the target was not left stopped */
+	cr_assert_neq(proc__state(t.pid), 't');
+	cr_assert_neq(proc__state(t.pid), 'T');
+	cr_assert_eq(target__stop(&t), 0, "%s", t.err);
+}
