@@ -12,8 +12,11 @@
  *  2. Never younger: a GC-tracked object only moves to older generations
  *     (gen0 -> gen1 -> gen2, and gc.freeze() to the permanent one), and a
  *     tracked object never becomes untracked or back, except tuples and
- *     dicts that CPython untracks once (we treat that as a new object:
- *     the safe side).
+ *     dicts that CPython untracks when it finds only atoms in them (and
+ *     dicts it tracks again). A tuple that is no longer tracked keeps its
+ *     age, its contents (rule 5) vouching for it: a tuple made during the
+ *     warm-up and untracked after it must not pass for a new one. Any other
+ *     change is treated as a new object: the safe side.
  *  3. Survivors move up. Up to 3.13 every collection of generation g
  *     merges the younger generations into g and moves what survives to
  *     g+1 (g < 2); only the counter of g counts it. So an object stays in
@@ -63,6 +66,7 @@ struct lt_prev {
 	uint64_t first_seen;
 	uint32_t rank;
 	uint16_t list;
+	uint16_t checks;
 	int8_t gen;
 };
 
@@ -210,13 +214,14 @@ static size_t check_order(struct order_item *items, size_t n, bool *ok, uint64_t
 
 void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n,
 		       const uint64_t collections[3], bool have_collections, uint64_t now_ns,
-		       uint64_t *first_seen)
+		       uint64_t *first_seen, uint16_t *checks)
 {
 	struct moves m = allowed_moves(lt, collections, have_collections);
 	struct order_item *items = NULL;
 	size_t nitems = 0, cap = 0;
 	bool *ok = xcalloc(n ? n : 1, sizeof(*ok)), *same = xcalloc(n ? n : 1, sizeof(*same));
 	uint32_t *order = by_address(objs, n), *prank = xcalloc(n ? n : 1, sizeof(*prank));
+	uint16_t *nseen = xcalloc(n ? n : 1, sizeof(*nseen));
 	struct lt_prev *next;
 
 	lt->kept = lt->reused_type = lt->reused_gen = lt->reused_collected = 0;
@@ -237,8 +242,9 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
 			lt->fresh++;
 		} else if (p->type_key != o->type_key) { /* rule 1 */
 			lt->reused_type++;
-		} else if ((p->gen == LT_UNTRACKED) != (o->gen == LT_UNTRACKED) ||
-			   (tracked && o->gen < p->gen)) { /* rule 2 */
+		} else if (((p->gen == LT_UNTRACKED) != (o->gen == LT_UNTRACKED) &&
+			    !(o->gen == LT_UNTRACKED && o->content)) ||
+			   (tracked && o->gen < p->gen)) { /* rule 2 (contents: a tuple the GC untracked) */
 			lt->reused_gen++;
 		} else if (tracked && ((o->gen == p->gen && !m.stay[o->gen]) ||
 				       (o->gen > p->gen && !m.promote[o->gen]))) { /* rule 3 */
@@ -249,6 +255,7 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
 			ok[i] = true;
 			first_seen[i] = p->first_seen;
 			prank[i] = p->rank;
+			nseen[i] = p->checks;
 			same[i] = p->gen == o->gen && p->list == o->list;
 		}
 	}
@@ -261,14 +268,18 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
 		}
 	}
 	lt->reused_order = check_order(items, nitems, ok, first_seen, now_ns);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		lt->kept += ok[i];
+		nseen[i] = ok[i] ? (uint16_t)(nseen[i] + (nseen[i] < UINT16_MAX)) : 1;
+		if (checks)
+			checks[i] = nseen[i];
+	}
 	/* this snapshot becomes the previous one, in address order */
 	next = xmalloc((n ? n : 1) * sizeof(*next));
 	for (size_t k = 0; k < n; k++) {
 		const struct lt_obj *o = &objs[order[k]];
 		next[k] = (struct lt_prev){ o->addr, o->type_key, o->content, first_seen[order[k]], o->rank, o->list,
-					    o->gen };
+					    nseen[order[k]], o->gen };
 	}
 	free(order);
 	free(lt->prev);
@@ -281,4 +292,5 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
 	free(ok);
 	free(same);
 	free(prank);
+	free(nseen);
 }

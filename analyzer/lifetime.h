@@ -47,10 +47,12 @@ void lifetimes__release(struct lifetimes *lt);
  * collection counters) against the previous one and fill first_seen[i] for
  * each. An object keeps the age of the object at its address only when
  * nothing the interpreter guarantees contradicts it being the same object
- * (see lifetime.c); otherwise its life starts now. objs need not be sorted.
+ * (see lifetime.c); otherwise its life starts now. checks (if not NULL)
+ * gets in how many snapshots in a row each was seen, this one included
+ * (saturating at 65535). objs need not be sorted.
  */
 void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n,
 		       const uint64_t collections[3], bool have_collections, uint64_t now_ns,
-		       uint64_t *first_seen);
+		       uint64_t *first_seen, uint16_t *checks);
 
 #endif

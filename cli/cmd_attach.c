@@ -216,11 +216,30 @@ struct iteration {
 	long rss, hwm, rss_prev, hwm_prev; /* KiB */
 };
 
-/* Report the leaks of this iteration. @return the report's document */
-static json_t *report(FILE *out, const struct attach_opts *o, struct graph *g, const uint64_t *first_seen,
-		     uint64_t warmup_end, uint64_t now, const struct iteration *it)
+/*
+ * An object counts as leaked when it was first seen after the warm-up, is
+ * older than the lifetime, and was matched at least LEAK_MIN_CHECKS
+ * snapshots in a row: with --check-interval close to the lifetime, a
+ * reused address would otherwise have a single comparison to pass.
+ */
+#define LEAK_MIN_CHECKS 3
+
+struct ages {
+	const uint64_t *first_seen;
+	const uint16_t *checks;
+	uint64_t warmup_end, now, life_ns;
+};
+
+static bool is_leak(const struct ages *a, size_t i)
 {
-	uint64_t life_ns = (uint64_t)(o->lifetime * 1e9);
+	return a->first_seen[i] >= a->warmup_end && a->now - a->first_seen[i] > a->life_ns &&
+	       a->checks[i] >= LEAK_MIN_CHECKS;
+}
+
+/* Report the leaks of this iteration. @return the report's document */
+static json_t *report(FILE *out, const struct attach_opts *o, struct graph *g, const struct ages *a,
+		     const struct iteration *it)
+{
 	size_t ntypes = g->snap->types.n, nrows = 0, nleaks = 0, ndetail = 0;
 	struct type_row *rows = xcalloc(ntypes + 1, sizeof(*rows));
 	long *row_of = xcalloc(ntypes + 1, sizeof(*row_of));
@@ -235,8 +254,7 @@ static json_t *report(FILE *out, const struct attach_opts *o, struct graph *g, c
 		row_of[i] = -1;
 	for (size_t i = 0; i < g->n; i++) {
 		uint32_t t = g->nodes[i].type;
-		if (first_seen[i] < warmup_end || now - first_seen[i] <= life_ns ||
-		    !name_passes(o, g->snap->types.v[t].name))
+		if (!is_leak(a, i) || !name_passes(o, g->snap->types.v[t].name))
 			continue;
 		if (row_of[t] < 0) {
 			row_of[t] = (long)nrows;
@@ -248,7 +266,7 @@ static json_t *report(FILE *out, const struct attach_opts *o, struct graph *g, c
 	if (o->compute_size)
 		for (size_t i = 0; i < g->n; i++) {
 			uint32_t t = g->nodes[i].type;
-			if (row_of[t] >= 0 && first_seen[i] >= warmup_end && now - first_seen[i] > life_ns) {
+			if (row_of[t] >= 0 && is_leak(a, i)) {
 				raddr_t type = g->snap->types.v[t].addr;
 				uint64_t basic = 0;
 				remote__u64(g->ctx.r, type + (raddr_t)g->ctx.l->v[F_TP_BASICSIZE], &basic);
@@ -270,7 +288,7 @@ static json_t *report(FILE *out, const struct attach_opts *o, struct graph *g, c
 		wopts.nobjects = 0;
 		for (size_t i = 0; i < g->n && wopts.nobjects < (size_t)o->why.max_object_details; i++) {
 			long k = row_of[g->nodes[i].type];
-			if (k < 0 || first_seen[i] < warmup_end || now - first_seen[i] <= life_ns ||
+			if (k < 0 || !is_leak(a, i) ||
 			    taken[k] >= shown[k])
 				continue;
 			taken[k]++;
@@ -599,6 +617,7 @@ int cmd_attach(int argc, char **argv)
 		struct graph_opts gopts = { o.why.untracked_depth };
 		struct lt_obj *objs;
 		uint64_t *first_seen, now, t_check, t_build, t_ages;
+		uint16_t *checks;
 
 		sleep_until(next_check);
 		if (freezer_stop_requested) {
@@ -639,8 +658,9 @@ int cmd_attach(int argc, char **argv)
 		t_ages = now_ns();
 		objs = xcalloc(g.n + 1, sizeof(*objs));
 		first_seen = xcalloc(g.n + 1, sizeof(*first_seen));
+		checks = xcalloc(g.n + 1, sizeof(*checks));
 		tracker_objects(&snap, &g, objs);
-		lifetimes__update(&lt, objs, g.n, snap.collections, snap.have_collections, now, first_seen);
+		lifetimes__update(&lt, objs, g.n, snap.collections, snap.have_collections, now, first_seen, checks);
 		log_debug("check: %zu objects (%zu kept, %zu fresh; reused: type %zu, generation %zu, "
 			  "collection %zu, order %zu, content %zu), pause %.1f ms; snapshot %.0f ms, graph %.0f ms, "
 			  "ages %.0f ms",
@@ -653,7 +673,8 @@ int cmd_attach(int argc, char **argv)
 						0, 0, rss_prev, hwm_prev };
 			proc__rss(pid, &it.rss, &it.hwm);
 			graph__index(&g);
-			json_t *doc = report(out, &o, &g, first_seen, warmup_end, now, &it);
+			struct ages a = { first_seen, checks, warmup_end, now, (uint64_t)(o.lifetime * 1e9) };
+			json_t *doc = report(out, &o, &g, &a, &it);
 			char err[512];
 
 			if (store.dirfd >= 0 && store__write_iteration(&store, it.number, doc, err, sizeof(err)))
@@ -667,6 +688,7 @@ int cmd_attach(int argc, char **argv)
 		}
 		free(objs);
 		free(first_seen);
+		free(checks);
 		graph__release(&g);
 		snapshot__release(&snap);
 		if (final || (o.iterations && iteration >= o.iterations))

@@ -13,6 +13,7 @@
 
 static struct lifetimes lt;
 static uint64_t seen[16];
+static uint16_t checks[16];
 
 static void setup(void)
 {
@@ -29,7 +30,7 @@ static void step(const struct lt_obj *o, size_t n, uint64_t c0, uint64_t c1, uin
 {
 	const uint64_t c[3] = { c0, c1, c2 };
 
-	lifetimes__update(&lt, o, n, c, true, t, seen);
+	lifetimes__update(&lt, o, n, c, true, t, seen, checks);
 }
 
 TestSuite(lifetime, .init = setup, .fini = teardown);
@@ -51,6 +52,9 @@ Test(lifetime, an_old_object_keeps_its_age)
 	cr_assert_eq(seen[0], 100);
 	cr_assert_eq(seen[1], 100);
 	cr_assert_eq(lt.kept, 2);
+	cr_assert_eq(checks[0], 2, "seen in %u snapshots, not 2", checks[0]);
+	step(o, 2, 5, 2, 0, 300);
+	cr_assert_eq(checks[1], 3);
 }
 
 Test(lifetime, another_type_at_the_address_is_new)
@@ -134,6 +138,7 @@ Test(lifetime, a_gap_resets_the_age)
 	step(NULL, 0, 0, 0, 0, 200);
 	step(o, 1, 0, 0, 0, 300);
 	cr_assert_eq(seen[0], 300);
+	cr_assert_eq(checks[0], 1);
 }
 
 /* Up to 3.13 only the collected generation's counter moves, yet gen0 is emptied too. */
@@ -232,4 +237,20 @@ Test(lifetime, incremental_collector)
 	step(o1, 1, 10, 13, 0, 500);
 	cr_assert_eq(seen[0], 200);
 	cr_assert_eq(lt.kept, 1);
+}
+
+/* The GC untracks tuples of atoms: such a tuple keeps its age; a dict does not (no contents to check). */
+Test(lifetime, a_tuple_the_gc_untracks_keeps_its_age)
+{
+	struct lt_obj t[] = { OBJ(0x1000, T1, 2, 0, 77) }, u[] = { OBJ(0x1000, T1, LT_UNTRACKED, 0, 77) };
+	struct lt_obj d[] = { OBJ(0x2000, T2, 0, 0, 0) }, du[] = { OBJ(0x2000, T2, LT_UNTRACKED, 0, 0) };
+
+	step(t, 1, 5, 5, 5, 100);
+	step(u, 1, 6, 6, 6, 200);
+	cr_assert_eq(seen[0], 100, "an untracked tuple lost its age");
+	step(t, 1, 6, 6, 6, 300); /* tracked again: never for a tuple, so a new one */
+	cr_assert_eq(seen[0], 300);
+	step(d, 1, 5, 5, 5, 400);
+	step(du, 1, 6, 6, 6, 500);
+	cr_assert_eq(seen[0], 500);
 }
