@@ -13,28 +13,9 @@
 
 #include "../../cli/cli.h"
 #include "../lib/harness.h"
+#include "../lib/start.h"
 
 #define LABEL "pyenv-3.12"
-
-static const struct interp *python(const char *label)
-{
-	const struct interp *py = interp__get(label);
-
-	cr_assert_not_null(py);
-	if (py->skip)
-		cr_skip_test("%s: %s", label, py->skip);
-	return py;
-}
-
-static void start(struct target *t, const char *label, const char *script, char *const extra[])
-{
-	const struct interp *py = python(label);
-	char err[512], *path = interp__script(py, script, err, sizeof(err));
-
-	cr_assert_not_null(path, "%s", err);
-	cr_assert_eq(target__start(t, py, path, extra), 0, "%s", t->err);
-	free(path);
-}
 
 /* Each line of out as a JSON report; @return how many */
 static size_t reports(const char *out, json_t **v, size_t max)
@@ -96,7 +77,7 @@ static void seed_example(const char *label)
 	struct target t;
 	size_t n;
 
-	start(&t, label, "attach_seed_example.py", NULL);
+	start_target(&t, label, "attach_seed_example.py", NULL);
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
 	cr_assert_eq(memalot__run(args, &r), 0);
 	cr_assert_eq(r.status, 0, "%s: exit %d: %s", label, r.status, r.err);
@@ -139,7 +120,7 @@ static void no_false_positives(const char *label, const char *interval)
 	struct target t;
 	size_t n;
 
-	start(&t, label, "attach_churn.py", extra);
+	start_target(&t, label, "attach_churn.py", extra);
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
 	if (!strcmp(interval, "0"))
 		args[9] = NULL;
@@ -185,7 +166,7 @@ Test(attach, leaks_found_checking_once_a_lifetime, .fini = harness__cleanup, .ti
 	struct target t;
 	size_t n;
 
-	start(&t, LABEL, "leaky_app.py", NULL);
+	start_target(&t, LABEL, "leaky_app.py", NULL);
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
 	cr_assert_eq(memalot__run(args, &r), 0);
 	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
@@ -209,7 +190,7 @@ Test(attach, include_and_exclude_filters, .fini = harness__cleanup, .timeout = 1
 	struct target t;
 	size_t n;
 
-	start(&t, LABEL, "leaky_app.py", NULL);
+	start_target(&t, LABEL, "leaky_app.py", NULL);
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
 	cr_assert_eq(memalot__run(args, &r), 0);
 	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
@@ -240,7 +221,7 @@ Test(attach, output_file_and_no_color, .fini = harness__cleanup, .timeout = 120)
 	cr_assert(fd >= 0);
 	close(fd);
 	unlink(path);
-	start(&t, LABEL, "leaky_app.py", NULL);
+	start_target(&t, LABEL, "leaky_app.py", NULL);
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
 	setenv("NO_COLOR", "1", 1);
 	cr_assert_eq(memalot__run(args, &r), 0);
@@ -272,7 +253,7 @@ Test(attach, target_exit_ends_monitoring, .fini = harness__cleanup, .timeout = 1
 	struct target t;
 
 	(void)args;
-	start(&t, LABEL, "leaky_app.py", NULL);
+	start_target(&t, LABEL, "leaky_app.py", NULL);
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
 	cr_assert_eq(bgrun__start(&m, argv, NULL), 0);
 	/* memalot says "watching pid N" once it has found the interpreter */
@@ -302,7 +283,7 @@ Test(attach, sigint_gives_a_final_report, .fini = harness__cleanup, .timeout = 1
 	json_t *rep[32];
 	size_t n;
 
-	start(&t, LABEL, "leaky_app.py", NULL);
+	start_target(&t, LABEL, "leaky_app.py", NULL);
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
 	cr_assert_eq(bgrun__start(&m, argv, NULL), 0);
 	/* let it pass the warm-up and a lifetime: wait for the first report */

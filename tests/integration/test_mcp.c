@@ -20,6 +20,7 @@
 #include "../../cli/cli.h"
 #include "../../reports/store.h"
 #include "../lib/harness.h"
+#include "../lib/start.h"
 
 #define LABEL "pyenv-3.12"
 #define MCP_MS 60000            /* one memalot mcp session */
@@ -246,20 +247,13 @@ static void only_report(const char *root, char *id)
  */
 static void monitoring_run(const char *root, char *id)
 {
-	const struct interp *py = interp__get(LABEL);
-	char pidstr[16], err[512], *path;
+	char pidstr[16];
 	char *args[] = { "attach", pidstr, "--max-object-lifetime", "1", "--iterations", "2",
 			 "--report-directory", (char *)root, NULL };
 	struct run_result r;
 	struct target t;
 
-	cr_assert_not_null(py);
-	if (py->skip)
-		cr_skip_test("%s: %s", LABEL, py->skip);
-	path = interp__script(py, "leaky_app.py", err, sizeof(err));
-	cr_assert_not_null(path, "%s", err);
-	cr_assert_eq(target__start(&t, py, path, NULL), 0, "%s", t.err);
-	free(path);
+	start_target(&t, LABEL, "leaky_app.py", NULL);
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
 	cr_assert_eq(memalot__run(args, &r), 0);
 	cr_assert_eq(r.status, 0, "memalot attach exited %d: %s", r.status, r.err);
@@ -773,20 +767,13 @@ Test(mcp, list_order_and_truncation, .timeout = 120)
 /* snapshot_process runs memalot snapshot: a census, a why, and a pid that is not there. */
 Test(mcp, snapshot_process, .fini = harness__cleanup, .timeout = 180)
 {
-	const struct interp *py = interp__get(LABEL);
-	char *extra[] = { "--allow-attach", NULL }, err[512], *path;
+	char *extra[] = { "--allow-attach", NULL };
 	json_t *snap, *details;
 	struct session s;
 	struct target t;
 	struct input in;
 
-	cr_assert_not_null(py);
-	if (py->skip)
-		cr_skip_test("%s: %s", LABEL, py->skip);
-	path = interp__script(py, "leaky_app.py", err, sizeof(err));
-	cr_assert_not_null(path, "%s", err);
-	cr_assert_eq(target__start(&t, py, path, NULL), 0, "%s", t.err);
-	free(path);
+	start_target(&t, LABEL, "leaky_app.py", NULL);
 
 	input__init(&in);
 	input__initialize(&in);

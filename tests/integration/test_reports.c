@@ -18,22 +18,9 @@
 #include "../../common/util.h"
 #include "../../reports/store.h"
 #include "../lib/harness.h"
+#include "../lib/start.h"
 
 #define LABEL "pyenv-3.12"
-
-static void start(struct target *t, const char *script)
-{
-	const struct interp *py = interp__get(LABEL);
-	char err[512], *path;
-
-	cr_assert_not_null(py);
-	if (py->skip)
-		cr_skip_test("%s: %s", LABEL, py->skip);
-	path = interp__script(py, script, err, sizeof(err));
-	cr_assert_not_null(path, "%s", err);
-	cr_assert_eq(target__start(t, py, path, NULL), 0, "%s", t->err);
-	free(path);
-}
 
 /* A fresh report directory for one test: not yet created, so that memalot makes it. */
 static char *new_dir(void)
@@ -100,7 +87,7 @@ static void print_is_live(bool json)
 	struct run_result live, printed, listed;
 	struct target t;
 
-	start(&t, "leaky_app.py");
+	start_target(&t, LABEL, "leaky_app.py", NULL);
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
 	cr_assert_eq(memalot__run(args, &live), 0);
 	cr_assert_eq(live.status, 0, "attach exit %d: %s", live.status, live.err);
@@ -137,7 +124,7 @@ Test(reports, a_killed_run_keeps_its_finished_iterations, .fini = harness__clean
 	struct target t;
 	bool found = false;
 
-	start(&t, "leaky_app.py");
+	start_target(&t, LABEL, "leaky_app.py", NULL);
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
 	cr_assert_eq(bgrun__start(&m, argv, NULL), 0);
 	/* the signal: the second iteration's file appears (renamed into place, complete) */
@@ -228,7 +215,7 @@ Test(reports, damaged_files_get_one_line_each, .fini = harness__cleanup, .timeou
 	size_t len;
 	char *good;
 
-	start(&t, "leaky_app.py");
+	start_target(&t, LABEL, "leaky_app.py", NULL);
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
 	cr_assert_eq(memalot__run(args, &r), 0);
 	cr_assert_eq(r.status, 0, "%s", r.err);
@@ -323,7 +310,7 @@ Test(reports, no_save_and_graphs, .fini = harness__cleanup, .timeout = 120)
 	size_t len;
 	char *text;
 
-	start(&t, "leaky_app.py");
+	start_target(&t, LABEL, "leaky_app.py", NULL);
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
 	cr_assert_eq(memalot__run(nosave, &r), 0);
 	cr_assert_eq(r.status, 0, "%s", r.err);

@@ -22,42 +22,14 @@ run_timeout=${MEMALOT_MCP_TIMEOUT:-300}
 say() { echo "mcp-client: $*" >&2; }
 fail() { echo "mcp-client: FAIL: $*"; exit 1; }
 
-# `pyenv root`, else $PYENV_ROOT, else ~/.pyenv (as the harness)
-pyenv_root() {
-	r=$(pyenv root 2>/dev/null) && case $r in /*) echo "$r"; return ;; esac
-	if [ -n "${PYENV_ROOT:-}" ]; then echo "$PYENV_ROOT"; else echo "${HOME:-/root}/.pyenv"; fi
-}
-
-# The newest plain CPython 3.M.P under ROOT/versions (no "t", "rc" or "-dev").
-pyenv_python() {
-	best='' best_patch=-1
-	for d in "$1/versions/$2".*; do
-		patch=${d##*/"$2".}
-		case $patch in '' | *[!0-9]*) continue ;; esac
-		if [ -x "$d/bin/python3" ] && [ "$patch" -gt "$best_patch" ]; then
-			best=$d/bin/python3 best_patch=$patch
-		fi
-	done
-	[ -n "$best" ] && echo "$best"
-}
-
-find_python() {
-	if [ -n "${MEMALOT_MCP_PYTHON:-}" ]; then
-		echo "$MEMALOT_MCP_PYTHON"
-		return
-	fi
-	root=$(pyenv_root)
-	for minor in 3.12 3.13 3.11 3.10 3.9 3.8; do
-		pyenv_python "$root" "$minor" && return
-	done
-	[ -x /usr/bin/python3.11 ] && echo /usr/bin/python3.11
-}
+# shellcheck source=tests/lib/python.sh
+. "$top/tests/lib/python.sh"
 
 [ -x "$memalot" ] || fail "no $memalot: run make first"
 for tool in node npm; do
 	command -v "$tool" >/dev/null 2>&1 || fail "$tool is not installed (run tests/setup-deps.sh)"
 done
-py=$(find_python) || fail "no CPython found: pyenv install 3.12, or run tests/setup-deps.sh"
+py=$(find_python "${MEMALOT_MCP_PYTHON:-}") || fail "no CPython found: pyenv install 3.12, or run tests/setup-deps.sh"
 
 if [ ! -f "$here/node_modules/@modelcontextprotocol/sdk/package.json" ] || [ ! -f "$here/node_modules/ajv/package.json" ]; then
 	say "installing the pinned npm packages into $here/node_modules"
