@@ -334,8 +334,9 @@ static json_t *report(FILE *out, const struct attach_opts *o, struct graph *g, c
 		json_object_set_new(ls, "size_computed", json_boolean(o->compute_size));
 		json_object_set_new(root, "leak_summary", ls);
 		json_object_set_new(root, "object_details_list", ndetail ? why__json(g, &wr) : json_array());
-		json_object_set_new(root, "details_matched_objects", json_integer((json_int_t)wr.matched_objects));
-		json_object_set_new(root, "details_matched_types", json_integer((json_int_t)wr.matched_types));
+		/* the details are chosen among all the leaked objects */
+		json_object_set_new(root, "details_matched_objects", json_integer((json_int_t)nleaks));
+		json_object_set_new(root, "details_matched_types", json_integer((json_int_t)nrows));
 	}
 	if (o->json)
 		render__iteration_json(mem, root);

@@ -151,7 +151,13 @@ static int why_objects(struct graph *g, const struct why_opts *o, struct why_res
 		out->matched_objects++;
 		detail(g, o, node, out);
 	}
-	out->matched_types = out->n ? 1 : 0;
+	/* how many types among them */
+	for (size_t i = 0; i < out->n; i++) {
+		bool again = false;
+		for (size_t j = 0; j < i && !again; j++)
+			again = g->nodes[out->v[j].node].type == g->nodes[out->v[i].node].type;
+		out->matched_types += !again;
+	}
 	return 0;
 }
 

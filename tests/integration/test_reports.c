@@ -99,6 +99,23 @@ static void print_is_live(bool json)
 	cr_assert_eq(printed.status, 0, "print exit %d: %s", printed.status, printed.err);
 	cr_assert_str_eq(printed.out, live.out, "print differs from the live output");
 	cr_assert_str_empty(printed.err, "%s", printed.err);
+	/* copied elsewhere (as with scp or rsync), it reads the same */
+	{
+		char *sess = xasprintf("%s/memalot_report_%s", dir, id), *other = new_dir();
+		char *cp[] = { "cp", "-a", sess, other, NULL };
+		struct run_result c, again;
+
+		cr_assert_eq(mkdir(other, 0700), 0);
+		cr_assert_eq(run__capture(cp, 60, &c), 0);
+		cr_assert_eq(c.status, 0, "cp: %s", c.err);
+		cr_assert_eq(run(&again, "print", id, "--report-directory", other, json ? "--json" : NULL, NULL), 0);
+		cr_assert_eq(again.status, 0, "%s", again.err);
+		cr_assert_str_eq(again.out, live.out, "a copied report prints differently");
+		run_result__release(&c);
+		run_result__release(&again);
+		free(sess);
+		free(other);
+	}
 	cr_assert_eq(run(&listed, "list", "--report-directory", dir, NULL, NULL, NULL), 0);
 	cr_assert_eq(listed.status, 0);
 	cr_assert(strstr(listed.out, id), "%s", listed.out);
