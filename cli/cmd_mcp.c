@@ -1259,6 +1259,26 @@ static bool blank(const char *p, size_t n)
 	return true;
 }
 
+/* One line of input (without its newline): parsed, and answered if it asks for an answer. */
+static void handle_line(struct mcp_server *s, const char *line, size_t n)
+{
+	struct rpc_error e = { 0 };
+	json_error_t jerr;
+	json_t *msg;
+
+	if (blank(line, n))
+		return;
+	/* any JSON value: one that is not a request object is an invalid request, not a parse error */
+	msg = json_loadb(line, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (!msg) {
+		rpc_fail(&e, RPC_PARSE_ERROR, "parse error: %s (column %d)", jerr.text, jerr.column);
+		send_error(s, NULL, &e);
+		return;
+	}
+	handle_message(s, msg);
+	json_decref(msg);
+}
+
 static void serve(struct mcp_server *s)
 {
 	struct line_reader r = { 0 };
@@ -1268,25 +1288,12 @@ static void serve(struct mcp_server *s)
 	int ret;
 
 	while (!s->out_failed && (ret = line_reader__next(&r, &line, &n))) {
-		json_error_t jerr;
-		json_t *msg;
-
 		if (ret == -E2BIG) {
 			rpc_fail(&e, RPC_PARSE_ERROR, "parse error: a message is at most %u MiB", MCP_MAX_LINE >> 20);
 			send_error(s, NULL, &e);
 			continue;
 		}
-		if (blank(line, n))
-			continue;
-		/* any JSON value: one that is not a request object is an invalid request, not a parse error */
-		msg = json_loadb(line, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-		if (!msg) {
-			rpc_fail(&e, RPC_PARSE_ERROR, "parse error: %s (column %d)", jerr.text, jerr.column);
-			send_error(s, NULL, &e);
-			continue;
-		}
-		handle_message(s, msg);
-		json_decref(msg);
+		handle_line(s, line, n);
 	}
 	free(r.buf);
 }

@@ -16,9 +16,9 @@
 #             MEMALOT_ASAN_TESTS (default: census, layout, faults, walk, refs, refs_image,
 #             store, reports) from there
 #             against build-asan/memalot; a sanitizer report fails it  MEMALOT_SKIP_ASAN
-#   fuzz      `make fuzz`, then fuzz_walk, fuzz_graph and fuzz_store for a third of
-#             FUZZ_SECONDS (default 60) each on temporary copies of fuzz/corpus,
-#             fuzz/corpus-graph and fuzz/corpus-store: one test   MEMALOT_SKIP_FUZZ
+#   fuzz      `make fuzz`, then fuzz_walk, fuzz_graph, fuzz_store and fuzz_mcp for a
+#             quarter of FUZZ_SECONDS (default 60) each on temporary copies of their
+#             seeds (fuzz/corpus, corpus-graph, corpus-store, corpus-mcp): one test MEMALOT_SKIP_FUZZ
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -162,7 +162,7 @@ else
 	MEMALOT=$build/memalot
 fi
 
-# fuzz_walk, fuzz_graph and fuzz_store (libFuzzer, ASan, UBSan) for a third of FUZZ_SECONDS each
+# fuzz_walk, fuzz_graph, fuzz_store and fuzz_mcp (libFuzzer, ASan, UBSan) for a quarter of FUZZ_SECONDS each
 # on a copy of their seeds, with the options of `make fuzz-run` (fuzz/fuzz.mk);
 # crashes, leaks and timeouts fail it and leave their input in BUILD/fuzz/artifacts/.
 fuzz_one() { # target, seed directory, dictionary, seconds
@@ -184,16 +184,17 @@ fuzz_one() { # target, seed directory, dictionary, seconds
 
 fuzz_step() {
 	fuzz_secs=${FUZZ_SECONDS:-60}
-	third=$(((fuzz_secs + 2) / 3))
+	quarter=$(((fuzz_secs + 3) / 4))
 	"$make" --no-print-directory ${jflag:+"$jflag"} BUILD="$build_arg" fuzz || {
 		say "fuzz: make fuzz failed (clang and libclang-rt-14-dev: run tests/setup-deps.sh)"
 		return 1
 	}
 	mkdir -p "$build/fuzz/artifacts" || return 1
 	fuzz_ok=0
-	fuzz_one fuzz_walk fuzz/corpus fuzz/walk.dict "$third" || fuzz_ok=1
-	fuzz_one fuzz_graph fuzz/corpus-graph fuzz/graph.dict "$third" || fuzz_ok=1
-	fuzz_one fuzz_store fuzz/corpus-store fuzz/store.dict "$third" || fuzz_ok=1
+	fuzz_one fuzz_walk fuzz/corpus fuzz/walk.dict "$quarter" || fuzz_ok=1
+	fuzz_one fuzz_graph fuzz/corpus-graph fuzz/graph.dict "$quarter" || fuzz_ok=1
+	fuzz_one fuzz_store fuzz/corpus-store fuzz/store.dict "$quarter" || fuzz_ok=1
+	fuzz_one fuzz_mcp fuzz/corpus-mcp fuzz/mcp.dict "$quarter" || fuzz_ok=1
 	return $fuzz_ok
 }
 step fuzz MEMALOT_SKIP_FUZZ fuzz_step
