@@ -49,9 +49,7 @@
 # benchmark failed.
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
-cd "$root"
+cd "$(dirname "$0")/.."
 
 parts=${BENCH_PARTS:-1 2 3 4}
 latency_runs=${BENCH_LATENCY_RUNS:-3}
@@ -61,11 +59,10 @@ loop_heap=${BENCH_LOOP_HEAP:-100000}
 rss_seconds=${BENCH_RSS_SECONDS:-600}
 rss_every=5
 objects=${BENCH_OBJECTS:-1000000}
-build=${BENCH_BUILD:-bench/build}
 anchor_latency_s=38.7 # issue 4: the seed's in-process first report with leaks
 BENCH_NAME=attach-bench BENCH_TMP_PREFIX=memalot-attach-bench
 # shellcheck source=bench/lib.sh
-. "$here/lib.sh"
+. bench/lib.sh
 pids=() # every process we started and may have to stop, oldest first
 
 alive() { [ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
@@ -113,13 +110,8 @@ stop_all() {
 trap 'st=$?; set +e; stop_all; (exit "$st"); cleanup' EXIT
 
 # --- tools --------------------------------------------------------------------
-log "building memalot into $build"
-make --no-print-directory BUILD="$build" "$build/memalot" >&2
-memalot=$build/memalot
-if [ ! -x /usr/bin/time ]; then
-	log "/usr/bin/time is needed for memalot's peak RSS (apt-get install time)"
-	exit 1
-fi
+memalot=$(build_memalot)
+need_time "memalot's peak RSS"
 command -v python3 >/dev/null || { log "python3 is needed for the timestamps and the table"; exit 1; }
 
 # Timestamps each line as it arrives: "EPOCH_SECONDS<TAB>line". Python reads
@@ -289,54 +281,27 @@ sys.exit(2)
 EOF
 
 # --- interpreters -------------------------------------------------------------
-pythons=()
-if [ -n "${BENCH_PYTHONS:-}" ]; then
-	read -r -a pythons <<<"$BENCH_PYTHONS"
-else
-	pyroot=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
-	for p in "$pyroot"/versions/3.12.*/bin/python3; do
-		[ -x "$p" ] && pythons+=("$p") && break
-	done
-	[ -x /usr/bin/python3.11 ] && pythons+=(/usr/bin/python3.11)
-fi
-if [ ${#pythons[@]} -eq 0 ]; then
-	log "no interpreter found (pyenv 3.12 or /usr/bin/python3.11)"
-	exit 1
-fi
+find_pythons
 heavy=("${pythons[0]}")
 [ "${BENCH_HEAVY_ALL:-0}" = 1 ] && heavy=("${pythons[@]}")
 
-results=$tmp/results.tsv
-: >"$results"
-put() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$results"; }
-put_figures() { # TAG < "key<TAB>value" lines
-	local k v
-	while IFS=$'\t' read -r k v; do put "$1" "$k" "$v"; done
-}
-version_of() { "$1" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])'; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", b - a }'; }
 
-# Start a target as the coprocess TARGET (its stdin a pipe we hold) and wait
-# for its "ready"; lines before it go to $tmp/target.head.
+# Start a target (lib.sh's target_start) that stop_all stops too; lines
+# before its "ready" go to $tmp/target.head.
 start_target() {
-	local line
-	coproc TARGET { exec "$@"; }
-	pids+=("$TARGET_PID")
-	: >"$tmp/target.head"
-	while :; do
-		if ! IFS= read -r -t 300 line <&"${TARGET[0]}"; then
-			log "target '$*' did not say ready"
-			return 1
-		fi
-		[ "$line" = ready ] && break
-		printf '%s\n' "$line" >>"$tmp/target.head"
-	done
+	target_start 300 "$@" || {
+		log "target '$*' did not say ready"
+		return 1
+	}
+	pids+=("$target_pid")
 }
 
+# the targets here are stopped by a signal, not by the end of their stdin
 end_target() {
-	local p=$TARGET_PID
-	stop_pid "$p"
-	forget "$p"
+	stop_pid "$target_pid"
+	forget "$target_pid"
+	target_pid=
 }
 
 # ask request_loop.py for its count: sets q_count, q_time (its clock) and
@@ -493,215 +458,4 @@ log "all parts in $(awk -v a="$t_all" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0
 
 paths=
 for py in "${pythons[@]}"; do paths+="${tags[$py]}=$py;"; done
-python3 - "$results" "$anchor_latency_s" "$window" "$rss_seconds" "$paths" <<'EOF'
-import math
-import statistics
-import sys
-
-ANCHOR_S = float(sys.argv[2])
-WINDOW = float(sys.argv[3])
-RSS_SECONDS = float(sys.argv[4])
-PATHS = dict(x.split("=", 1) for x in sys.argv[5].split(";") if x)
-LIFETIME = 1.0
-LATENCY_GOAL_S = 2 * LIFETIME + 1
-THROUGHPUT_GOAL = 0.97
-FLAT_MIB_PER_10MIN = 1.0
-FLAT_FRACTION = 0.02
-
-data, order, text = {}, [], {}
-with open(sys.argv[1]) as f:
-    for line in f:
-        tag, key, val = line.rstrip("\n").split("\t", 2)
-        if tag not in data:
-            data[tag] = {}
-            order.append(tag)
-        try:
-            data[tag].setdefault(key, []).append(float(val))
-        except ValueError:
-            text.setdefault(tag, {})[key] = val
-
-def med(v):
-    v = [x for x in v if not math.isnan(x)]
-    return statistics.median(v) if v else float("nan")
-
-for d in data.values():
-    if "l_first_str_s" in d:
-        d["l_anchor_ratio"] = [ANCHOR_S / x for x in d["l_first_str_s"]]
-    u = d.get("t_rate_unmonitored")
-    if u:
-        # how much the machine itself moves: the unmonitored windows' spread
-        d["t_spread_unmonitored"] = [(max(u) - min(u)) / statistics.median(u) * 100]
-        for mode in ("default", "fast"):
-            rates = d.get("t_rate_" + mode)
-            if not rates:
-                continue
-            # each monitored window against the unmonitored one of its round
-            d["t_ratio_" + mode] = [m / x for m, x in zip(rates, u)]
-            d["t_meanratio_" + mode] = [statistics.mean(rates) / statistics.mean(u)]
-            cu, cm = d.get("t_cpurate_unmonitored"), d.get("t_cpurate_" + mode)
-            if cu and cm:
-                d["t_cpuratio_" + mode] = [m / x for m, x in zip(cm, cu)]
-            if "t_pause_sum_%s_ms" % mode in d:
-                d["t_paused_pct_" + mode] = [p / (WINDOW * 10) for p in d["t_pause_sum_%s_ms" % mode]]
-    if "h_pause_ms" in d and "h_anchor_ms" in d:
-        a = med(d["h_anchor_ms"])
-        d["h_pause_per_anchor"] = [p / a for p in d["h_pause_ms"]]
-        d["h_check_per_anchor"] = [c * 1e3 / a for c in d["h_check_steady_s"]]
-    for k in ("r_first_kib", "r_last_kib", "r_max_kib", "r_min_kib", "r_target_first_kib", "r_target_last_kib",
-              "r_hwm_mid_kib", "r_hwm_last_kib"):
-        if k in d:
-            d[k.replace("_kib", "_mib")] = [x / 1024 for x in d[k]]
-
-ROWS = [
-    ("1. first leak report (seed example, lifetime 1 s, warm-up 1 s)", None, None),
-    ("l_first_str_s", "first report with builtins.str s", "%.3f"),
-    ("l_startup_s", "  launch -> watching (start-up) s", "%.3f"),
-    ("l_behind_schedule_ms", "  behind warm-up + k lifetimes ms", "%.1f"),
-    ("l_report_ms", "  its check line -> report ms", "%.1f"),
-    ("l_first_report_s", "first report (any) s", "%.3f"),
-    ("l_str_iteration", "iteration of that report", "%.0f"),
-    ("l_str_count", "builtins.str leaks in it", "%.0f"),
-    ("l_other_types", "other types in it", "%.0f"),
-    ("l_anchor_ratio", "anchor 38.7 s / memalot", "%.1f"),
-    ("2. request loop throughput (%g s windows)" % WINDOW, None, None),
-    ("t_objects", "target objects (gc.get_objects)", "%.0f"),
-    ("t_rate_unmonitored", "unmonitored requests/s", "%.0f"),
-    ("t_rate_default", "default interval (12 s) req/s", "%.0f"),
-    ("t_rate_fast", "--check-interval 1 req/s", "%.0f"),
-    ("t_ratio_default", "default / unmon. (same round)", "%.4f"),
-    ("t_ratio_fast", "1 s / unmon. (same round)", "%.4f"),
-    ("t_meanratio_default", "default / unmon. (means)", "%.4f"),
-    ("t_meanratio_fast", "1 s / unmon. (means)", "%.4f"),
-    ("t_spread_unmonitored", "unmon. spread (max-min)/med %", "%.1f"),
-    ("t_cpurate_unmonitored", "unmonitored req/CPU-s", "%.0f"),
-    ("t_cpurate_default", "default req/CPU-s", "%.0f"),
-    ("t_cpurate_fast", "1 s req/CPU-s", "%.0f"),
-    ("t_cpuratio_default", "default / unmon., per CPU-s", "%.4f"),
-    ("t_cpuratio_fast", "1 s / unmon., per CPU-s", "%.4f"),
-    ("t_cpu_share_unmonitored", "target CPU % of wall, unmon.", "%.1f"),
-    ("t_cpu_share_default", "target CPU % of wall, default", "%.1f"),
-    ("t_cpu_share_fast", "target CPU % of wall, 1 s", "%.1f"),
-    ("t_loadavg", "1-min load average (windows)", "%.2f"),
-    ("t_checks_default", "checks a window, default", "%.0f"),
-    ("t_checks_fast", "checks a window, 1 s", "%.0f"),
-    ("t_pause_sum_default_ms", "paused ms a window, default", "%.1f"),
-    ("t_pause_sum_fast_ms", "paused ms a window, 1 s", "%.1f"),
-    ("t_paused_pct_default", "  % of the window, default", "%.3f"),
-    ("t_paused_pct_fast", "  % of the window, 1 s", "%.3f"),
-    ("3. memalot RSS, lifetime 1 s, check every 1 s, churn target (%g s)" % RSS_SECONDS, None, None),
-    ("r_first_mib", "memalot RSS first sample MiB", "%.2f"),
-    ("r_last_mib", "memalot RSS last sample MiB", "%.2f"),
-    ("r_max_mib", "memalot RSS max MiB", "%.2f"),
-    ("r_min_mib", "memalot RSS min MiB", "%.2f"),
-    ("r_slope_kib_per_min", "RSS slope, second half KiB/min", "%.2f"),
-    ("r_hwm_mid_mib", "memalot peak (VmHWM) at half MiB", "%.2f"),
-    ("r_hwm_last_mib", "memalot peak (VmHWM) at end MiB", "%.2f"),
-    ("r_hwm_slope_kib_per_min", "VmHWM slope, 2nd half KiB/min", "%.2f"),
-    ("r_samples", "samples (every 5 s)", "%.0f"),
-    ("r_target_first_mib", "target RSS first MiB", "%.1f"),
-    ("r_target_last_mib", "target RSS last MiB", "%.1f"),
-    ("r_reports", "reports printed", "%.0f"),
-    ("r_leaks", "objects reported as leaks", "%.0f"),
-    ("4. one iteration on the 1,000,000-object heap (lifetime 10 s, check 5 s)", None, None),
-    ("h_py_objects", "objects (gc.get_objects)", "%.0f"),
-    ("h_anchor_ms", "anchor ms: get_objects + count", "%.1f"),
-    ("h_objects", "objects in memalot's graph", "%.0f"),
-    ("h_startup_s", "launch -> watching (start-up) s", "%.3f"),
-    ("h_check_first_s", "check 1 (every object fresh) s", "%.3f"),
-    ("h_check_steady_s", "checks 2.. s", "%.3f"),
-    ("h_pause_first_ms", "pause, check 1 ms", "%.1f"),
-    ("h_pause_ms", "pause, checks 2.. ms", "%.1f"),
-    ("h_beyond_pause_s", "check - pause (all checks) s", "%.3f"),
-    ("h_last_check_to_exit_s", "last check -> exit (report) s", "%.3f"),
-    ("h_wall_s", "memalot wall s", "%.3f"),
-    ("h_peak_rss_mib", "memalot peak RSS MiB (%M)", "%.1f"),
-    ("h_pause_per_anchor", "pause / anchor", "%.2f"),
-    ("h_check_per_anchor", "check (steady) / anchor", "%.2f"),
-]
-
-w0, cell = 36, 10
-head = "%-*s" % (w0, "figure")
-sub = "%-*s" % (w0, "")
-for tag in order:
-    head += " | %-*s" % (3 * cell + 2, tag)
-    sub += " | " + " ".join("%*s" % (cell, c) for c in ("median", "min", "max"))
-print(head)
-print(sub)
-print("-" * len(sub))
-for key, label, fmt in ROWS:
-    if label is None:
-        print("[%s]" % key)
-        continue
-    if not any(key in data[t] for t in order):
-        continue
-    line = "%-*s" % (w0, label)
-    for tag in order:
-        v = data[tag].get(key)
-        if not v:
-            line += " | " + " ".join("%*s" % (cell, "-") for _ in range(3))
-            continue
-        ok = [x for x in v if not math.isnan(x)]
-        cells = (med(v), min(ok), max(ok)) if ok else (float("nan"),) * 3
-        line += " | " + " ".join("%*s" % (cell, fmt % x) for x in cells)
-    print(line)
-print()
-for tag in order:
-    print("%s: %s" % (tag, PATHS.get(tag, "?")))
-    d, t = data[tag], text.get(tag, {})
-    if "t_rate_unmonitored" in d:
-        for r in range(1, 100):
-            k = "t_round%d_unmonitored" % r
-            if k not in d:
-                break
-            print("  round %d req/s: unmonitored %.0f, default %.0f, 1 s %.0f"
-                  % (r, d[k][0], d.get("t_round%d_default" % r, [math.nan])[0],
-                     d.get("t_round%d_fast" % r, [math.nan])[0]))
-    if "r_series" in t:
-        print("  memalot RSS (minute:MiB): " + t["r_series"])
-print()
-
-ok = True
-def goal(tag, what, value, met):
-    global ok
-    ok = ok and met
-    print("goal %s: %s: %s (%s)" % (tag, what, "met" if met else "MISSED", value))
-
-for tag in order:
-    d = data[tag]
-    if "l_first_str_s" in d:
-        # every run must make it: which of two report times a run gets
-        # depends on when the target's strings fall between memalot's checks
-        v = d["l_first_str_s"]
-        within = sum(1 for x in v if x <= LATENCY_GOAL_S)
-        worst = max(v) if not any(math.isnan(x) for x in v) else float("nan")
-        goal(tag, "first leak report <= %.0f s in every run" % LATENCY_GOAL_S,
-             "%d of %d runs within; median %.3f s, max %.3f s; anchor %.1f s"
-             % (within, len(v), med(v), worst, ANCHOR_S), within == len(v))
-    if "t_rate_default" in d:
-        r = d["t_meanratio_default"][0]
-        goal(tag, "throughput at the default interval >= %.0f %% of unmonitored" % (THROUGHPUT_GOAL * 100),
-             "%.2f %% (means), same-round ratios %.2f..%.2f %%, unmonitored spread %.1f %%; at 1 s: %.2f %%"
-             % (r * 100, min(d["t_ratio_default"]) * 100, max(d["t_ratio_default"]) * 100,
-                d["t_spread_unmonitored"][0],
-                d["t_meanratio_fast"][0] * 100 if "t_meanratio_fast" in d else math.nan),
-             r >= THROUGHPUT_GOAL)
-    if "r_hwm_slope_kib_per_min" in d:
-        s = d["r_hwm_slope_kib_per_min"][0]
-        per10 = s * 10 / 1024
-        last = d["r_hwm_last_kib"][0] / 1024
-        goal(tag, "memalot RSS flat (VmHWM slope over the second half x 10 min < %.0f MiB and < %.0f %% of it)"
-             % (FLAT_MIB_PER_10MIN, FLAT_FRACTION * 100),
-             "%.2f KiB/min = %.3f MiB per 10 min, peak %.2f MiB; VmRSS slope %.2f KiB/min"
-             % (s, per10, last, d["r_slope_kib_per_min"][0]),
-             per10 < FLAT_MIB_PER_10MIN and per10 < FLAT_FRACTION * last)
-    if "r_leaks" in d and not math.isnan(d["r_leaks"][0]):
-        # not a goal of this run: issue 4 asks for no false positives at the
-        # default interval (lifetime / 5), this part checks once a lifetime
-        print("note %s: churn target at --check-interval = lifetime: %.0f objects reported as leaks in %.0f reports"
-              % (tag, d["r_leaks"][0], d["r_reports"][0]))
-    if "h_check_steady_s" in d:
-        print("figure %s: per-iteration cost on %.0f objects: check %.3f s (first %.3f s), pause %.1f ms, peak RSS %.0f MiB"
-              % (tag, med(d["h_objects"]), med(d["h_check_steady_s"]), med(d["h_check_first_s"]),
-                 med(d["h_pause_ms"]), med(d["h_peak_rss_mib"])))
-sys.exit(0 if ok else 3)
-EOF
+python3 bench/report.py attach "$results" "$anchor_latency_s" "$window" "$rss_seconds" "$paths"

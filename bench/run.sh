@@ -13,22 +13,17 @@
 # for every interpreter, 3 when one is missed, 1 when the benchmark failed.
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
-cd "$root"
+cd "$(dirname "$0")/.."
 
 runs=${1:-5}
 objects=${BENCH_OBJECTS:-1000000}
-build=${BENCH_BUILD:-bench/build}
 read -r -a extra_args <<<"${BENCH_MEMALOT_ARGS:-}"
 BENCH_NAME=bench BENCH_TMP_PREFIX=memalot-bench
 # shellcheck source=bench/lib.sh
-. "$here/lib.sh"
+. bench/lib.sh
 
 # --- build ----------------------------------------------------------------
-log "building memalot into $build"
-make --no-print-directory BUILD="$build" "$build/memalot" >&2
-memalot=$build/memalot
+memalot=$(build_memalot)
 cc -O2 -Wall -Wextra -o "$tmp/vm_readv_bw" bench/vm_readv_bw.c
 if command -v /usr/bin/time >/dev/null 2>&1; then
 	timer=(/usr/bin/time -f '%e %M' -o "$tmp/time.out")
@@ -40,43 +35,22 @@ else
 fi
 
 # --- interpreters ---------------------------------------------------------
-pythons=()
-if [ -n "${BENCH_PYTHONS:-}" ]; then
-	read -r -a pythons <<<"$BENCH_PYTHONS"
-else
-	pyroot=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
-	for p in "$pyroot"/versions/3.12.*/bin/python3; do
-		[ -x "$p" ] && pythons+=("$p") && break
-	done
-	[ -x /usr/bin/python3.11 ] && pythons+=(/usr/bin/python3.11)
-fi
-if [ ${#pythons[@]} -eq 0 ]; then
-	log "no interpreter found (pyenv 3.12 or /usr/bin/python3.11)"
-	exit 1
-fi
-
-results=$tmp/results.tsv
-: >"$results"
-put() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$results"; }
+find_pythons
 
 # --- one interpreter --------------------------------------------------------
 bench_one() {
 	local py=$1 ver tag line pid
-	ver=$("$py" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')
+	ver=$(version_of "$py")
 	tag="$ver ($py)"
 	log "$tag: building $objects objects"
 
-	# stdin is a pipe we hold open: closing it (or killing) ends the target
-	coproc TARGET { exec "$py" bench/targets/heap1m.py "$objects"; }
-	target_pid=$TARGET_PID
+	target_start 120 "$py" bench/targets/heap1m.py "$objects" || {
+		log "$tag: target did not say ready"
+		return 1
+	}
 	pid=$target_pid
-	while :; do
-		if ! IFS= read -r -t 120 line <&"${TARGET[0]}"; then
-			log "$tag: target did not say ready"
-			return 1
-		fi
+	while IFS= read -r line; do
 		case $line in
-		ready) break ;;
 		objects=*) put "$tag" py_objects "${line#objects=}" ;;
 		anchor_runs=*)
 			local a x
@@ -84,19 +58,13 @@ bench_one() {
 			for x in "${a[@]}"; do put "$tag" anchor_ms "$x"; done
 			;;
 		esac
-	done
+	done <"$tmp/target.head"
 
-	local i t0 t1 err
+	local i err
 	for ((i = 1; i <= runs; i++)); do
 		err=$tmp/err.$i
-		t0=$EPOCHREALTIME
-		if ! "${timer[@]}" "$memalot" snapshot "$pid" --json -v ${extra_args[@]+"${extra_args[@]}"} >"$tmp/snap.json" 2>"$err"; then
-			log "$tag: memalot failed:"
-			cat "$err" >&2
-			return 1
-		fi
-		t1=$EPOCHREALTIME
-		put "$tag" wall_ms "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) * 1000 }')"
+		timed_run "$tag" "$tmp/snap.json" "$err" \
+			"${timer[@]}" "$memalot" snapshot "$pid" --json -v ${extra_args[@]+"${extra_args[@]}"} || return 1
 		# /usr/bin/time writes its own file; bench/rusage.c appends to stderr
 		local tl
 		if [ -f "$tmp/time.out" ]; then tl=$(tail -n 1 "$tmp/time.out"); else tl=$(tail -n 1 "$err"); fi
@@ -116,7 +84,7 @@ bench_one() {
 		return 1
 	}
 	local k v
-	while IFS== read -r k v; do
+	while IFS='=' read -r k v; do
 		case $k in
 		*_gbps | *_us)
 			# median, min and max of the tool's repetitions, stored as three
@@ -131,15 +99,11 @@ bench_one() {
 		esac
 	done <"$tmp/bw.out"
 
-	# end of stdin tells the target to exit
-	local in_fd=${TARGET[1]}
-	eval "exec $in_fd>&-"
-	wait "$target_pid" 2>/dev/null || true
-	target_pid=
+	target_end
 }
 
 for py in "${pythons[@]}"; do
 	bench_one "$py"
 done
 
-python3 bench/report.py "$results" "$timer_desc"
+python3 bench/report.py snapshot "$results" "$timer_desc"

@@ -3,16 +3,30 @@
 #
 # The anchor is what the same census costs from inside: gc.get_objects() plus a
 # per-type count. memalot walks the same lists from outside, so its pause is
-# compared with this figure.
+# compared with this figure (bench/run.sh, bench/attach.sh).
 #
-# usage: heap1m.py [N]   (N: objects to build, default 1000000)
+# With --why-anchor (bench/why.sh) the heap is kept in the module global HEAP
+# instead, so that every Node has a chain of three referrers up to a global:
+# Node <- the round's tuple <- the HEAP list <- this module's __dict__ (HEAP).
+# memalot --why Node finds that chain from outside; the anchor is then what
+# finding it costs from inside, the way an in-process tool does it: one
+# gc.get_referrers() call per level (each a pass over every tracked object),
+# three levels up to the module global.
+#
+# usage: heap1m.py [N] [--why-anchor]   (N: objects to build, default 1000000)
 # prints "objects=...", "anchor_ms=..." (median of 5 passes), "anchor_runs=..."
 # and "ready" on stdout, then waits for a line or the end of stdin and exits.
+# With --why-anchor it prints "objects=...", "anchor_referrers_ms=..." (one
+# gc.get_referrers() of a Node, median of 3), "anchor_chain_ms=..." (the
+# three-level climb, median of 3), "anchor_chain_runs=...",
+# "anchor_chain_levels=..." (each level of the median climb) and "ready".
+# (The mode is an option, not a second script importing this one: an import
+# compiles source, which creates some 600 objects of the parser's own.)
 import gc
 import sys
 import time
 
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+HEAP = None
 
 
 class Node:
@@ -60,9 +74,9 @@ def build(n):
     return keep
 
 
-def main():
+def census(n):
     gc.disable()  # no collection while we build; we collect once below
-    heap = build(N)
+    heap = build(n)
     gc.collect()
     gc.collect()
     # The anchor, five times (the first pass also warms caches): the median
@@ -86,6 +100,74 @@ def main():
     gc.enable()
     sys.stdin.readline()
     del heap
+
+
+def climb(start, module_dict):
+    """Referrers up from start until a dict that is module_dict: the times of each level (ms)."""
+    levels = []
+    cur = start
+    for _ in range(3):
+        t0 = time.perf_counter()
+        refs = gc.get_referrers(cur)
+        levels.append((time.perf_counter() - t0) * 1e3)
+        nxt = None
+        for r in refs:
+            if r is module_dict:
+                nxt = r
+                break
+            # the next link of the chain: the round's tuple, then the HEAP list
+            if (type(r) is tuple and len(r) == 8 and r[0] is cur) or r is HEAP:
+                nxt = r
+        del refs
+        if nxt is None or nxt is module_dict:
+            break
+        cur = nxt
+    return levels
+
+
+def referrers_anchor():
+    node = HEAP[len(HEAP) // 2][0]
+    one = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        refs = gc.get_referrers(node)
+        one.append((time.perf_counter() - t0) * 1e3)
+        del refs
+    chains = [climb(node, globals()) for _ in range(3)]
+    totals = [sum(c) for c in chains]
+    med = sorted(range(3), key=lambda k: totals[k])[1]
+    if len(chains[med]) != 3:
+        raise SystemExit("heap1m: the climb did not reach the module global in 3 levels")
+    return sorted(one)[1], totals, chains[med]
+
+
+def why(n):
+    global HEAP
+    gc.disable()  # no collection while we build; we collect once below
+    HEAP = build(n)
+    gc.collect()
+    gc.collect()
+    lines = ["objects=%d" % len(gc.get_objects())]
+    one, totals, levels = referrers_anchor()
+    lines += ["anchor_referrers_ms=%.3f" % one,
+              "anchor_chain_ms=%.3f" % sorted(totals)[1],
+              "anchor_chain_runs=%s" % ",".join("%.3f" % t for t in totals),
+              "anchor_chain_levels=%s" % ",".join("%.3f" % t for t in levels)]
+    sys.stdout.write("\n".join(lines) + "\nready\n")
+    sys.stdout.flush()
+    gc.enable()
+    sys.stdin.readline()
+
+
+def main():
+    n = 1_000_000
+    mode = census
+    for arg in sys.argv[1:]:
+        if arg == "--why-anchor":
+            mode = why
+        else:
+            n = int(arg)
+    mode(n)
 
 
 if __name__ == "__main__":
