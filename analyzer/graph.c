@@ -113,43 +113,74 @@ static bool is_known(raddr_t addr, void *arg)
 	return graph__find(arg, addr) >= 0;
 }
 
+/*
+ * The edges of one object, decoded but not yet looked up. The look-ups are
+ * the cost of a build (a cache miss each in a table of tens of MiB), so the
+ * decoder's callback only records the edge and prefetches its slot; the
+ * look-ups follow once the object is decoded, their misses overlapping.
+ */
+struct pending_edge {
+	raddr_t to, key;
+	int32_t index;
+	uint32_t name;
+	uint8_t kind;
+	bool derived;
+};
+
 struct build_cb {
 	struct graph *g;
 	uint32_t from;
 	int max_depth;
+	struct pending_edge *pending;
+	size_t npending, cap;
 };
 
 static int on_edge(const struct edge *e, void *arg)
 {
 	struct build_cb *b = arg;
 	struct graph *g = b->g;
-	long to;
 
 	if (e->kind == EDGE_WEAK || !e->to)
 		return 0; /* a weak reference never keeps anything alive */
-	to = graph__find(g, e->to);
-	if (to < 0) {
-		uint8_t depth = (uint8_t)(g->nodes[b->from].depth + 1);
-		raddr_t type;
-		long ti;
-
-		if (depth > b->max_depth || pyobj__type(g->ctx.r, g->ctx.l, e->to, &type))
-			return 0;
-		ti = type_table__intern(&g->snap->types, g->ctx.r, g->ctx.l, type);
-		if (ti < 0)
-			return 0;
-		to = add_node(g, e->to, (uint32_t)ti, depth);
-		if (to < 0)
-			return 0;
-	}
-	GROW(g->edges, g->ecap, g->nedges + 1);
-	g->edges[g->nedges++] = (struct gedge){ b->from, (uint32_t)to, (uint8_t)e->kind, (int32_t)e->index,
-						e->key, intern_name(g, e->name), e->derived };
-	if (e->kind == EDGE_INSTANCE_DICT)
-		g->nodes[to].instance_dict = true;
-	if (!e->derived)
-		g->nodes[to].inbound++;
+	GROW(b->pending, b->cap, b->npending + 1);
+	b->pending[b->npending++] = (struct pending_edge){ e->to, e->key, (int32_t)e->index, intern_name(g, e->name),
+							   (uint8_t)e->kind, e->derived };
+	__builtin_prefetch(&g->slots[hash_addr(e->to, g->nslots)]);
 	return 0;
+}
+
+/* Look up (or add, if untracked and within the depth) the targets of the pending edges, and keep the edges. */
+static void add_pending_edges(struct build_cb *b)
+{
+	struct graph *g = b->g;
+
+	for (size_t k = 0; k < b->npending; k++) {
+		const struct pending_edge *e = &b->pending[k];
+		long to = graph__find(g, e->to);
+
+		if (to < 0) {
+			uint8_t depth = (uint8_t)(g->nodes[b->from].depth + 1);
+			raddr_t type;
+			long ti;
+
+			if (depth > b->max_depth || pyobj__type(g->ctx.r, g->ctx.l, e->to, &type))
+				continue;
+			ti = type_table__intern(&g->snap->types, g->ctx.r, g->ctx.l, type);
+			if (ti < 0)
+				continue;
+			to = add_node(g, e->to, (uint32_t)ti, depth);
+			if (to < 0)
+				continue;
+		}
+		GROW(g->edges, g->ecap, g->nedges + 1);
+		g->edges[g->nedges++] = (struct gedge){ b->from, (uint32_t)to, e->kind, e->index, e->key, e->name,
+							e->derived };
+		if (e->kind == EDGE_INSTANCE_DICT)
+			g->nodes[to].instance_dict = true;
+		if (!e->derived)
+			g->nodes[to].inbound++;
+	}
+	b->npending = 0;
 }
 
 static int cmp_root(const void *a, const void *b)
@@ -211,7 +242,7 @@ static void find_owners(struct graph *g)
 int graph__build_nodes(struct graph *g, struct snapshot *snap, struct remote *r, const struct layout *l,
 		       const struct graph_opts *opts)
 {
-	struct build_cb b = { g, 0, opts ? opts->untracked_depth : 3 };
+	struct build_cb b = { g, 0, opts ? opts->untracked_depth : 3, NULL, 0, 0 };
 	uint64_t t0 = now_ns();
 
 	memset(g, 0, sizeof(*g));
@@ -235,10 +266,12 @@ int graph__build_nodes(struct graph *g, struct snapshot *snap, struct remote *r,
 
 		b.from = (uint32_t)i;
 		refs__each(&g->ctx, g->nodes[i].addr, type, on_edge, &b);
+		add_pending_edges(&b);
 		if (!remote__u64(r, g->nodes[i].addr + (raddr_t)l->v[F_OB_REFCNT], &refcnt) &&
 		    l->minor >= 12 && (refcnt & 0xffffffffull) >= (IMMORTAL_REFCNT >> 1))
 			g->nodes[i].immortal = true;
 	}
+	free(b.pending);
 	type_table__name_all(&snap->types, r, l);
 	g->build_ns = now_ns() - t0;
 	return 0;
