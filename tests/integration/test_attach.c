@@ -36,6 +36,23 @@ static size_t reports(const char *out, json_t **v, size_t max)
 	return n;
 }
 
+/*
+ * memalot attach with args (args[1] is the pid, filled in here) on target t,
+ * which must exit 0; its JSON reports into rep. @return how many
+ */
+static size_t attach_reports(const char *label, const struct target *t, char *args[], struct run_result *r,
+			     json_t **rep, size_t max)
+{
+	char pidstr[16];
+
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t->pid);
+	args[1] = pidstr;
+	cr_assert_eq(memalot__run(args, r), 0);
+	args[1] = NULL;
+	cr_assert_eq(r->status, 0, "%s: exit %d: %s", label, r->status, r->err);
+	return reports(r->out, rep, max);
+}
+
 static long long type_count(const json_t *rep, const char *type)
 {
 	const json_t *ts = json_object_get(json_object_get(rep, "leak_summary"), "type_summaries"), *t;
@@ -70,18 +87,15 @@ static bool root_of(const json_t *rep, const char *type, const char *prefix)
 /* The seed README's example is reported as builtins.str held by my_list. */
 static void seed_example(const char *label)
 {
-	char pidstr[16], *args[] = { "attach", pidstr, "--max-object-lifetime", "1", "--iterations", "2",
-				     "--json", "--max-object-details", "5", NULL };
+	char *args[] = { "attach", NULL, /* the pid */ "--max-object-lifetime", "1", "--iterations", "2",
+			 "--json", "--max-object-details", "5", NULL };
 	struct run_result r;
 	json_t *rep[8];
 	struct target t;
 	size_t n;
 
 	start_target(&t, label, "attach_seed_example.py", NULL);
-	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
-	cr_assert_eq(memalot__run(args, &r), 0);
-	cr_assert_eq(r.status, 0, "%s: exit %d: %s", label, r.status, r.err);
-	n = reports(r.out, rep, 8);
+	n = attach_reports(label, &t, args, &r, rep, 8);
 	cr_assert_eq(n, 2, "%s: %zu reports, not 2", label, n);
 	/* within two lifetimes after the warm-up: the second report at the latest */
 	cr_assert_gt(type_count(rep[1], "builtins.str"), 0, "%s: no builtins.str leak: %s", label, r.out);
@@ -112,8 +126,8 @@ SEED(sid_3_14, "sid-3.14")
  */
 static void no_false_positives(const char *label, const char *interval)
 {
-	char pidstr[16], *args[] = { "attach", pidstr, "--max-object-lifetime", "1", "--iterations", "10",
-				     "--json", "--max-object-details", "3", "--check-interval", (char *)interval, NULL };
+	char *args[] = { "attach", NULL, /* the pid */ "--max-object-lifetime", "1", "--iterations", "10",
+			 "--json", "--max-object-details", "3", "--check-interval", (char *)interval, NULL };
 	char *extra[] = { "1", NULL };
 	struct run_result r;
 	json_t *rep[16];
@@ -121,12 +135,9 @@ static void no_false_positives(const char *label, const char *interval)
 	size_t n;
 
 	start_target(&t, label, "attach_churn.py", extra);
-	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
 	if (!strcmp(interval, "0"))
 		args[9] = NULL;
-	cr_assert_eq(memalot__run(args, &r), 0);
-	cr_assert_eq(r.status, 0, "%s: exit %d: %s", label, r.status, r.err);
-	n = reports(r.out, rep, 16);
+	n = attach_reports(label, &t, args, &r, rep, 16);
 	cr_assert_eq(n, 10, "%s: %zu reports, not 10", label, n);
 	for (size_t i = 0; i < n; i++) {
 		json_int_t leaks = json_integer_value(
@@ -159,18 +170,15 @@ Test(attach, no_false_positives_checking_once_a_lifetime, .fini = harness__clean
 /* ... while a real leak is still found then, within three lifetimes after the warm-up. */
 Test(attach, leaks_found_checking_once_a_lifetime, .fini = harness__cleanup, .timeout = 120)
 {
-	char pidstr[16], *args[] = { "attach", pidstr, "--max-object-lifetime", "1", "--check-interval", "1",
-				     "--iterations", "3", "--json", "--max-object-details", "1", NULL };
+	char *args[] = { "attach", NULL, /* the pid */ "--max-object-lifetime", "1", "--check-interval", "1",
+			 "--iterations", "3", "--json", "--max-object-details", "1", NULL };
 	struct run_result r;
 	json_t *rep[8];
 	struct target t;
 	size_t n;
 
 	start_target(&t, LABEL, "leaky_app.py", NULL);
-	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
-	cr_assert_eq(memalot__run(args, &r), 0);
-	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
-	n = reports(r.out, rep, 8);
+	n = attach_reports(LABEL, &t, args, &r, rep, 8);
 	cr_assert_eq(n, 3, "%zu reports, not 3", n);
 	cr_assert_gt(type_count(rep[2], "__main__.Session"), 0, "no Session leak: %s", r.out);
 	for (size_t i = 0; i < n; i++)
@@ -182,19 +190,16 @@ Test(attach, leaks_found_checking_once_a_lifetime, .fini = harness__cleanup, .ti
 /* Filters: only the included types, never the excluded ones. */
 Test(attach, include_and_exclude_filters, .fini = harness__cleanup, .timeout = 120)
 {
-	char pidstr[16], *args[] = { "attach", pidstr, "--max-object-lifetime", "1", "--iterations", "2",
-				     "--json", "--included-type-names", "Session", "--included-type-names",
-				     "builtins.str", "--excluded-type-names", "builtins.str", NULL };
+	char *args[] = { "attach", NULL, /* the pid */ "--max-object-lifetime", "1", "--iterations", "2",
+			 "--json", "--included-type-names", "Session", "--included-type-names",
+			 "builtins.str", "--excluded-type-names", "builtins.str", NULL };
 	struct run_result r;
 	json_t *rep[4];
 	struct target t;
 	size_t n;
 
 	start_target(&t, LABEL, "leaky_app.py", NULL);
-	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
-	cr_assert_eq(memalot__run(args, &r), 0);
-	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
-	n = reports(r.out, rep, 4);
+	n = attach_reports(LABEL, &t, args, &r, rep, 4);
 	cr_assert_eq(n, 2);
 	cr_assert_gt(type_count(rep[1], "__main__.Session"), 0, "%s", r.out);
 	cr_assert_eq(type_count(rep[1], "builtins.str"), 0, "excluded type reported: %s", r.out);
