@@ -17,25 +17,6 @@
 
 #define LABEL "pyenv-3.12"
 
-/* Each line of out as a JSON report; @return how many */
-static size_t reports(const char *out, json_t **v, size_t max)
-{
-	size_t n = 0;
-	const char *p = out;
-
-	while (*p && n < max) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		json_error_t err;
-
-		v[n] = json_loadb(p, len, 0, &err);
-		cr_assert_not_null(v[n], "report %zu is not JSON (%s): %.200s", n, err.text, p);
-		n++;
-		p += len + (nl != NULL);
-	}
-	return n;
-}
-
 /*
  * memalot attach with args (args[1] is the pid, filled in here) on target t,
  * which must exit 0; its JSON reports into rep. @return how many
@@ -50,18 +31,7 @@ static size_t attach_reports(const char *label, const struct target *t, char *ar
 	cr_assert_eq(memalot__run(args, r), 0);
 	args[1] = NULL;
 	cr_assert_eq(r->status, 0, "%s: exit %d: %s", label, r->status, r->err);
-	return reports(r->out, rep, max);
-}
-
-static long long type_count(const json_t *rep, const char *type)
-{
-	const json_t *ts = json_object_get(json_object_get(rep, "leak_summary"), "type_summaries"), *t;
-	size_t i;
-
-	json_array_foreach(ts, i, t)
-		if (!strcmp(json_string_value(json_object_get(t, "object_type")), type))
-			return json_integer_value(json_object_get(t, "count"));
-	return 0;
+	return json_lines(label, r->out, rep, max);
 }
 
 /* Is label the name of a root of some detailed object of type? */
@@ -98,7 +68,7 @@ static void seed_example(const char *label)
 	n = attach_reports(label, &t, args, &r, rep, 8);
 	cr_assert_eq(n, 2, "%s: %zu reports, not 2", label, n);
 	/* within two lifetimes after the warm-up: the second report at the latest */
-	cr_assert_gt(type_count(rep[1], "builtins.str"), 0, "%s: no builtins.str leak: %s", label, r.out);
+	cr_assert_gt(leak_count(rep[1], "builtins.str"), 0, "%s: no builtins.str leak: %s", label, r.out);
 	cr_assert(root_of(rep[1], "builtins.str", "my_function.my_list (local) at attach_seed_example.py:"),
 		  "%s: the strings are not held by my_function.my_list (local): %s", label, r.out);
 	for (size_t i = 0; i < n; i++)
@@ -148,7 +118,7 @@ static void no_false_positives(const char *label, const char *interval, json_int
 		total += leaks;
 		cr_expect(max_leaks || !leaks, "%s: iteration %zu reports %lld leaked objects: %.400s", label, i + 1,
 			  (long long)leaks, json_dumps(ls, 0));
-		cr_expect_eq(type_count(rep[i], "builtins.tuple"), 0, "%s: tuples reported: %.400s", label,
+		cr_expect_eq(leak_count(rep[i], "builtins.tuple"), 0, "%s: tuples reported: %.400s", label,
 			     json_dumps(ls, 0));
 		json_decref(rep[i]);
 	}
@@ -192,7 +162,7 @@ Test(attach, leaks_found_checking_once_a_lifetime, .fini = harness__cleanup, .ti
 	start_target(&t, LABEL, "leaky_app.py", NULL);
 	n = attach_reports(LABEL, &t, args, &r, rep, 8);
 	cr_assert_eq(n, 3, "%zu reports, not 3", n);
-	cr_assert_gt(type_count(rep[2], "__main__.Session"), 0, "no Session leak: %s", r.out);
+	cr_assert_gt(leak_count(rep[2], "__main__.Session"), 0, "no Session leak: %s", r.out);
 	for (size_t i = 0; i < n; i++)
 		json_decref(rep[i]);
 	run_result__release(&r);
@@ -213,9 +183,9 @@ Test(attach, include_and_exclude_filters, .fini = harness__cleanup, .timeout = 1
 	start_target(&t, LABEL, "leaky_app.py", NULL);
 	n = attach_reports(LABEL, &t, args, &r, rep, 4);
 	cr_assert_eq(n, 2);
-	cr_assert_gt(type_count(rep[1], "__main__.Session"), 0, "%s", r.out);
-	cr_assert_eq(type_count(rep[1], "builtins.str"), 0, "excluded type reported: %s", r.out);
-	cr_assert_eq(type_count(rep[1], "builtins.list"), 0, "type not included reported: %s", r.out);
+	cr_assert_gt(leak_count(rep[1], "__main__.Session"), 0, "%s", r.out);
+	cr_assert_eq(leak_count(rep[1], "builtins.str"), 0, "excluded type reported: %s", r.out);
+	cr_assert_eq(leak_count(rep[1], "builtins.list"), 0, "type not included reported: %s", r.out);
 	for (size_t i = 0; i < n; i++)
 		json_decref(rep[i]);
 	run_result__release(&r);
@@ -313,7 +283,7 @@ Test(attach, sigint_gives_a_final_report, .fini = harness__cleanup, .timeout = 1
 	cr_assert_eq(bgrun__wait(&m, 60000, &r), 0);
 	cr_assert(!r.timed_out, "memalot did not stop on SIGINT: %s", r.err);
 	cr_assert_eq(r.status, 0, "exit %d after SIGINT: %s", r.status, r.err);
-	n = reports(r.out, rep, 32);
+	n = json_lines(LABEL, r.out, rep, 32);
 	cr_assert_geq(n, 2, "no final report after SIGINT (%zu reports)", n);
 	for (size_t i = 0; i < n; i++)
 		json_decref(rep[i]);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../lib/harness.h"
+#include "../lib/start.h"
 
 /*
  * memalot runs with a lifetime of 1 s and the default warm-up (the lifetime)
@@ -111,37 +112,6 @@ static void append(char *buf, size_t size, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf + len, size - len, fmt, ap);
 	va_end(ap);
-}
-
-/* Each line of out as a JSON report; @return how many */
-static size_t parse_reports(const char *label, const char *name, const char *out, json_t **v, size_t max)
-{
-	size_t n = 0;
-	const char *p = out;
-
-	while (*p && n < max) {
-		const char *nl = strchr(p, '\n');
-		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		json_error_t err;
-
-		v[n] = json_loadb(p, len, 0, &err);
-		cr_assert_not_null(v[n], "%s %s: report %zu is not JSON (%s): %.200s", label, name, n + 1,
-				   err.text, p);
-		n++;
-		p += len + (nl != NULL);
-	}
-	return n;
-}
-
-static long long type_count(const json_t *rep, const char *type)
-{
-	const json_t *ts = json_object_get(json_object_get(rep, "leak_summary"), "type_summaries"), *t;
-	size_t i;
-
-	json_array_foreach(ts, i, t)
-		if (!strcmp(str_field(t, "object_type"), type))
-			return json_integer_value(json_object_get(t, "count"));
-	return 0;
 }
 
 /* "type count, ..." of a report's leak summary, into buf. */
@@ -250,7 +220,7 @@ static void check(const char *label, const char *name, json_t *const *rep, size_
 	bool rooted = false;
 
 	for (size_t i = 0; i < n && first == n; i++)
-		if (type_count(rep[i], e->type) > 0)
+		if (leak_count(rep[i], e->type) > 0)
 			first = i;
 	text[0] = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -309,7 +279,11 @@ static void attach_leak(const char *label, const char *name, const struct scenar
 	cr_assert(!r.timed_out, "%s %s: memalot attach timed out; stderr: %s", label, name, r.err);
 	cr_assert_eq(r.status, 0, "%s %s: memalot attach exited with %d; stderr: %s", label, name, r.status,
 		     r.err);
-	n = parse_reports(label, name, r.out, rep, MAX_REPORTS);
+	{
+		char what[128];
+		snprintf(what, sizeof(what), "%s %s", label, name);
+		n = json_lines(what, r.out, rep, MAX_REPORTS);
+	}
 	cr_assert_eq(n, ITERATIONS, "%s %s: %zu reports, not %d; stderr: %s", label, name, n, ITERATIONS, r.err);
 
 	for (int k = 0; k < MAX_EXPECT && sc->e[k].type; k++)

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * For Criterion tests: an interpreter of the matrix, or a skipped test when
- * this machine lacks it; and a target script started under it. One place
- * for what every integration test does first.
+ * this machine lacks it; a target script started under it; and memalot's
+ * JSON-lines output read back. One place for what integration tests share.
  */
 #ifndef MEMALOT_TEST_START_H
 #define MEMALOT_TEST_START_H
 
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "harness.h"
 
@@ -32,6 +34,43 @@ static inline void start_target(struct target *t, const char *label, const char 
 	cr_assert_not_null(path, "%s %s: %s", label, script, err);
 	cr_assert_eq(target__start(t, py, path, extra), 0, "%s %s: %s", label, script, t->err);
 	free(path);
+}
+
+/*
+ * Each line of out (memalot attach --json) as a JSON object into v, at most
+ * max; a line that is not JSON fails the test, named by what.
+ * @return how many (the caller owns them)
+ */
+static inline size_t json_lines(const char *what, const char *out, json_t **v, size_t max)
+{
+	size_t n = 0;
+	const char *p = out;
+
+	while (*p && n < max) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		json_error_t err;
+
+		v[n] = json_loadb(p, len, 0, &err);
+		cr_assert_not_null(v[n], "%s: report %zu is not JSON (%s): %.200s", what, n + 1, err.text, p);
+		n++;
+		p += len + (nl != NULL);
+	}
+	return n;
+}
+
+/* How many objects of type a report's leak summary names (0 when it does not). */
+static inline long long leak_count(const json_t *rep, const char *type)
+{
+	const json_t *ts = json_object_get(json_object_get(rep, "leak_summary"), "type_summaries"), *t;
+	size_t i;
+
+	json_array_foreach(ts, i, t) {
+		const char *name = json_string_value(json_object_get(t, "object_type"));
+		if (name && !strcmp(name, type))
+			return json_integer_value(json_object_get(t, "count"));
+	}
+	return 0;
 }
 
 #endif
