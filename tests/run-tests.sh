@@ -4,6 +4,9 @@
 #
 # usage: tests/run-tests.sh [BUILD]          (default: build)
 #
+# A test binary that runs no test at all (every one skipped: an interpreter or a
+# tool missing) fails the run unless MEMALOT_ALLOW_SKIP=1.
+#
 # Builds the sid chroot first (tests/setup-sid-root.sh) unless MEMALOT_SKIP_SID=1.
 # Exports MEMALOT, MEMALOT_SRCDIR and MEMALOT_SID_ROOT for the test harness.
 # Extra Criterion options can be given in CRITERION_OPTS (e.g. "--filter census/pyenv*").
@@ -13,7 +16,7 @@
 #   mcp       tests/mcp/run.sh, memalot mcp under the official MCP TypeScript SDK
 #             client (node, npm): one test                        MEMALOT_SKIP_MCP
 #   asan      `make SANITIZE=address,undefined BUILD=build-asan all tests`, then
-#             MEMALOT_ASAN_TESTS (default: census, layout, faults, walk, refs, refs_image,
+#             MEMALOT_ASAN_TESTS (default: census, layout, faults, options, walk, refs, refs_image,
 #             store, reports) from there
 #             against build-asan/memalot; a sanitizer report fails it  MEMALOT_SKIP_ASAN
 #   fuzz      `make fuzz`, then fuzz_walk, fuzz_graph, fuzz_store and fuzz_mcp for a
@@ -90,7 +93,12 @@ run_bin() {
 	set -- $syn
 	passed=$(($passed + $2))
 	failed=$(($failed + $3))
-	if [ "$rc" -ne 0 ] && [ "$3" -eq 0 ]; then
+	if [ "$1" -eq 0 ] && [ "${MEMALOT_ALLOW_SKIP:-0}" != 1 ]; then
+		say "$label ran no test ($nskip skipped, reasons above): counted as one failure" \
+			"(MEMALOT_ALLOW_SKIP=1 allows it)"
+		failed=$((failed + 1))
+		bad_bins="$bad_bins $label"
+	elif [ "$rc" -ne 0 ] && [ "$3" -eq 0 ]; then
 		say "$label exited $rc with no failing test: counted as one failure"
 		failed=$((failed + 1))
 	elif [ "$sancheck" = 1 ] && [ "$3" -eq 0 ] &&
@@ -150,7 +158,7 @@ else
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 	export UBSAN_OPTIONS
 	MEMALOT=$asan_build/memalot
-	for t in ${MEMALOT_ASAN_TESTS:-test_census test_layout test_faults test_walk test_refs test_refs_image test_store test_reports test_mcp}; do
+	for t in ${MEMALOT_ASAN_TESTS:-test_census test_layout test_faults test_options test_walk test_refs test_refs_image test_store test_reports test_mcp}; do
 		if [ -x "$asan_build/tests/$t" ]; then
 			run_bin "$asan_build/tests/$t" "asan/$t" 1
 		else

@@ -323,10 +323,15 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return 0;
 }
 
+void harness__remove_tree(const char *path)
+{
+	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static void remove_report_dir(void)
 {
 	if (getpid() == report_dir_owner && report_dir[0])
-		nftw(report_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		harness__remove_tree(report_dir);
 }
 
 __attribute__((constructor)) static void report_dir_init(void)
@@ -361,24 +366,39 @@ static void target_fail(struct target *t, const char *fmt, ...)
 	va_end(ap);
 }
 
+static int start_argv(struct target *t, char *const argv[], const char *label, const char *script);
+
 int target__start(struct target *t, const struct interp *py, const char *script, char *const extra[])
 {
-	char *argv[32], buf[sizeof(t->ready)];
-	size_t len = 0;
-	long long deadline = now_ms() + TARGET_READY_TIMEOUT * 1000LL;
-	int in[2], out[2], n = 0, ret;
-	pid_t pid, parent = getpid();
+	char *argv[32];
+	int n = 0;
 
-	memset(t, 0, sizeof(*t));
-	t->pid = -1;
-	t->in_fd = t->out_fd = -1;
 	for (int i = 0; py->argv[i] && n < 28; i++)
 		argv[n++] = py->argv[i];
 	argv[n++] = (char *)script;
 	while (extra && *extra && n < 31)
 		argv[n++] = *extra++;
 	argv[n] = NULL;
+	return start_argv(t, argv, py->label, script);
+}
 
+int target__start_argv(struct target *t, char *const argv[])
+{
+	return start_argv(t, argv, argv[0], "");
+}
+
+/* Start argv as a target; label and script name it in t->err. */
+static int start_argv(struct target *t, char *const argv[], const char *label, const char *script)
+{
+	char buf[sizeof(t->ready)];
+	size_t len = 0;
+	long long deadline = now_ms() + TARGET_READY_TIMEOUT * 1000LL;
+	int in[2], out[2], ret;
+	pid_t pid, parent = getpid();
+
+	memset(t, 0, sizeof(*t));
+	t->pid = -1;
+	t->in_fd = t->out_fd = -1;
 	if (pipe2(in, O_CLOEXEC)) {
 		ret = -errno;
 		target_fail(t, "pipe: %s", strerror(errno));
@@ -420,7 +440,7 @@ int target__start(struct target *t, const struct interp *py, const char *script,
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k == 0) {
-			target_fail(t, "%s %s: no \"ready\" line within %d s", py->label, script,
+			target_fail(t, "%s %s: no \"ready\" line within %d s", label, script,
 				    TARGET_READY_TIMEOUT);
 			ret = -ETIMEDOUT;
 			goto fail;
@@ -433,7 +453,7 @@ int target__start(struct target *t, const struct interp *py, const char *script,
 
 			live_del(pid);
 			t->pid = -1;
-			target_fail(t, "%s %s: exited with status %d before its \"ready\" line", py->label,
+			target_fail(t, "%s %s: exited with status %d before its \"ready\" line", label,
 				    script, st);
 			ret = -ECHILD;
 			goto fail;
@@ -499,6 +519,8 @@ static const struct {
 	const char *name;       /* pyenv: "3.M"; host: absolute path; sid: file in DIR/usr/bin */
 	bool stripped, debug_build;
 } matrix[] = {
+	{ "pyenv-3.6", PYENV, "3.6", false, false }, /* unsupported: refused with exit 7 */
+	{ "pyenv-3.7", PYENV, "3.7", false, false },
 	{ "pyenv-3.8", PYENV, "3.8", false, false },
 	{ "pyenv-3.9", PYENV, "3.9", false, false },
 	{ "pyenv-3.10", PYENV, "3.10", false, false },
@@ -653,7 +675,21 @@ static void discover(void)
 
 const struct interp *interp__get(const char *label)
 {
+	/* the order of tests/lib/python.sh's find_python */
+	static const char *const fallback[] = { "pyenv-3.12", "pyenv-3.13", "pyenv-3.11", "pyenv-3.10",
+						 "pyenv-3.9", "pyenv-3.8", "debian-3.11" };
+
 	discover();
+	if (!strcmp(label, DEFAULT_PYTHON)) {
+		const struct interp *py = NULL;
+
+		for (size_t i = 0; i < sizeof(fallback) / sizeof(fallback[0]); i++) {
+			py = interp__get(fallback[i]);
+			if (!py->skip)
+				break;
+		}
+		return py; /* the last one, skipped with its reason, when none runs here */
+	}
 	for (size_t i = 0; i < NMATRIX; i++)
 		if (!strcmp(interps[i].label, label))
 			return &interps[i];
@@ -1075,4 +1111,24 @@ int proc__wait_released(pid_t pid, int timeout_ms, char *why, size_t whylen)
 		/* the kernel wakes a detached thread on its own time: look again shortly */
 		nanosleep(&ms, NULL);
 	}
+}
+
+uint64_t harness__random(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+uint64_t harness__seed(void)
+{
+	const char *env = getenv("MEMALOT_FAULT_SEED");
+	struct timespec ts;
+
+	if (env && *env)
+		return strtoull(env, NULL, 0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000007ull ^ (uint64_t)ts.tv_nsec ^ (uint64_t)getpid() << 32;
 }

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "../../attach/proc.h" /* proc__state, proc__tracer */
@@ -27,9 +28,18 @@ struct interp {
 	const char *skip;       /* why it cannot run here, NULL when it can */
 };
 
+/*
+ * The label of the interpreter for tests about memalot's behaviour rather than
+ * the matrix: the newest pyenv 3.12 (then 3.13, 3.11, 3.10, 3.9, 3.8), else
+ * Debian's python3.11, as tests/lib/python.sh picks it, so that a plain Debian
+ * machine without pyenv runs every such test.
+ */
+#define DEFAULT_PYTHON "default"
+
 /**
- * The matrix entry called label (pyenv-3.8 .. pyenv-3.13, debian-3.11, debian-3.11d,
- * sid-3.13, sid-3.13d, sid-3.14, sid-3.14d), discovered on first use.
+ * The matrix entry called label (pyenv-3.6 .. pyenv-3.13, debian-3.11, debian-3.11d,
+ * sid-3.13, sid-3.13d, sid-3.14, sid-3.14d, or DEFAULT_PYTHON for the first of its
+ * list that runs here), discovered on first use.
  * @return the entry (owned by the harness), or NULL for an unknown label
  */
 const struct interp *interp__get(const char *label);
@@ -64,6 +74,9 @@ struct target {
  */
 int target__start(struct target *t, const struct interp *py, const char *script, char *const extra[]);
 
+/* target__start for any program: argv (argv[0] a path), the same ready line and cleanup. */
+int target__start_argv(struct target *t, char *const argv[]);
+
 /**
  * Close the target's stdin, wait for it to exit, SIGKILL it if it will not.
  * @return its exit status (0..255, 128+signal when killed), or -errno with t->err
@@ -76,6 +89,15 @@ int target__stop(struct target *t);
  * half a file. @return 0 or -errno
  */
 int harness__copy_file(const char *src, const char *dst, mode_t mode);
+/* Remove path and everything below it, without following symlinks; errors are ignored. */
+void harness__remove_tree(const char *path);
+
+/* splitmix64: the next number of a small PRNG whose seed is printed, so a failing run can be repeated. */
+uint64_t harness__random(uint64_t *state);
+
+/* A seed for harness__random: $MEMALOT_FAULT_SEED when set, else one from the clock and the pid. */
+uint64_t harness__seed(void);
+
 /* Kill and reap every target still running; installed with atexit, also usable as .fini. */
 void harness__cleanup(void);
 

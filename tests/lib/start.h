@@ -8,6 +8,7 @@
 #define MEMALOT_TEST_START_H
 
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,14 +26,31 @@ static inline const struct interp *need_python(const char *label)
 	return py;
 }
 
+/*
+ * Every thread of pid runs free: none in a ptrace or job-control stop and no
+ * tracer, within RELEASE_MS (the kernel finishes a detach on its own time),
+ * and pid has not exited. what names the moment in the failure.
+ */
+static inline void assert_running_free(pid_t pid, const char *what)
+{
+	char why[256] = "", state;
+	int ret = proc__wait_released(pid, 2000, why, sizeof(why));
+
+	cr_assert_eq(ret, 0, "%s: pid %d is still held 2 s later: %s", what, (int)pid,
+		     ret == -ETIMEDOUT ? why : strerror(-ret));
+	state = proc__state(pid);
+	cr_assert(state && state != 'Z' && state != 'X', "%s: pid %d is in state '%c'", what, (int)pid,
+		  state ? state : '-');
+}
+
 /* Start tests/targets/script (with extra arguments, or NULL) under label's interpreter, up to its ready line. */
 static inline void start_target(struct target *t, const char *label, const char *script, char *const extra[])
 {
 	const struct interp *py = need_python(label);
 	char err[512], *path = interp__script(py, script, err, sizeof(err));
 
-	cr_assert_not_null(path, "%s %s: %s", label, script, err);
-	cr_assert_eq(target__start(t, py, path, extra), 0, "%s %s: %s", label, script, t->err);
+	cr_assert_not_null(path, "%s %s: %s", py->label, script, err);
+	cr_assert_eq(target__start(t, py, path, extra), 0, "%s %s: %s", py->label, script, t->err);
 	free(path);
 }
 
