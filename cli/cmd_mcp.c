@@ -559,16 +559,17 @@ static json_t *tool_list_reports(const struct mcp_server *s, const struct tool *
 		json_t *r = json_object(), *x;
 		const json_t *sum = v[i].summary;
 
+		/* what the summary or the last iteration does not tell (unreadable, none yet) is null */
 		json_object_set_new(r, "report_id", json_string(v[i].id));
-		if (json_is_string(x = json_object_get(sum, "start_time")))
-			json_object_set(r, "start_time", x);
-		if (json_is_integer(x = json_object_get(sum, "pid")))
-			json_object_set(r, "pid", x);
-		if (json_is_string(x = json_object_get(sum, "command")))
-			json_object_set(r, "command", x);
+		x = json_object_get(sum, "start_time");
+		json_object_set_new(r, "start_time", json_is_string(x) ? json_incref(x) : json_null());
+		x = json_object_get(sum, "pid");
+		json_object_set_new(r, "pid", json_is_integer(x) ? json_incref(x) : json_null());
+		x = json_object_get(sum, "command");
+		json_object_set_new(r, "command", json_is_string(x) ? json_incref(x) : json_null());
 		json_object_set_new(r, "iterations", json_integer(v[i].iterations));
-		if (json_is_integer(x = json_object_get(json_object_get(v[i].last, "leak_summary"), "total_objects")))
-			json_object_set(r, "leaked_objects", x);
+		x = json_object_get(json_object_get(v[i].last, "leak_summary"), "total_objects");
+		json_object_set_new(r, "leaked_objects", json_is_integer(x) ? json_incref(x) : json_null());
 		json_array_append_new(reports, r);
 	}
 	res = json_pack("{s:o, s:I, s:o}", "reports", reports, "total_reports", (json_int_t)n, "report_directory",
@@ -603,9 +604,9 @@ static json_t *tool_get_report(const struct mcp_server *s, const struct tool *t,
 			filter_array(json_object_get(it, "object_details_list"), "object_type_name", filters);
 		}
 	}
-	res = json_pack("{s:s, s:o}", "report_id", id, "iterations", iters);
-	if (summary)
-		json_object_set_new(res, "summary", summary);
+	/* an unreadable summary is null: the output schema requires the member */
+	res = json_pack("{s:s, s:o, s:o}", "report_id", id, "summary", summary ? summary : json_null(), "iterations",
+			iters);
 	if (json_array_size(filters))
 		json_object_set(res, "filter_types", (json_t *)filters);
 	fit_report(res, MCP_MAX_RESULT - MCP_FIT_SLACK);
@@ -884,61 +885,114 @@ static const struct tool_arg snapshot_args[] = {
 	{ 0 },
 };
 
-/* Output schemas: what every result of the tool matches ("truncated" and "note" when it was cut). */
+/*
+ * Output schemas: what every result of the tool matches ("truncated" and "note" when it was cut).
+ * Every member the README promises is required; one that a report does not
+ * tell (an unreadable summary, no finished iteration yet) is null, not absent.
+ * The saved documents are those of docs/report-format.md, where every field
+ * of schema 1.0 is always written.
+ */
 #define TRUNCATION_PROPS "\"truncated\": {\"type\": \"boolean\"}, \"note\": {\"type\": \"string\"}"
 
 static const char list_output[] =
 	"{\"type\": \"object\", \"properties\": {"
 	"  \"reports\": {\"type\": \"array\", \"items\": {\"type\": \"object\", \"properties\": {"
-	"    \"report_id\": {\"type\": \"string\"}, \"start_time\": {\"type\": \"string\"},"
-	"    \"pid\": {\"type\": \"integer\"}, \"command\": {\"type\": \"string\"},"
-	"    \"iterations\": {\"type\": \"integer\"}, \"leaked_objects\": {\"type\": \"integer\"}},"
-	"    \"required\": [\"report_id\", \"iterations\"]}},"
+	"    \"report_id\": {\"type\": \"string\"}, \"start_time\": {\"type\": [\"string\", \"null\"]},"
+	"    \"pid\": {\"type\": [\"integer\", \"null\"]}, \"command\": {\"type\": [\"string\", \"null\"]},"
+	"    \"iterations\": {\"type\": \"integer\"}, \"leaked_objects\": {\"type\": [\"integer\", \"null\"]}},"
+	"    \"required\": [\"report_id\", \"start_time\", \"pid\", \"command\", \"iterations\", \"leaked_objects\"]}},"
 	"  \"total_reports\": {\"type\": \"integer\"}, \"report_directory\": {\"type\": \"string\"}, "
 	TRUNCATION_PROPS "},"
-	" \"required\": [\"reports\", \"total_reports\"]}";
+	" \"required\": [\"reports\", \"total_reports\", \"report_directory\"]}";
 
+/* One entry of object_details_list (and of snapshot --why's object_details): its properties, then its required list. */
 #define OBJECT_DETAILS_PROPS                                                                                   \
 	"\"object_type_name\": {\"type\": \"string\"}, \"object_id\": {\"type\": \"integer\"},"              \
-	"\"object_str\": {\"type\": \"string\"}, \"referrers_checked\": {\"type\": \"boolean\"},"            \
+	"\"object_str\": {\"type\": \"string\"}, \"shallow_size_bytes\": {\"type\": \"integer\"},"           \
+	"\"deep_size_bytes\": {\"type\": \"integer\"}, \"referrers_checked\": {\"type\": \"boolean\"},"      \
 	"\"referrer_graph\": {\"anyOf\": [{\"type\": \"null\"}, {\"type\": \"object\", \"properties\": {"      \
 	"  \"target_ids\": {\"type\": \"array\", \"items\": {\"type\": \"integer\"}},"                       \
 	"  \"root_ids\": {\"type\": \"array\", \"items\": {\"type\": \"integer\"}},"                         \
 	"  \"graph_nodes\": {\"type\": \"array\", \"items\": {\"type\": \"object\", \"properties\": {"        \
 	"    \"id\": {\"type\": \"integer\"}, \"name\": {\"type\": \"string\"},"                              \
-	"    \"referent_ids\": {\"type\": \"array\", \"items\": {\"type\": \"integer\"}}}}},"                 \
-	"  \"stopped_by_limit\": {\"type\": \"boolean\"}}}]}"
+	"    \"object_id\": {\"type\": [\"integer\", \"null\"]},"                                             \
+	"    \"referent_ids\": {\"type\": \"array\", \"items\": {\"type\": \"integer\"}},"                    \
+	"    \"kind\": {\"type\": \"string\"}},"                                                              \
+	"    \"required\": [\"id\", \"name\", \"object_id\", \"referent_ids\"]}},"                            \
+	"  \"stopped_by_limit\": {\"type\": \"boolean\"}},"                                                   \
+	"  \"required\": [\"target_ids\", \"root_ids\", \"graph_nodes\", \"stopped_by_limit\"]}]}"
+#define OBJECT_DETAILS_REQUIRED                                                                                \
+	"\"object_type_name\", \"object_id\", \"object_str\", \"shallow_size_bytes\", \"deep_size_bytes\","   \
+	"\"referrers_checked\", \"referrer_graph\""
 
 static const char report_output[] =
 	"{\"type\": \"object\", \"properties\": {"
-	"  \"report_id\": {\"type\": \"string\"}, \"summary\": {\"type\": \"object\"},"
+	"  \"report_id\": {\"type\": \"string\"},"
+	"  \"summary\": {\"anyOf\": [{\"type\": \"null\"}, {\"type\": \"object\", \"properties\": {"
+	"    \"report_id\": {\"type\": \"string\"}, \"pid\": {\"type\": \"integer\"},"
+	"    \"command\": {\"type\": \"string\"}, \"executable\": {\"type\": \"string\"},"
+	"    \"python_version\": {\"type\": \"string\"}, \"host_name\": {\"type\": \"string\"},"
+	"    \"start_time\": {\"type\": \"string\"}, \"memalot_version\": {\"type\": \"string\"},"
+	"    \"max_object_lifetime\": {\"type\": \"number\"}, \"check_interval\": {\"type\": \"number\"},"
+	"    \"warmup_time\": {\"type\": \"number\"}, \"schema_version\": {\"type\": \"string\"}},"
+	"    \"required\": [\"report_id\", \"pid\", \"command\", \"executable\", \"python_version\", \"host_name\","
+	"      \"start_time\", \"memalot_version\", \"max_object_lifetime\", \"check_interval\", \"warmup_time\","
+	"      \"schema_version\"]}]},"
 	"  \"iterations\": {\"type\": \"array\", \"items\": {\"type\": \"object\", \"properties\": {"
-	"    \"iteration_number\": {\"type\": \"integer\"}, \"start_time\": {\"type\": \"string\"},"
-	"    \"end_time\": {\"type\": \"string\"}, \"memory_usage\": {\"type\": \"object\"},"
+	"    \"report_id\": {\"type\": \"string\"}, \"iteration_number\": {\"type\": \"integer\"},"
+	"    \"pid\": {\"type\": \"integer\"}, \"command\": {\"type\": \"string\"},"
+	"    \"start_time\": {\"type\": \"string\"}, \"end_time\": {\"type\": \"string\"},"
+	"    \"max_object_lifetime\": {\"type\": \"number\"},"
+	"    \"memory_usage\": {\"type\": \"object\", \"properties\": {"
+	"      \"rss_bytes\": {\"type\": \"integer\"}, \"peak_rss_bytes\": {\"type\": \"integer\"},"
+	"      \"rss_change_bytes\": {\"type\": \"integer\"}, \"peak_rss_change_bytes\": {\"type\": \"integer\"}},"
+	"      \"required\": [\"rss_bytes\", \"peak_rss_bytes\", \"rss_change_bytes\", \"peak_rss_change_bytes\"]},"
 	"    \"leak_summary\": {\"type\": \"object\", \"properties\": {"
 	"      \"type_summaries\": {\"type\": \"array\", \"items\": {\"type\": \"object\", \"properties\": {"
-	"        \"object_type\": {\"type\": \"string\"}, \"count\": {\"type\": \"integer\"}}}},"
-	"      \"total_objects\": {\"type\": \"integer\"}, \"total_types\": {\"type\": \"integer\"}}},"
+	"        \"object_type\": {\"type\": \"string\"}, \"count\": {\"type\": \"integer\"},"
+	"        \"shallow_size_bytes\": {\"type\": [\"integer\", \"null\"]}},"
+	"        \"required\": [\"object_type\", \"count\", \"shallow_size_bytes\"]}},"
+	"      \"total_objects\": {\"type\": \"integer\"}, \"total_types\": {\"type\": \"integer\"},"
+	"      \"size_computed\": {\"type\": \"boolean\"}},"
+	"      \"required\": [\"type_summaries\", \"total_objects\", \"total_types\", \"size_computed\"]},"
 	"    \"object_details_list\": {\"type\": \"array\", \"items\": {\"type\": \"object\", \"properties\": {"
-	OBJECT_DETAILS_PROPS "}}}}}},"
+	OBJECT_DETAILS_PROPS "}, \"required\": [" OBJECT_DETAILS_REQUIRED "]}},"
+	"    \"details_matched_objects\": {\"type\": \"integer\"}, \"details_matched_types\": {\"type\": \"integer\"}},"
+	"    \"required\": [\"report_id\", \"iteration_number\", \"pid\", \"command\", \"start_time\", \"end_time\","
+	"      \"max_object_lifetime\", \"memory_usage\", \"leak_summary\", \"object_details_list\","
+	"      \"details_matched_objects\", \"details_matched_types\"]}},"
 	"  \"filter_types\": {\"type\": \"array\", \"items\": {\"type\": \"string\"}}, " TRUNCATION_PROPS "},"
-	" \"required\": [\"report_id\", \"iterations\"]}";
+	" \"required\": [\"report_id\", \"summary\", \"iterations\"]}";
 
 static const char object_output[] =
 	"{\"type\": \"object\", \"properties\": {"
 	"  \"report_id\": {\"type\": \"string\"}, \"iteration\": {\"type\": \"integer\"}, "
 	OBJECT_DETAILS_PROPS ", " TRUNCATION_PROPS "},"
-	" \"required\": [\"report_id\", \"iteration\", \"object_id\"]}";
+	" \"required\": [\"report_id\", \"iteration\", " OBJECT_DETAILS_REQUIRED "]}";
 
+/*
+ * memalot snapshot --json. python_image and layout_detail hold paths, which
+ * that command leaves out when they are not UTF-8: typed, not required.
+ */
 static const char snapshot_output[] =
 	"{\"type\": \"object\", \"properties\": {"
-	"  \"pid\": {\"type\": \"integer\"}, \"python_version\": {\"type\": \"string\"},"
-	"  \"total_objects\": {\"type\": \"integer\"}, \"partial\": {\"type\": \"boolean\"},"
+	"  \"pid\": {\"type\": \"integer\"}, \"command\": {\"type\": [\"string\", \"null\"]},"
+	"  \"python_version\": {\"type\": \"string\"}, \"python_flavour\": {\"type\": \"string\"},"
+	"  \"python_image\": {\"type\": \"string\"}, \"layout_source\": {\"type\": \"string\"},"
+	"  \"layout_detail\": {\"type\": \"string\"}, \"layout_warning\": {\"type\": \"string\"},"
+	"  \"reader\": {\"type\": \"string\"}, \"pause_ms\": {\"type\": \"number\"},"
+	"  \"tries\": {\"type\": \"integer\"}, \"interpreters\": {\"type\": \"integer\"},"
+	"  \"total_objects\": {\"type\": \"integer\"},"
+	"  \"generations\": {\"type\": \"object\", \"additionalProperties\": {\"type\": \"integer\"}},"
+	"  \"partial\": {\"type\": \"boolean\"}, \"partial_reason\": {\"type\": \"string\"},"
 	"  \"types\": {\"type\": \"array\", \"items\": {\"type\": \"object\", \"properties\": {"
-	"    \"type\": {\"type\": \"string\"}, \"count\": {\"type\": \"integer\"}}}},"
+	"    \"type\": {\"type\": \"string\"}, \"count\": {\"type\": \"integer\"},"
+	"    \"generations\": {\"type\": \"object\", \"additionalProperties\": {\"type\": \"integer\"}}},"
+	"    \"required\": [\"type\", \"count\", \"generations\"]}},"
 	"  \"object_details\": {\"type\": \"array\", \"items\": {\"type\": \"object\", \"properties\": {"
-	OBJECT_DETAILS_PROPS "}}}, " TRUNCATION_PROPS "},"
-	" \"required\": [\"pid\", \"total_objects\", \"types\"]}";
+	OBJECT_DETAILS_PROPS "}, \"required\": [" OBJECT_DETAILS_REQUIRED "]}}, " TRUNCATION_PROPS "},"
+	" \"required\": [\"pid\", \"command\", \"python_version\", \"python_flavour\", \"layout_source\", \"reader\","
+	"   \"pause_ms\", \"tries\", \"interpreters\", \"total_objects\", \"generations\", \"partial\", \"types\"]}";
 
 static const struct tool tools[] = {
 	{ "list_leak_reports", "List leak reports",

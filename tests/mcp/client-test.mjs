@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// memalot mcp driven by the official MCP TypeScript SDK client: every tool, resource and list, every structured result checked against its outputSchema.
+// memalot mcp driven by the official MCP TypeScript SDK client: every tool, resource and list, every structured result checked against its outputSchema, which must require what the README promises.
 //
 // usage: node client-test.mjs MEMALOT REPORT_DIR [PID]
 //   REPORT_DIR holds at least one report of a real monitoring run; with PID (a
@@ -55,6 +55,76 @@ async function callError(client, name, args, pattern) {
 	assert.equal(res.isError, true, `${name} did not fail`);
 	assert.equal(res.content[0].type, 'text');
 	assert.match(res.content[0].text, pattern);
+}
+
+// What the README promises each tool returns: at each place in a result (a
+// path of members, "[]" for every item of an array, "" for the result), the
+// members its outputSchema must require.
+const details = ['object_type_name', 'object_id', 'object_str', 'shallow_size_bytes', 'deep_size_bytes',
+	'referrers_checked', 'referrer_graph'];
+const graph = ['target_ids', 'root_ids', 'graph_nodes', 'stopped_by_limit'];
+const node = ['id', 'name', 'object_id', 'referent_ids'];
+const promised = {
+	list_leak_reports: {
+		'': ['reports', 'total_reports', 'report_directory'],
+		'reports[]': ['report_id', 'start_time', 'pid', 'command', 'iterations', 'leaked_objects'],
+	},
+	get_leak_report: {
+		'': ['report_id', 'summary', 'iterations'],
+		summary: ['report_id', 'pid', 'command', 'executable', 'python_version', 'host_name', 'start_time',
+			'memalot_version', 'max_object_lifetime', 'check_interval', 'warmup_time', 'schema_version'],
+		'iterations[]': ['report_id', 'iteration_number', 'pid', 'command', 'start_time', 'end_time',
+			'max_object_lifetime', 'memory_usage', 'leak_summary', 'object_details_list',
+			'details_matched_objects', 'details_matched_types'],
+		'iterations[].memory_usage': ['rss_bytes', 'peak_rss_bytes', 'rss_change_bytes', 'peak_rss_change_bytes'],
+		'iterations[].leak_summary': ['type_summaries', 'total_objects', 'total_types', 'size_computed'],
+		'iterations[].leak_summary.type_summaries[]': ['object_type', 'count', 'shallow_size_bytes'],
+		'iterations[].object_details_list[]': details,
+		'iterations[].object_details_list[].referrer_graph': graph,
+		'iterations[].object_details_list[].referrer_graph.graph_nodes[]': node,
+	},
+	get_object_details: {
+		'': ['report_id', 'iteration', ...details],
+		referrer_graph: graph,
+		'referrer_graph.graph_nodes[]': node,
+	},
+	snapshot_process: {
+		'': ['pid', 'command', 'python_version', 'python_flavour', 'layout_source', 'reader', 'pause_ms', 'tries',
+			'interpreters', 'total_objects', 'generations', 'partial', 'types'],
+		'types[]': ['type', 'count', 'generations'],
+		'object_details[]': details,
+		'object_details[].referrer_graph': graph,
+		'object_details[].referrer_graph.graph_nodes[]': node,
+	},
+};
+
+// The objects at path in v (nulls skipped).
+function at(v, path) {
+	let found = [v];
+	for (const seg of path ? path.split('.') : []) {
+		const name = seg.replace(/\[\]$/, '');
+		found = found.map((o) => o[name]).filter((x) => x !== null && x !== undefined);
+		if (seg.endsWith('[]')) found = found.flat();
+	}
+	return found;
+}
+
+// Every promised member is in the result, and the SDK refuses the result
+// without it: the outputSchema requires it.
+function checkPromised(name, result) {
+	const validate = client.getToolOutputValidator(name);
+	assert.equal(validate(result).valid, true, `${name}: the SDK refuses the result itself`);
+	for (const [path, members] of Object.entries(promised[name])) {
+		assert.ok(at(result, path).length > 0, `${name}: nothing at '${path}' to check`);
+		for (const m of members) {
+			const copy = structuredClone(result);
+			for (const o of at(copy, path)) {
+				assert.ok(m in o, `${name}: no '${m}' at '${path}': ${JSON.stringify(o).slice(0, 300)}`);
+				delete o[m];
+			}
+			assert.equal(validate(copy).valid, false, `${name}: the outputSchema does not require '${m}' at '${path}'`);
+		}
+	}
 }
 
 const args = ['mcp', '--report-directory', reportDir];
@@ -117,6 +187,7 @@ await check('list_leak_reports', async () => {
 	reportId = r.report_id;
 	const one = await call(client, 'list_leak_reports', { num_reports: 1, report_directory: reportDir });
 	assert.equal(one.reports.length, 1);
+	checkPromised('list_leak_reports', res);
 });
 
 await check('get_leak_report', async () => {
@@ -136,6 +207,7 @@ await check('get_leak_report', async () => {
 	assert.ok(it.object_details_list.length > 0, 'no object details');
 	iteration = it.iteration_number;
 	object = it.object_details_list[0];
+	checkPromised('get_leak_report', res);
 });
 
 await check('get_object_details', async () => {
@@ -146,6 +218,7 @@ await check('get_object_details', async () => {
 	assert.equal(res.object_id, object.object_id);
 	assert.deepEqual(res.referrer_graph, object.referrer_graph);
 	assert.ok(res.referrer_graph.root_ids.length > 0, 'no root in the referrer graph');
+	checkPromised('get_object_details', res);
 });
 
 await check('tool errors are isError results', async () => {
@@ -171,6 +244,7 @@ if (pid) {
 		assert.ok(res.total_objects > 0 && res.types.length > 0);
 		const why = await call(client, 'snapshot_process', { pid, why: '__main__.Session' });
 		assert.ok(why.object_details.length > 0, 'no details for __main__.Session');
+		checkPromised('snapshot_process', why);
 		await callError(client, 'snapshot_process', { pid: 2147483647 }, /no process/);
 	});
 }
