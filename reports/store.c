@@ -369,40 +369,116 @@ out:
 
 /* ---- files ---- */
 
-/* Write name in dirfd atomically: a temp file, fsync, rename, fsync of the directory. */
-static int write_atomic(int dirfd, const char *name, const void *buf, size_t len)
+/* Write all of buf to fd. @return 0 or -errno */
+static int write_all(int fd, const void *buf, size_t len)
 {
-	char tmp[128];
 	const char *p = buf;
-	int fd, e = 0;
 
-	snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int)getpid());
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
 	while (len) {
 		ssize_t w = write(fd, p, len);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			e = -errno;
-			break;
+			return -errno;
 		}
 		p += w;
 		len -= (size_t)w;
 	}
+	return 0;
+}
+
+/*
+ * The way without O_TMPFILE: a temp file ".NAME.PID.tmp", fsync, rename. A
+ * process killed between the create and the rename leaves the temp file.
+ * @return 0 or -errno
+ */
+static int write_named_temp(int dirfd, const char *name, const char *tmp, const void *buf, size_t len)
+{
+	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600), e;
+
+	if (fd < 0)
+		return -errno;
+	e = write_all(fd, buf, len);
 	if (!e && fsync(fd))
 		e = -errno;
 	if (close(fd) && !e)
 		e = -errno;
 	if (!e && renameat(dirfd, tmp, dirfd, name))
 		e = -errno;
-	if (e) {
+	if (e)
 		unlinkat(dirfd, tmp, 0);
-		return e;
+	return e;
+}
+
+/*
+ * Give the unnamed file fd (O_TMPFILE) the name name in dirfd: through
+ * /proc/self/fd, which needs no privilege, else AT_EMPTY_PATH (which needs
+ * CAP_DAC_READ_SEARCH). @return 0 or -errno (-EEXIST when name exists)
+ */
+static int link_unnamed(int fd, int dirfd, const char *name)
+{
+	char proc[64];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (!linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW))
+		return 0;
+	if (errno == EEXIST)
+		return -EEXIST;
+	if (!linkat(fd, "", dirfd, name, AT_EMPTY_PATH))
+		return 0;
+	return -errno;
+}
+
+/*
+ * Write name in dirfd atomically: a reader sees the whole file or none, and
+ * a writer killed at any moment (SIGKILL included) leaves nothing behind.
+ * The file is made unnamed (O_TMPFILE), written, fsynced, and only then
+ * linked under its name; a name that exists already (a file rewritten) is
+ * replaced by linking to ".NAME.PID.tmp" and renaming that over it, the one
+ * moment a kill leaves a temp file. Where the filesystem has no O_TMPFILE,
+ * or the unnamed file cannot be linked, the named temp file of
+ * write_named_temp. Then an fsync of the directory, for the new entry.
+ * @return 0 or -errno
+ */
+static int write_atomic(int dirfd, const char *name, const void *buf, size_t len)
+{
+	char tmp[128];
+	int fd, e;
+
+	snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", name, (int)getpid());
+	fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		e = -errno;
+		if (e != -EOPNOTSUPP && e != -EISDIR && e != -EINVAL)
+			return e;
+		e = write_named_temp(dirfd, name, tmp, buf, len);
+		goto out;
 	}
-	fsync(dirfd);
-	return 0;
+	e = write_all(fd, buf, len);
+	if (!e && fsync(fd))
+		e = -errno;
+	if (!e) {
+		e = link_unnamed(fd, dirfd, name);
+		if (e == -EEXIST) {
+			unlinkat(dirfd, tmp, 0); /* left by a killed process of the same pid */
+			e = link_unnamed(fd, dirfd, tmp);
+			if (!e && renameat(dirfd, tmp, dirfd, name)) {
+				e = -errno;
+				unlinkat(dirfd, tmp, 0);
+			}
+		} else if (e) {
+			/* no /proc, no capability: the named way (the unnamed file goes with its fd) */
+			close(fd);
+			fd = -1;
+			e = write_named_temp(dirfd, name, tmp, buf, len);
+		}
+	}
+	if (fd >= 0 && close(fd) && !e)
+		e = -errno;
+out:
+	if (!e)
+		fsync(dirfd);
+	return e;
 }
 
 /* mkdir -p with mode 0700 for what is created. @return 0 or -errno */
@@ -633,6 +709,22 @@ static size_t list_iterations(int dirfd, int **out)
 	return n;
 }
 
+/*
+ * Read a session's summary, warning when it cannot be read. A session with
+ * neither a summary nor an iteration is one whose writer was stopped before
+ * its first file was complete, or is starting right now: nothing in it is
+ * damaged, so nothing is said.
+ */
+static void read_summary(int dirfd, const char *path, json_t **summary, store_warn_fn warn, void *arg)
+{
+	char serr[256];
+	int *nums = NULL, e = read_doc(dirfd, SUMMARY_FILE, "summary", summary, serr, sizeof(serr));
+
+	if (e && (e != -ENOENT || list_iterations(dirfd, &nums)))
+		warnf(warn, arg, "%s/" SUMMARY_FILE ": %s", path, serr);
+	free(nums);
+}
+
 /* Open root/memalot_report_<id> (id validated by the caller). @return fd or -errno */
 static int open_session(const char *root, const char *id)
 {
@@ -685,7 +777,7 @@ static json_t *load_iterations(int dirfd, const char *path, int num, store_warn_
 int store__load(const char *root, const char *id, int num_iterations, json_t **summary, json_t **iterations,
 		store_warn_fn warn, void *arg, char *err, size_t errlen)
 {
-	char serr[256], *path;
+	char *path;
 	int fd;
 
 	*summary = *iterations = NULL;
@@ -702,8 +794,7 @@ int store__load(const char *root, const char *id, int num_iterations, json_t **s
 		return fd;
 	}
 	path = xasprintf("%s/" SESSION_PREFIX "%s", root, id);
-	if (read_doc(fd, SUMMARY_FILE, "summary", summary, serr, sizeof(serr)))
-		warnf(warn, arg, "%s/" SUMMARY_FILE ": %s", path, serr);
+	read_summary(fd, path, summary, warn, arg);
 	*iterations = load_iterations(fd, path, num_iterations, warn, arg);
 	free(path);
 	close(fd);
@@ -760,8 +851,7 @@ int store__list(const char *root, struct store_entry **out, size_t *n, store_war
 		memcpy(e.id, id, STORE_ID_LEN + 1);
 		if (!fstat(fd, &st))
 			e.mtime = (double)st.st_mtim.tv_sec + st.st_mtim.tv_nsec / 1e9;
-		if (read_doc(fd, SUMMARY_FILE, "summary", &e.summary, serr, sizeof(serr)))
-			warnf(warn, arg, "%s/" SUMMARY_FILE ": %s", path, serr);
+		read_summary(fd, path, &e.summary, warn, arg);
 		{
 			int *nums;
 			size_t k = list_iterations(fd, &nums);

@@ -3,8 +3,11 @@
  * The report store: one directory per monitoring session,
  * <root>/memalot_report_<id>/, holding summary.msgpack (written at the
  * start) and iteration_<NNNNNN>.msgpack (one per finished iteration). Every
- * file is written atomically (temp file, fsync, rename); directories are
- * 0700, files 0600. The format is docs/report-format.md.
+ * file is written atomically (an unnamed O_TMPFILE file, fsync, then linked
+ * under its name): a reader never sees half a file, and a writer killed at
+ * any moment leaves no temp file (but on a filesystem without O_TMPFILE, see
+ * write_atomic); directories are 0700, files 0600. The format is
+ * docs/report-format.md.
  *
  * The documents themselves are JSON trees (jansson), the very objects
  * `memalot attach --json` prints: msgpack is their encoding on disk. A

@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of reports/store.c's encoding: round trips and every way a file can be bad. */
+#define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <msgpack.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../../reports/store.h"
 
@@ -174,4 +181,141 @@ Test(store, report_ids)
 		store__new_id(id);
 		cr_assert(store__valid_id(id), "%s", id);
 	}
+}
+
+/* ---- writing: the files of a session ---- */
+
+static char tmp_root[64];
+
+/* nftw callback: remove one file or (emptied) directory. */
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+/* .fini: remove the directory a test made, also when it failed. */
+static void remove_tmp_root(void)
+{
+	if (tmp_root[0])
+		nftw(tmp_root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmp_root[0] = 0;
+}
+
+/* A fresh directory under /tmp, removed by remove_tmp_root. */
+static const char *make_tmp_root(void)
+{
+	snprintf(tmp_root, sizeof(tmp_root), "/tmp/memalot-test-store-XXXXXX");
+	cr_assert_not_null(mkdtemp(tmp_root), "mkdtemp: %m");
+	return tmp_root;
+}
+
+/* store_warn_fn: log the warning and count it in *(int *)arg. */
+static void count_warning(const char *msg, void *arg)
+{
+	cr_log_info("warning: %s", msg);
+	(*(int *)arg)++;
+}
+
+/* The entries of dir (without . and ..), sorted, joined with spaces. */
+static char *entries(const char *dir)
+{
+	struct dirent **v;
+	int n = scandir(dir, &v, NULL, alphasort);
+	char *out = calloc(1, 1);
+	size_t len = 0;
+
+	cr_assert_geq(n, 0, "%s: %m", dir);
+	for (int i = 0; i < n; i++) {
+		if (strcmp(v[i]->d_name, ".") && strcmp(v[i]->d_name, "..")) {
+			size_t k = strlen(v[i]->d_name);
+			out = realloc(out, len + k + 2);
+			sprintf(out + len, "%s%s", len ? " " : "", v[i]->d_name);
+			len += k + (len ? 1 : 0);
+		}
+		free(v[i]);
+	}
+	free(v);
+	return out;
+}
+
+/* Every write leaves its file, mode 0600, and nothing else: no temp file, also for a rewrite. */
+Test(store, writes_leave_only_their_files, .fini = remove_tmp_root)
+{
+	struct store_session s;
+	json_t *doc = sample(), *other = json_pack("{s:i}", "iteration_number", 7), *summary, *its;
+	char err[256], *names;
+	int warnings = 0;
+
+	cr_assert_eq(store__create(make_tmp_root(), &s, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store__write_summary(&s, doc, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store__write_iteration(&s, 1, doc, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store__write_iteration(&s, 2, doc, err, sizeof(err)), 0, "%s", err);
+	/* a name that exists: replaced, through a temp name that must not stay */
+	cr_assert_eq(store__write_iteration(&s, 1, other, err, sizeof(err)), 0, "%s", err);
+	names = entries(s.path);
+	cr_assert_str_eq(names, "iteration_000001.msgpack iteration_000002.msgpack summary.msgpack");
+	free(names);
+	{
+		const char *files[] = { "summary.msgpack", "iteration_000001.msgpack", "iteration_000002.msgpack" };
+		for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+			struct stat st;
+			cr_assert_eq(fstatat(s.dirfd, files[i], &st, AT_SYMLINK_NOFOLLOW), 0, "%s: %m", files[i]);
+			cr_assert(S_ISREG(st.st_mode), "%s", files[i]);
+			cr_assert_eq(st.st_mode & 0777, 0600, "%s: mode %o", files[i], st.st_mode & 0777);
+			cr_assert_eq(st.st_nlink, 1, "%s: %lu links", files[i], (unsigned long)st.st_nlink);
+		}
+	}
+	cr_assert_eq(store__load(tmp_root, s.id, 0, &summary, &its, count_warning, &warnings, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_eq(warnings, 0);
+	cr_assert(json_equal(summary, doc));
+	cr_assert_eq(json_array_size(its), 2);
+	cr_assert(json_equal(json_array_get(its, 0), other), "the rewrite did not replace iteration 1");
+	cr_assert(json_equal(json_array_get(its, 1), doc));
+	json_decref(summary);
+	json_decref(its);
+	json_decref(other);
+	json_decref(doc);
+	store__close(&s);
+}
+
+/*
+ * A session with no file yet (its writer stopped before the summary was
+ * complete) is no damage: listed and loaded without a warning. A missing
+ * summary next to iterations is warned about.
+ */
+Test(store, a_session_without_files_is_no_damage, .fini = remove_tmp_root)
+{
+	struct store_session s;
+	struct store_entry *v;
+	json_t *doc = sample(), *summary, *its;
+	char err[256];
+	size_t n;
+	int warnings = 0;
+
+	cr_assert_eq(store__create(make_tmp_root(), &s, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store__list(tmp_root, &v, &n, count_warning, &warnings, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(n, 1);
+	cr_assert_null(v[0].summary);
+	cr_assert_eq(v[0].iterations, 0);
+	store__list_free(v, n);
+	cr_assert_eq(store__load(tmp_root, s.id, 0, &summary, &its, count_warning, &warnings, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_null(summary);
+	cr_assert_eq(json_array_size(its), 0);
+	json_decref(its);
+	cr_assert_eq(warnings, 0);
+
+	cr_assert_eq(store__write_iteration(&s, 1, doc, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store__list(tmp_root, &v, &n, count_warning, &warnings, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(v[0].iterations, 1);
+	store__list_free(v, n);
+	cr_assert_eq(warnings, 1, "a missing summary next to an iteration was not warned about");
+	json_decref(doc);
+	store__close(&s);
 }
