@@ -86,7 +86,13 @@ $(BUILD)/tests/%: $(BUILD)/tests/integration/%.o $(HARNESS_OBJS) $(BUILD)/libmem
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CRITERION_LIBS)
 
-tests: $(UNIT_BINS) $(INTEG_BINS)
+# A process that looks like a free-threaded CPython to memalot (test_faults).
+$(BUILD)/tests/python3.13t: tests/targets/freethreaded_marker.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -std=c11 -Wall -Wextra -O0 -g -o $@ $<
+
+tests: $(UNIT_BINS) $(INTEG_BINS) $(BUILD)/tests/python3.13t
 
 # Set up, build, and run memalot against a sample leaking program.
 demo: setup

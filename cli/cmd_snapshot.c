@@ -187,6 +187,8 @@ static void report_error(pid_t pid, int err, const char *why)
 		free(msg);
 	} else if (err == -ESRCH)
 		log_err("no process with pid %d", (int)pid);
+	else if (err == -ME_EXITED && proc__state(pid) == 'Z')
+		log_err("process %d has exited (a zombie its parent has not reaped yet)", (int)pid);
 	else if (err == -ME_EXITED)
 		log_err("process %d exited during the snapshot", (int)pid);
 	else if (why)
@@ -338,8 +340,14 @@ int cmd_snapshot(int argc, char **argv)
 	if (parse_pid(argv[optind], &pid))
 		return EXIT_USAGE;
 
+	/*
+	 * Exit 3 says there is no such process; 8 that there was one and it
+	 * exited: a zombie, or a process that vanished once memalot had found it.
+	 */
 	freezer__install_signal_handlers();
 	ret = remote__open(&r, pid);
+	if (ret == -ESRCH && proc__state(pid) == 'Z')
+		ret = -ME_EXITED;
 	if (ret) {
 		report_error(pid, ret, NULL);
 		return exit_code_for(ret);
@@ -349,7 +357,7 @@ int cmd_snapshot(int argc, char **argv)
 		if (!target_exited(pid)) {
 			report_error(pid, ret, why);
 		} else {
-			ret = -ESRCH;
+			ret = -ME_EXITED;
 			report_error(pid, ret, NULL);
 		}
 		free(why);
@@ -362,6 +370,8 @@ int cmd_snapshot(int argc, char **argv)
 	wopts.ref.module_prefixes = prefixes;
 	sopts.copy_memory = wopts.type_substring || wopts.nobjects;
 	ret = snapshot__take(&r, &layout, &sopts, &snap);
+	if (ret == -ESRCH)
+		ret = -ME_EXITED;
 	if (ret) {
 		report_error(pid, ret, NULL);
 	} else {

@@ -270,15 +270,24 @@ static int find_image(struct remote *r, struct elfimg **out, const struct proc_m
 				continue;
 			if (!elfimg__symbol(img, "_PyRuntime", &v, &sz) ||
 			    !elfimg__section(img, ".PyRuntime", &v, &sz)) {
+				if (*out)
+					elfimg__free(*out);
 				*out = img;
 				*map_out = m;
 				*runtime_sym = v;
 				return 0;
 			}
+			/* a CPython without _PyRuntime: 3.6 or older, to be named and refused */
+			if (!*out && !elfimg__symbol(img, "PyType_Type", &v, &sz) &&
+			    !elfimg__symbol(img, "Py_Initialize", &v, &sz)) {
+				*out = img;
+				*map_out = m;
+				continue;
+			}
 			elfimg__free(img);
 		}
 	}
-	return -ME_NOTPYTHON;
+	return *out ? -ME_UNSUPPORTED : -ME_NOTPYTHON;
 }
 
 static raddr_t sym_addr(struct elfimg *img, const struct layout *l, const char *name)
@@ -585,6 +594,16 @@ int layout__discover(struct remote *r, enum layout_want want, struct layout *l, 
 	layout__init(l);
 	*why = NULL;
 	ret = find_image(r, &img, &map, &runtime_sym);
+	if (ret == -ME_UNSUPPORTED) {
+		/* an interpreter older than 3.7: its version, if it tells, for the refusal */
+		if (!layout__image_version(img, l) || l->major)
+			*why = xasprintf("Python %s is not supported (memalot supports 3.8 to 3.14)", l->version);
+		else
+			*why = xasprintf("%s is a CPython older than 3.7, not supported (memalot supports 3.8 to "
+					 "3.14)", map->path);
+		elfimg__free(img);
+		return ret;
+	}
 	if (ret)
 		return ret;
 	l->image_path = xstrdup(map->path);

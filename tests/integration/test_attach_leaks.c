@@ -308,8 +308,11 @@ static void attach_leak(const char *label, const char *name, const struct scenar
 	LEAK(sc, pyenv_3_12, "pyenv-3.12") \
 	LEAK(sc, pyenv_3_13, "pyenv-3.13") \
 	LEAK(sc, debian_3_11, "debian-3.11") \
+	LEAK(sc, debian_3_11d, "debian-3.11d") \
 	LEAK(sc, sid_3_13, "sid-3.13") \
-	LEAK(sc, sid_3_14, "sid-3.14")
+	LEAK(sc, sid_3_13d, "sid-3.13d") \
+	LEAK(sc, sid_3_14, "sid-3.14") \
+	LEAK(sc, sid_3_14d, "sid-3.14d")
 
 LEAK_MATRIX(cache)
 LEAK_MATRIX(handler_list)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../lib/harness.h"
+#include "../lib/start.h"
 
 #define MARKER "__main__.MemalotCensusMarker"
 #define DICT "builtins.dict"
@@ -20,6 +21,65 @@ static const char *str_field(const json_t *o, const char *key)
 }
 
 /*
+ * Every field the README lists for `snapshot --json`, with its type: pid,
+ * command, python_version, python_flavour, python_image, layout_source,
+ * layout_detail, pause_ms, tries, interpreters, reader, total_objects,
+ * generations (name to count), partial, and types [{type, count,
+ * generations}] most common first, adding up to total_objects.
+ */
+static void assert_readme_fields(const char *label, const json_t *snap, const char *script)
+{
+	static const char *const sources[] = { "dwarf", "table", "table-nearest", "debug-offsets" };
+	const json_t *gens = json_object_get(snap, "generations"), *types = json_object_get(snap, "types"), *v, *e;
+	json_int_t total = json_integer_value(json_object_get(snap, "total_objects")), sum = 0, prev = -1;
+	const char *key, *src = str_field(snap, "layout_source");
+	bool known = false;
+	size_t i;
+
+	cr_assert(strstr(str_field(snap, "command"), script), "%s: command '%s' does not name %s", label,
+		  str_field(snap, "command"), script);
+	cr_assert(json_is_string(json_object_get(snap, "python_image")) &&
+		  strstr(str_field(snap, "python_image"), "python"), "%s: python_image '%s'", label,
+		  str_field(snap, "python_image"));
+	for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
+		known |= !strcmp(src, sources[i]);
+	cr_assert(known, "%s: layout_source '%s' is none of the README's", label, src);
+	cr_assert(json_is_string(json_object_get(snap, "layout_detail")), "%s: layout_detail", label);
+	cr_assert(json_is_number(json_object_get(snap, "pause_ms")) &&
+		  json_number_value(json_object_get(snap, "pause_ms")) > 0, "%s: pause_ms", label);
+	cr_assert(json_is_integer(json_object_get(snap, "tries")) &&
+		  json_integer_value(json_object_get(snap, "tries")) >= 1, "%s: tries", label);
+	cr_assert(json_is_integer(json_object_get(snap, "interpreters")) &&
+		  json_integer_value(json_object_get(snap, "interpreters")) >= 1, "%s: interpreters", label);
+	cr_assert(json_is_boolean(json_object_get(snap, "partial")), "%s: partial", label);
+	cr_assert(json_is_integer(json_object_get(snap, "total_objects")) && total > 0, "%s: total_objects",
+		  label);
+	cr_assert(json_is_object(gens) && json_object_size(gens) >= 3, "%s: generations", label);
+	json_object_foreach((json_t *)gens, key, v) {
+		cr_assert(json_is_integer(v), "%s: generations.%s is not a count", label, key);
+		sum += json_integer_value(v);
+	}
+	cr_assert_eq(sum, total, "%s: the generations add up to %lld, total_objects is %lld", label,
+		     (long long)sum, (long long)total);
+	cr_assert(json_is_array(types) && json_array_size(types) > 0, "%s: types", label);
+	sum = 0;
+	json_array_foreach(types, i, e) {
+		json_int_t count = json_integer_value(json_object_get(e, "count"));
+
+		cr_assert(json_is_string(json_object_get(e, "type")), "%s: types[%zu].type", label, i);
+		cr_assert(json_is_integer(json_object_get(e, "count")) && count > 0, "%s: types[%zu].count", label,
+			  i);
+		cr_assert(json_is_object(json_object_get(e, "generations")), "%s: types[%zu].generations", label, i);
+		cr_assert(prev < 0 || count <= prev, "%s: types are not most common first at %zu (%lld after %lld)",
+			  label, i, (long long)count, (long long)prev);
+		prev = count;
+		sum += count;
+	}
+	cr_assert_eq(sum, total, "%s: the types add up to %lld, total_objects is %lld", label, (long long)sum,
+		     (long long)total);
+}
+
+/*
  * Start census.py under the interpreter called label, snapshot it, and check the
  * counts against the ones the target took itself with gc.get_objects().
  * mode: NULL for the default (auto), or "dwarf" / "table" for --layout-source:
@@ -29,7 +89,7 @@ static const char *str_field(const json_t *o, const char *key)
 static void census(const char *label, const char *mode)
 {
 	const struct interp *py = interp__get(label);
-	char err[512], pidstr[16], *version, *script, state;
+	char err[512], pidstr[16], *version, *script;
 	char *args[] = { "snapshot", pidstr, "--json", "--layout-source", (char *)mode, NULL };
 	long long want_marker, want_dict, got;
 	const char *source, *flavour;
@@ -63,10 +123,7 @@ static void census(const char *label, const char *mode)
 	cr_assert_eq(ret, 0, "%s: cannot run %s: %s", label, harness__memalot(), strerror(-ret));
 
 	/* the target must be running on, neither stopped nor gone */
-	state = proc__state(t.pid);
-	cr_assert(state && state != 't' && state != 'T' && state != 'Z' && state != 'X',
-		  "%s: pid %d is in state '%c' after memalot (exit %d; stderr: %s)", label, (int)t.pid,
-		  state ? state : '-', r.status, r.err);
+	assert_running_free(t.pid, label);
 
 	cr_assert(!r.timed_out, "%s: memalot timed out after %d s; stderr: %s", label, RUN_TIMEOUT, r.err);
 	cr_assert_eq(r.status, 0, "%s: memalot %s exited %d; stderr: %s", label, mode ? mode : "",
@@ -95,6 +152,8 @@ static void census(const char *label, const char *mode)
 	if (mode && !strcmp(mode, "dwarf"))
 		cr_assert_str_eq(source, "dwarf", "%s: --layout-source dwarf gave layout_source '%s' (%s)",
 				 label, source, str_field(snap, "layout_detail"));
+
+	assert_readme_fields(label, snap, "census.py");
 
 	got = snap__type_count(snap, MARKER);
 	cr_assert_eq(got, want_marker, "%s (layout %s): memalot counted %lld %s, gc.get_objects() %lld",
@@ -131,9 +190,9 @@ CENSUS3(sid_3_14, "sid-3.14")
 CENSUS3(sid_3_14d, "sid-3.14d")
 
 /* The /proc/PID/mem reader that stands in when process_vm_readv is not allowed. */
-Test(census, pyenv_3_12_proc_mem, .fini = harness__cleanup, .timeout = 300)
+Test(census, proc_mem_reader, .fini = harness__cleanup, .timeout = 300)
 {
 	setenv("MEMALOT_READ_PROC_MEM", "1", 1);
-	census("pyenv-3.12", NULL);
+	census(DEFAULT_PYTHON, NULL);
 	unsetenv("MEMALOT_READ_PROC_MEM");
 }

@@ -17,11 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../cli/cli.h"
 #include "../lib/harness.h"
 
-/* Every fault test runs one interpreter: the point is memalot's behaviour, not the matrix. */
-#define LABEL "pyenv-3.12"
+/* Every fault test runs one interpreter (pyenv 3.12, else another, else Debian's 3.11): the point is memalot's behaviour, not the matrix. */
+#define LABEL DEFAULT_PYTHON
 /* Objects in the large-heap target: enough for a walk of a few hundred milliseconds. */
 #define LARGE_HEAP "2000000"
 /* How long memalot may take to end once its target died or it got a signal. */
@@ -114,7 +113,7 @@ static bool exited_with(int wstatus, int code)
 /* memalot printed a snapshot: a whole one, or a partial one when the GC lists kept changing. */
 static bool finished(int wstatus)
 {
-	return exited_with(wstatus, EXIT_OK) || exited_with(wstatus, EXIT_PARTIAL);
+	return exited_with(wstatus, 0) || exited_with(wstatus, 9);
 }
 
 /*
@@ -153,27 +152,6 @@ static void assert_released(pid_t pid, const char *what)
 
 	cr_assert_eq(ret, 0, "%s: pid %d not released within %d ms: %s", what, (int)pid, RELEASE_MS,
 		     ret == -ETIMEDOUT ? why : strerror(-ret));
-}
-
-/* splitmix64: a small PRNG whose seed is printed, so a failing run can be repeated. */
-static uint64_t next_random(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t fault_seed(void)
-{
-	const char *env = getenv("MEMALOT_FAULT_SEED");
-	struct timespec ts;
-
-	if (env && *env)
-		return strtoull(env, NULL, 0);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000007ull ^ (uint64_t)ts.tv_nsec ^ (uint64_t)getpid() << 32;
 }
 
 /* ------------------------------------------------------------ 1. target killed */
@@ -226,9 +204,9 @@ Test(faults, target_killed_mid_walk, .fini = harness__cleanup, .timeout = 120)
 			run_result__release(&r);
 			continue;
 		}
-		cr_assert(exited_with(m.wstatus, EXIT_EXITED) || exited_with(m.wstatus, EXIT_NO_PROCESS),
-			  "memalot ended with status %d (0x%x), not %d or %d; stderr: %s", r.status, m.wstatus,
-			  EXIT_EXITED, EXIT_NO_PROCESS, r.err);
+		/* README: "8 the target exited meanwhile", never 3 ("no such process") */
+		cr_assert(exited_with(m.wstatus, 8), "memalot ended with status %d (0x%x), not 8; stderr: %s",
+			  r.status, m.wstatus, r.err);
 		assert_one_error_line(&r, "target killed mid-walk");
 		cr_log_info("target_killed_mid_walk: memalot ended %lld ms after the kill", took);
 		log_error_line("target_killed_mid_walk", &r);
@@ -246,7 +224,7 @@ Test(faults, target_killed_mid_walk, .fini = harness__cleanup, .timeout = 120)
 Test(faults, target_killed_early, .fini = harness__cleanup, .timeout = 120)
 {
 	const char *memalot = harness__memalot();
-	uint64_t seed = fault_seed(), rnd = seed;
+	uint64_t seed = harness__seed(), rnd = seed;
 	char *extra[] = { "1000", NULL };
 	long long snap_ms = 0;
 	int done = 0;
@@ -254,7 +232,7 @@ Test(faults, target_killed_early, .fini = harness__cleanup, .timeout = 120)
 	cr_log_info("target_killed_early: seed %llu (MEMALOT_FAULT_SEED repeats it)",
 		    (unsigned long long)seed);
 	for (int round = 0; round <= EARLY_ROUNDS; round++) {
-		int delay_ms = round ? (int)(next_random(&rnd) % (uint64_t)(snap_ms + 1)) : 0;
+		int delay_ms = round ? (int)(harness__random(&rnd) % (uint64_t)(snap_ms + 1)) : 0;
 		struct run_result r;
 		struct target t;
 		struct bgrun m;
@@ -286,10 +264,10 @@ Test(faults, target_killed_early, .fini = harness__cleanup, .timeout = 120)
 			run_result__release(&r);
 			continue;
 		}
-		cr_assert(exited_with(m.wstatus, EXIT_EXITED) || exited_with(m.wstatus, EXIT_NO_PROCESS),
+		/* the target is a zombie until we reap it: it existed, so 8 and never 3 */
+		cr_assert(exited_with(m.wstatus, 8),
 			  "round %d (seed %llu, kill after %d ms): memalot ended with status %d (0x%x), not "
-			  "%d or %d; stderr: %s", round, (unsigned long long)seed, delay_ms, r.status,
-			  m.wstatus, EXIT_EXITED, EXIT_NO_PROCESS, r.err);
+			  "8; stderr: %s", round, (unsigned long long)seed, delay_ms, r.status, m.wstatus, r.err);
 		assert_one_error_line(&r, "target killed early");
 		run_result__release(&r);
 	}
@@ -302,7 +280,7 @@ Test(faults, target_killed_early, .fini = harness__cleanup, .timeout = 120)
 Test(faults, memalot_killed_randomly, .fini = harness__cleanup, .timeout = 120)
 {
 	const char *memalot = harness__memalot();
-	uint64_t seed = fault_seed(), rnd = seed;
+	uint64_t seed = harness__seed(), rnd = seed;
 	char *extra[] = { "4", BUSY_BALLAST, NULL }, reply[128];
 	long long before, after, snap_ms;
 	int while_frozen = 0, done = 0;
@@ -327,7 +305,7 @@ Test(faults, memalot_killed_randomly, .fini = harness__cleanup, .timeout = 120)
 	assert_released(t.pid, "after a whole snapshot");
 
 	for (int round = 0; round < KILL_ROUNDS; round++) {
-		int delay_ms = (int)(next_random(&rnd) % (uint64_t)(snap_ms + 1));
+		int delay_ms = (int)(harness__random(&rnd) % (uint64_t)(snap_ms + 1));
 		char what[96];
 
 		snprintf(what, sizeof(what), "round %d (seed %llu, kill after %d ms)", round,
@@ -348,6 +326,9 @@ Test(faults, memalot_killed_randomly, .fini = harness__cleanup, .timeout = 120)
 	}
 	cr_log_info("memalot_killed_randomly: %d rounds, delays up to %lld ms; %d kills while the target "
 		    "was frozen, %d snapshots finished first", KILL_ROUNDS, snap_ms, while_frozen, done);
+	/* the case that matters: memalot dies holding the target */
+	cr_assert_gt(while_frozen, 0, "seed %llu: no kill landed while the target was frozen",
+		     (unsigned long long)seed);
 
 	assert_answers(&t, "count ", reply, sizeof(reply));
 	after = atoll(reply + 6);
@@ -366,15 +347,14 @@ Test(faults, not_python, .fini = harness__cleanup, .timeout = 60)
 	struct bgrun s;
 	int ret;
 
-	python(); /* the same skip as every fault test */
 	ret = bgrun__start(&s, sleep_argv, NULL);
 	cr_assert_eq(ret, 0, "cannot run sleep: %s", strerror(-ret));
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)s.pid);
 	ret = memalot__run(args, &r);
 	cr_assert_eq(ret, 0, "cannot run %s: %s", harness__memalot(), strerror(-ret));
 	cr_assert(!r.timed_out, "memalot timed out; stderr: %s", r.err);
-	cr_assert_eq(r.status, EXIT_NOT_PYTHON, "memalot on sleep exited %d, not %d; stderr: %s", r.status,
-		     EXIT_NOT_PYTHON, r.err);
+	cr_assert_eq(r.status, 6, "memalot on sleep exited %d, not %d; stderr: %s", r.status,
+		     6, r.err);
 	assert_one_error_line(&r, "not python");
 	log_error_line("not_python", &r);
 	cr_assert(strstr(r.err, "not a Python process"), "stderr: %s", r.err);
@@ -393,7 +373,6 @@ Test(faults, no_such_pid, .fini = harness__cleanup, .timeout = 60)
 	pid_t pid = -1;
 	int ret;
 
-	python();
 	/* the pid of a child that exited and was reaped; again if it was reused at once */
 	for (int i = 0; i < 10; i++) {
 		int st;
@@ -411,8 +390,8 @@ Test(faults, no_such_pid, .fini = harness__cleanup, .timeout = 60)
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
 	ret = memalot__run(args, &r);
 	cr_assert_eq(ret, 0, "cannot run %s: %s", harness__memalot(), strerror(-ret));
-	cr_assert_eq(r.status, EXIT_NO_PROCESS, "memalot on a gone pid exited %d, not %d; stderr: %s",
-		     r.status, EXIT_NO_PROCESS, r.err);
+	cr_assert_eq(r.status, 3, "memalot on a gone pid exited %d, not %d; stderr: %s",
+		     r.status, 3, r.err);
 	assert_one_error_line(&r, "no such pid");
 	log_error_line("no_such_pid", &r);
 	snprintf(want, sizeof(want), "no process with pid %d", (int)pid);
@@ -483,8 +462,8 @@ Test(faults, other_user, .fini = harness__cleanup, .timeout = 60)
 		rmdir(tmpdir);
 	}
 	cr_assert(!r.timed_out, "memalot as nobody timed out; stderr: %s", r.err);
-	cr_assert_eq(r.status, EXIT_PERMISSION, "memalot as nobody against a root process exited %d, not "
-		     "%d; stderr: %s", r.status, EXIT_PERMISSION, r.err);
+	cr_assert_eq(r.status, 4, "memalot as nobody against a root process exited %d, not "
+		     "%d; stderr: %s", r.status, 4, r.err);
 	assert_one_error_line(&r, "other user");
 	log_error_line("other_user", &r);
 	snprintf(want, sizeof(want), "uid %d", (int)pw->pw_uid);
@@ -527,8 +506,8 @@ Test(faults, already_traced, .fini = harness__cleanup, .timeout = 60)
 
 	ret = memalot__run(args, &r);
 	cr_assert_eq(ret, 0, "cannot run %s: %s", harness__memalot(), strerror(-ret));
-	cr_assert_eq(r.status, EXIT_TRACED, "memalot against a traced process exited %d, not %d; stderr: %s",
-		     r.status, EXIT_TRACED, r.err);
+	cr_assert_eq(r.status, 5, "memalot against a traced process exited %d, not %d; stderr: %s",
+		     r.status, 5, r.err);
 	assert_one_error_line(&r, "already traced");
 	log_error_line("already_traced", &r);
 	snprintf(want, sizeof(want), "traced by pid %d (strace)", (int)s.pid);
@@ -549,7 +528,7 @@ Test(faults, already_traced, .fini = harness__cleanup, .timeout = 60)
 /*
  * Send sig to memalot while it has the large-heap target frozen. Its handler
  * detaches every thread at once and the snapshot ends with "interrupted":
- * exit EXIT_INTERRUPTED (130) for SIGINT and SIGTERM alike, never a death by
+ * exit 130 (130) for SIGINT and SIGTERM alike, never a death by
  * the signal. A signal that lands after the snapshot's last check lets it
  * finish normally: that round is repeated.
  */
@@ -586,9 +565,9 @@ static void signal_mid_snapshot(int sig)
 			assert_released(t.pid, "after a snapshot");
 			continue;
 		}
-		cr_assert(exited_with(m.wstatus, EXIT_INTERRUPTED),
+		cr_assert(exited_with(m.wstatus, 130),
 			  "memalot got %s mid-snapshot and ended with status %d (0x%x), not exit %d; stderr: %s",
-			  strsignal(sig), r.status, m.wstatus, EXIT_INTERRUPTED, r.err);
+			  strsignal(sig), r.status, m.wstatus, 130, r.err);
 		assert_one_error_line(&r, strsignal(sig));
 		log_error_line(strsignal(sig), &r);
 		cr_log_info("%s: memalot ended %lld ms after the signal", strsignal(sig), took);
@@ -634,7 +613,7 @@ Test(faults, threads_start_and_exit_during_freeze, .fini = harness__cleanup, .ti
 
 		cr_assert_eq(memalot__run(args, &r), 0);
 		cr_assert(!r.timed_out, "memalot timed out; stderr: %s", r.err);
-		cr_assert(r.status == 0 || r.status == EXIT_PARTIAL,
+		cr_assert(r.status == 0 || r.status == 9,
 			  "snapshot %d of a thread-churning target exited %d: %s", i, r.status, r.err);
 		done += r.status == 0;
 		run_result__release(&r);
@@ -644,5 +623,171 @@ Test(faults, threads_start_and_exit_during_freeze, .fini = harness__cleanup, .ti
 	assert_answers(&t, "count ", reply, sizeof(reply));
 	after = atol(reply + 6);
 	cr_assert_gt(after, before, "the target started no thread after the snapshots");
+	cr_assert_eq(target__stop(&t), 0, "%s", t.err);
+}
+
+/* ------------------------------------------------------------ 8. the README's exit codes, each forced */
+
+/*
+ * The exit codes are a promise to scripts: these tests assert the README's
+ * literal numbers, never cli.h's names, and this one that the README still
+ * says what they mean.
+ */
+Test(faults, exit_codes_are_the_readmes)
+{
+	static const char *const promised[] = {
+		"0 done", "2 usage", "3 no such process", "4 not allowed to trace", "5 already traced",
+		"6 not a Python process", "7 unsupported build or no layout for it", "8 the target exited",
+		"9 partial result", "130 interrupted", "1 anything else",
+	};
+	char *path, *text = NULL, *flat;
+	size_t len = 0;
+	FILE *f;
+
+	cr_assert(asprintf(&path, "%s/README.md", harness__srcdir()) > 0);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	cr_assert(getdelim(&text, &len, 0, f) > 0, "%s is empty", path);
+	fclose(f);
+	/* the paragraph is wrapped: read it as one line */
+	for (flat = text; *flat; flat++)
+		if (*flat == '\n')
+			*flat = ' ';
+	flat = strstr(text, "Exit status: ");
+	cr_assert_not_null(flat, "README.md has no 'Exit status: ' paragraph");
+	for (size_t i = 0; i < sizeof(promised) / sizeof(promised[0]); i++)
+		cr_assert_not_null(strstr(flat, promised[i]), "README.md's exit status no longer says '%s'",
+				   promised[i]);
+	free(text);
+	free(path);
+}
+
+Test(faults, usage_error_is_2)
+{
+	char *args[] = { "snapshot", "--no-such-flag", "1", NULL };
+	struct run_result r;
+
+	cr_assert_eq(memalot__run(args, &r), 0);
+	cr_assert_eq(r.status, 2, "a bad flag exited %d; stderr: %s", r.status, r.err);
+	run_result__release(&r);
+}
+
+/* 7: an interpreter older than 3.8, refused before anything is read from it */
+static void unsupported_version(const char *label, const char *version)
+{
+	const struct interp *py = interp__get(label);
+	char *extra[] = { "1000", NULL }, pidstr[16], *args[] = { "snapshot", pidstr, NULL };
+	char err[512], reply[64], want[64], *path;
+	struct run_result r;
+	struct target t;
+
+	cr_assert_not_null(py, "no interpreter called '%s' in the matrix", label);
+	if (py->skip)
+		cr_skip_test("%s: %s", label, py->skip);
+
+	path = interp__script(py, "large_heap.py", err, sizeof(err));
+	cr_assert_not_null(path, "%s: %s", label, err);
+	cr_assert_eq(target__start(&t, py, path, extra), 0, "%s: %s", label, t.err);
+	free(path);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
+	cr_assert_eq(memalot__run(args, &r), 0);
+	cr_assert_eq(r.status, 7, "%s: exit %d, not 7; stderr: %s", label, r.status, r.err);
+	assert_one_error_line(&r, label);
+	snprintf(want, sizeof(want), "Python %s", version);
+	cr_assert(strstr(r.err, want) && strstr(r.err, "not supported"), "stderr: %s", r.err);
+	run_result__release(&r);
+	assert_released(t.pid, label);
+	assert_answers(&t, "alive 1000", reply, sizeof(reply));
+	cr_assert_eq(target__stop(&t), 0, "%s", t.err);
+}
+
+Test(faults, python_3_6_is_refused, .fini = harness__cleanup, .timeout = 60)
+{
+	unsupported_version("pyenv-3.6", "3.6");
+}
+
+Test(faults, python_3_7_is_refused, .fini = harness__cleanup, .timeout = 60)
+{
+	unsupported_version("pyenv-3.7", "3.7");
+}
+
+/* 7: a free-threaded build (a process carrying its marks: tests/targets/freethreaded_marker.c) */
+Test(faults, free_threaded_build_is_refused, .fini = harness__cleanup, .timeout = 60)
+{
+	char self[4096], *marker, pidstr[16], *args[] = { "snapshot", pidstr, "--json", NULL };
+	char *argv[2] = { NULL, NULL };
+	struct run_result r;
+	struct target t;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	cr_assert_gt(n, 0, "readlink /proc/self/exe: %s", strerror(errno));
+	self[n] = 0;
+	*strrchr(self, '/') = 0;
+	cr_assert(asprintf(&marker, "%s/python3.13t", self) > 0);
+	cr_assert_eq(access(marker, X_OK), 0, "%s: %s (make tests builds it)", marker, strerror(errno));
+	argv[0] = marker;
+	cr_assert_eq(target__start_argv(&t, argv), 0, "%s: %s", marker, t.err);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
+	cr_assert_eq(memalot__run(args, &r), 0);
+	cr_assert_eq(r.status, 7, "exit %d, not 7; stderr: %s", r.status, r.err);
+	assert_one_error_line(&r, "free-threaded");
+	cr_assert(strstr(r.err, "free-threaded"), "stderr does not say free-threaded: %s", r.err);
+	cr_assert_str_empty(r.out, "stdout: %.200s", r.out);
+	run_result__release(&r);
+	assert_released(t.pid, "after refusing a free-threaded build");
+	cr_assert_eq(target__stop(&t), 0, "%s", t.err);
+	free(marker);
+}
+
+/* 8, not 3: the process is there, but as a zombie its parent has not reaped */
+Test(faults, zombie_target_is_8, .fini = harness__cleanup, .timeout = 60)
+{
+	char *extra[] = { "1000", NULL }, pidstr[16], *args[] = { "snapshot", pidstr, "--json", NULL };
+	long long deadline;
+	struct run_result r;
+	struct target t;
+
+	start_target(&t, "large_heap.py", extra);
+	cr_assert_eq(kill(t.pid, SIGKILL), 0, "kill: %s", strerror(errno));
+	deadline = harness__now_ms() + PROMPT_MS;
+	while (proc__state(t.pid) != 'Z' && harness__now_ms() < deadline)
+		usleep(1000);
+	cr_assert_eq(proc__state(t.pid), 'Z', "pid %d did not become a zombie", (int)t.pid);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
+	cr_assert_eq(memalot__run(args, &r), 0);
+	cr_assert_eq(r.status, 8, "memalot on a zombie exited %d, not 8; stderr: %s", r.status, r.err);
+	assert_one_error_line(&r, "zombie");
+	cr_assert(strstr(r.err, "has exited"), "stderr: %s", r.err);
+	run_result__release(&r);
+	cr_assert_eq(target__stop(&t), 128 + SIGKILL, "%s", t.err);
+}
+
+/*
+ * 9: a target that is always in the middle of a collection (tests/targets/
+ * gc_busy.py): every try finds the GC lists being rebuilt, and memalot
+ * prints what it has, marked partial.
+ */
+Test(faults, always_collecting_is_partial_9, .fini = harness__cleanup, .timeout = 120)
+{
+	char pidstr[16], reply[64], *args[] = { "snapshot", pidstr, "--json", NULL };
+	struct run_result r;
+	json_error_t jerr;
+	struct target t;
+	json_t *snap;
+
+	start_target(&t, "gc_busy.py", NULL);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
+	cr_assert_eq(memalot__run(args, &r), 0);
+	cr_assert_eq(r.status, 9, "exit %d, not 9; stderr: %s", r.status, r.err);
+	snap = json_loads(r.out, 0, &jerr);
+	cr_assert_not_null(snap, "no JSON (%s): %.200s", jerr.text, r.out);
+	cr_assert(json_is_true(json_object_get(snap, "partial")), "not marked partial: %.300s", r.out);
+	cr_assert(json_is_string(json_object_get(snap, "partial_reason")), "no partial_reason: %.300s", r.out);
+	cr_assert_gt(json_integer_value(json_object_get(snap, "tries")), 1, "%.300s", r.out);
+	cr_assert(strstr(r.err, "partial result"), "stderr: %s", r.err);
+	json_decref(snap);
+	run_result__release(&r);
+	assert_released(t.pid, "after a partial snapshot");
+	assert_answers(&t, "collections ", reply, sizeof(reply));
 	cr_assert_eq(target__stop(&t), 0, "%s", t.err);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../lib/harness.h"
+#include "../lib/start.h"
 
 /* Longest list of node names quoted in a failure message. */
 #define NAMES_MAX 6000
@@ -251,7 +252,7 @@ static const json_t *pick_object(const json_t *details, const char *want)
 static void why(const char *label, const char *name, const struct scenario *sc)
 {
 	const struct interp *py = interp__get(label);
-	char err[512], pidstr[16], *script, state;
+	char err[512], pidstr[16], *script;
 	char *args[] = { "snapshot", pidstr, "--json", "--why", (char *)sc->why, "--max-object-details",
 			 (char *)sc->max_details, NULL };
 	static char roots[NAMES_MAX], names[NAMES_MAX];
@@ -281,10 +282,7 @@ static void why(const char *label, const char *name, const struct scenario *sc)
 	}
 	ret = memalot__run(args, &r);
 	cr_assert_eq(ret, 0, "%s %s: cannot run %s: %s", label, name, harness__memalot(), strerror(-ret));
-	state = proc__state(t.pid);
-	cr_assert(state && state != 't' && state != 'T' && state != 'Z' && state != 'X',
-		  "%s %s: pid %d is in state '%c' after memalot (exit %d; stderr: %s)", label, name,
-		  (int)t.pid, state ? state : '-', r.status, r.err);
+	assert_running_free(t.pid, name);
 	cr_assert(!r.timed_out, "%s %s: memalot timed out after %d s; stderr: %s", label, name,
 		  RUN_TIMEOUT, r.err);
 	cr_assert_eq(r.status, 0, "%s %s: memalot exited %d; stderr: %s", label, name, r.status, r.err);
