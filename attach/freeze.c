@@ -139,7 +139,8 @@ static int seize_new_threads(struct freezer *fz)
 			 */
 			if (err == ESRCH || (err == EPERM && (!state || state == 'Z' || state == 'X')))
 				continue;
-			ret = -err;
+			/* any thread traced by a debugger or strace -p TID: not a permission problem */
+			ret = err == EPERM && proc__tracer(tid) > 0 ? -ME_TRACED : -err;
 			break;
 		}
 		GROW(fz->tids, fz->cap, fz->n + 1);
@@ -253,6 +254,13 @@ int freezer__freeze(struct freezer *fz, pid_t pid)
 fail:
 	if (ret == -EPERM && proc__tracer(pid) > 0 && !fz->n)
 		ret = -ME_TRACED;
+	/*
+	 * A thread seized and interrupted but not yet in its stop cannot be
+	 * detached (ESRCH) and would stay ours until memalot exits: let the
+	 * ones not waited for reach the stop first (bounded by the stop timeout).
+	 */
+	if (fz->n > waited && ret != -ME_INTERRUPTED)
+		wait_stopped(fz, waited);
 	freezer__release(fz); /* thaws what was seized and frees the lists */
 	return ret;
 }
@@ -333,6 +341,19 @@ char *freezer__explain_eperm(pid_t pid)
 				(int)pid, tracer, comm);
 		free(comm);
 		return msg;
+	}
+	{
+		pid_t tid;
+
+		tracer = proc__traced_thread(pid, &tid);
+		if (tracer > 0) {
+			comm = proc__comm(tracer);
+			msg = xasprintf("thread %d of process %d is already traced by pid %d (%s); detach "
+					"that debugger or tracer first",
+					(int)tid, (int)pid, tracer, comm);
+			free(comm);
+			return msg;
+		}
 	}
 	if (uid >= 0 && (uid_t)uid != geteuid() && !cap)
 		return xasprintf("process %d belongs to uid %ld and memalot runs as uid %d without "

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "proc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -285,6 +286,36 @@ int proc__tracer(pid_t pid)
 	int ret = status_field(pid, "TracerPid", &v);
 
 	return ret ? ret : (int)v;
+}
+
+int proc__traced_thread(pid_t pid, pid_t *tid)
+{
+	char path[64];
+	struct dirent *de;
+	int tracer = 0, n = 0;
+	DIR *d;
+
+	*tid = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? -ESRCH : -errno;
+	/* bounded like the freezer: a process has at most so many threads worth a look */
+	while ((de = readdir(d)) && n++ < 65536) {
+		pid_t t = (pid_t)atoi(de->d_name);
+		int tr;
+
+		if (t <= 0)
+			continue;
+		tr = proc__tracer(t);
+		if (tr > 0 && tr != getpid()) {
+			*tid = t;
+			tracer = tr;
+			break;
+		}
+	}
+	closedir(d);
+	return tracer;
 }
 
 long proc__uid(pid_t pid)

@@ -56,6 +56,12 @@ char *proc__comm(pid_t pid);
 char proc__state(pid_t tid);
 /* The pid of the process tracing pid (TracerPid in status), 0 or -errno. */
 int proc__tracer(pid_t pid);
+/*
+ * A thread of pid that another process traces (memalot itself aside): its
+ * id in *tid and its tracer's pid as the result; 0 when no thread is traced,
+ * or -errno.
+ */
+int proc__traced_thread(pid_t pid, pid_t *tid);
 /* Real uid of pid, or -errno. */
 long proc__uid(pid_t pid);
 /* RSS in KiB and peak RSS (VmHWM) in KiB of pid. @return 0 or -errno */

@@ -97,7 +97,15 @@ int cmd_list(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
-		case O_DIR: free(dir); dir = xstrdup(optarg); break;
+		case O_DIR:
+			if (!*optarg) {
+				log_err("--report-directory takes a directory");
+				free(dir);
+				return EXIT_USAGE;
+			}
+			free(dir);
+			dir = xstrdup(optarg);
+			break;
 		case O_JSON: json = true; break;
 		case 'h': fputs(list_usage, stdout); free(dir); return EXIT_OK;
 		default: fputs(list_usage, stderr); free(dir); return EXIT_USAGE;
@@ -274,7 +282,15 @@ int cmd_print(int argc, char **argv)
 		case O_SUMMARY: summary_only = true; break;
 		case O_JSON: json = true; break;
 		case O_GRAPH: graph = optarg; break;
-		case O_DIR: free(dir); dir = xstrdup(optarg); break;
+		case O_DIR:
+			if (!*optarg) {
+				log_err("--report-directory takes a directory");
+				code = EXIT_USAGE;
+				goto out;
+			}
+			free(dir);
+			dir = xstrdup(optarg);
+			break;
 		case 'h': fputs(print_usage, stdout); goto out;
 		default: fputs(print_usage, stderr); code = EXIT_USAGE; goto out;
 		}

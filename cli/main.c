@@ -64,6 +64,20 @@ int parse_pid(const char *s, int *pid)
 	return 0;
 }
 
+/*
+ * A report that could not be written is not a success: a full disk, a
+ * closed or broken stdout end a command with one line and exit 1.
+ */
+static int finish(int code)
+{
+	int failed = fflush(stdout) ? errno : 0;
+
+	if (!failed && !ferror(stdout))
+		return code;
+	log_err("cannot write to standard output: %s", failed ? strerror(failed) : "write error");
+	return code == EXIT_OK ? EXIT_ERROR : code;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -72,15 +86,15 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
-		return EXIT_OK;
+		return finish(EXIT_OK);
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
 		printf("memalot %s\n", MEMALOT_VERSION);
-		return EXIT_OK;
+		return finish(EXIT_OK);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
+			return finish(commands[i].fn(argc - 1, argv + 1));
 	log_err("'%s' is not a memalot command; see 'memalot --help'", argv[1]);
 	return EXIT_USAGE;
 }

@@ -484,8 +484,12 @@ out:
 /* mkdir -p with mode 0700 for what is created. @return 0 or -errno */
 static int make_dirs(const char *path)
 {
-	char *p = xstrdup(path);
+	char *p;
 	int e = 0;
+
+	if (!*path)
+		return -ENOENT;
+	p = xstrdup(path);
 
 	for (char *s = p + 1;; s++) {
 		if (*s && *s != '/')

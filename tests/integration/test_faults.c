@@ -523,6 +523,52 @@ Test(faults, already_traced, .fini = harness__cleanup, .timeout = 60)
 	cr_assert_eq(target__stop(&t), 0, "the target did not exit cleanly: %s", t.err);
 }
 
+/*
+ * strace -p on one worker thread only (the main thread untraced): still 5,
+ * "already traced", naming the thread and the tracer, never a permission error.
+ */
+Test(faults, worker_thread_traced, .fini = harness__cleanup, .timeout = 60)
+{
+	char tidstr[16], pidstr[16], want[96], reply[64];
+	char *strace_argv[] = { "strace", "-p", tidstr, "-o", "/dev/null", NULL };
+	char *args[] = { "snapshot", pidstr, "--json", NULL };
+	struct run_result r, sr;
+	long long deadline;
+	struct target t;
+	struct bgrun s;
+	int ret, tid;
+
+	start_target(&t, "worker_thread.py", NULL);
+	cr_assert_eq(sscanf(t.ready, "ready %d", &tid), 1, "worker_thread.py said '%s'", t.ready);
+	snprintf(tidstr, sizeof(tidstr), "%d", tid);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
+	ret = bgrun__start(&s, strace_argv, NULL);
+	cr_assert_eq(ret, 0, "cannot run strace: %s (apt-get install strace)", strerror(-ret));
+	deadline = harness__now_ms() + 20000;
+	while (proc__tracer(tid) != s.pid && harness__now_ms() < deadline)
+		if (bgrun__exited(&s, 2))
+			break;
+	cr_assert_eq(proc__tracer(tid), s.pid, "strace -p %d did not become the thread's tracer", tid);
+	cr_assert_eq(proc__tracer(t.pid), 0, "the main thread is traced too");
+
+	ret = memalot__run(args, &r);
+	cr_assert_eq(ret, 0);
+	cr_assert_eq(r.status, 5, "a traced worker thread gave exit %d, not 5; stderr: %s", r.status, r.err);
+	assert_one_error_line(&r, "worker thread traced");
+	snprintf(want, sizeof(want), "thread %d of process %d is already traced by pid %d (strace)", tid,
+		 (int)t.pid, (int)s.pid);
+	cr_assert(strstr(r.err, want), "stderr does not say '%s': %s", want, r.err);
+	run_result__release(&r);
+	cr_assert_eq(proc__tracer(tid), s.pid, "strace is no longer the thread's tracer after memalot");
+
+	kill(s.pid, SIGKILL);
+	bgrun__wait(&s, PROMPT_MS, &sr);
+	run_result__release(&sr);
+	assert_released(t.pid, "after strace was killed");
+	assert_answers(&t, "alive", reply, sizeof(reply));
+	cr_assert_eq(target__stop(&t), 0, "%s", t.err);
+}
+
 /* ------------------------------------------------------------ 7. memalot interrupted */
 
 /*

@@ -199,3 +199,57 @@ Test(options, snapshot_why_limits, .fini = harness__cleanup, .timeout = 60)
 	run_result__release(&r);
 	target__stop(&t);
 }
+
+/* An empty --report-directory is a usage error everywhere, read by nobody (it once read past the string). */
+Test(options, empty_report_directory_is_a_usage_error)
+{
+	char *attach[] = { "attach", "1", "--report-directory", "", NULL };
+	char *list[] = { "list", "--report-directory", "", NULL };
+	char *print[] = { "print", "abcd-1234", "--report-directory", "", NULL };
+	char *mcp[] = { "mcp", "--report-directory", "", NULL };
+	char **cmds[] = { attach, list, print, mcp };
+	struct run_result r;
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		cr_assert_eq(memalot__run(cmds[i], &r), 0);
+		cr_assert_eq(r.status, 2, "%s --report-directory '': exit %d; stderr: %s", cmds[i][0], r.status,
+			     r.err);
+		cr_assert_str_eq(r.err, "memalot: --report-directory takes a directory\n", "%s: %s", cmds[i][0],
+				 r.err);
+		run_result__release(&r);
+	}
+}
+
+/* Run memalot with args (NULL-terminated, at most 8) and its stdout on /dev/full. */
+static void run_to_full_disk(char *const args[], struct run_result *r)
+{
+	char *argv[12] = { "sh", "-c", "exec \"$0\" \"$@\" >/dev/full", (char *)harness__memalot() };
+	int n = 4;
+
+	while (*args && n < 11)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	cr_assert_eq(run__capture(argv, RUN_TIMEOUT, r), 0);
+}
+
+/* A report that cannot be written is an error with one line, not a silent exit 0 or 1. */
+Test(options, write_errors_are_reported, .fini = harness__cleanup, .timeout = 60)
+{
+	char pidstr[16], *list[] = { "list", NULL }, *help[] = { "--help", NULL };
+	char *snap[] = { "snapshot", pidstr, "--json", NULL }, **cmds[] = { list, help, snap };
+	struct run_result r;
+	struct target t;
+
+	start_target(&t, DEFAULT_PYTHON, "leaky_app.py", NULL);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		run_to_full_disk(cmds[i], &r);
+		cr_assert_eq(r.status, 1, "memalot %s > /dev/full: exit %d; stderr: %s", cmds[i][0], r.status, r.err);
+		cr_assert(strstr(r.err, "memalot: cannot write to standard output"), "memalot %s > /dev/full: %s",
+			  cmds[i][0], r.err);
+		cr_assert_eq(strchr(r.err, '\n'), r.err + strlen(r.err) - 1, "not one line: %s", r.err);
+		run_result__release(&r);
+	}
+	assert_running_free(t.pid, "after a snapshot to a full disk");
+	target__stop(&t);
+}
