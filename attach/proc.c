@@ -318,6 +318,14 @@ int proc__traced_thread(pid_t pid, pid_t *tid)
 	return tracer;
 }
 
+bool proc__exited(pid_t pid)
+{
+	long threads = 0;
+
+	/* a zombie leader whose other threads still run (pthread_exit in main) has not exited */
+	return proc__state(pid) == 'Z' && (status_field(pid, "Threads", &threads) || threads <= 1);
+}
+
 long proc__uid(pid_t pid)
 {
 	long v;

@@ -62,6 +62,8 @@ int proc__tracer(pid_t pid);
  * or -errno.
  */
 int proc__traced_thread(pid_t pid, pid_t *tid);
+/* Whether pid has exited and is a zombie its parent has not reaped (not just its main thread). */
+bool proc__exited(pid_t pid);
 /* Real uid of pid, or -errno. */
 long proc__uid(pid_t pid);
 /* RSS in KiB and peak RSS (VmHWM) in KiB of pid. @return 0 or -errno */

@@ -187,7 +187,7 @@ static void report_error(pid_t pid, int err, const char *why)
 		free(msg);
 	} else if (err == -ESRCH)
 		log_err("no process with pid %d", (int)pid);
-	else if (err == -ME_EXITED && proc__state(pid) == 'Z')
+	else if (err == -ME_EXITED && proc__exited(pid))
 		log_err("process %d has exited (a zombie its parent has not reaped yet)", (int)pid);
 	else if (err == -ME_EXITED)
 		log_err("process %d exited during the snapshot", (int)pid);
@@ -346,7 +346,7 @@ int cmd_snapshot(int argc, char **argv)
 	 */
 	freezer__install_signal_handlers();
 	ret = remote__open(&r, pid);
-	if (ret == -ESRCH && proc__state(pid) == 'Z')
+	if (ret == -ESRCH && proc__exited(pid))
 		ret = -ME_EXITED;
 	if (ret) {
 		report_error(pid, ret, NULL);
