@@ -348,7 +348,7 @@ int store__decode(const void *buf, size_t len, const char *kind, json_t **doc, c
 		goto out;
 	}
 	if (!kd || !key_is(kd, kind)) {
-		snprintf(err, errlen, "not a %s file", kind);
+		snprintf(err, errlen, "not %s %s file", strchr("aeiou", kind[0]) ? "an" : "a", kind);
 		goto out;
 	}
 	if (!body || body->type != MSGPACK_OBJECT_MAP) {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 extern const char memalot_layouts_tsv[]; /* generated from tables/layouts.tsv */
 
@@ -84,22 +85,40 @@ bad:
 }
 
 /* Read a whole file of at most 16 MiB. @return its text (caller frees) or NULL */
+/* A table file: a regular file of at most 16 MiB, as text. @return it (caller frees), or NULL with errno */
 static char *slurp(const char *path)
 {
 	FILE *f = fopen(path, "re");
 	size_t n = 0, cap = 0;
 	char *buf = NULL;
+	struct stat st;
+	int err = 0;
 
 	if (!f)
 		return NULL;
-	for (;;) {
+	if (fstat(fileno(f), &st))
+		err = errno;
+	else if (S_ISDIR(st.st_mode))
+		err = EISDIR;
+	else if (!S_ISREG(st.st_mode))
+		err = EINVAL; /* /dev/zero and the like: no end, no tables */
+	else if (st.st_size > (16 << 20))
+		err = EFBIG;
+	for (; !err;) {
 		GROW(buf, cap, n + 65536);
 		size_t got = fread(buf + n, 1, cap - n - 1, f);
 		n += got;
 		if (!got || n > (16u << 20))
 			break;
 	}
+	if (!err && ferror(f))
+		err = EIO;
 	fclose(f);
+	if (err) {
+		free(buf);
+		errno = err;
+		return NULL;
+	}
 	buf[n] = 0;
 	return buf;
 }
@@ -119,12 +138,16 @@ static void load(void)
 	if (path && *path) {
 		text = slurp(path);
 		if (!text)
-			log_err("cannot read MEMALOT_TABLES file '%s'", path);
+			log_err("warning: cannot read MEMALOT_TABLES file '%s' (%s); using the built-in tables",
+				path, errno == EINVAL ? "not a regular file" : strerror(errno));
 	}
 	g_ntables = tables__parse(text ? text : memalot_layouts_tsv, &g_tables, &line);
 	if (g_ntables < 0) {
 		log_err("%s: bad offset table at line %d", text ? path : "internal", line);
 		g_ntables = 0;
+	} else if (!g_ntables && text) {
+		log_err("warning: MEMALOT_TABLES file '%s' has no offset table (make them with "
+			"memalot-gen-offsets)", path);
 	}
 	free(text);
 }

@@ -174,3 +174,23 @@ Test(layout, other_313_build_is_fixed_by_debug_offsets_and_scan)
 	unlink(file);
 	free(file);
 }
+
+/* MEMALOT_TABLES naming a directory or a device is said, once, and the built-in tables serve. */
+Test(layout, tables_file_that_is_no_file_is_named, .fini = harness__cleanup)
+{
+	static const char *const files[] = { "/tmp", "/dev/zero" };
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char want[128];
+		struct outcome o;
+
+		run_with_table(DEFAULT_PYTHON, files[i], &o);
+		cr_assert_eq(o.r.status, 0, "MEMALOT_TABLES=%s: exit %d: %s", files[i], o.r.status, o.r.err);
+		snprintf(want, sizeof(want), "memalot: warning: cannot read MEMALOT_TABLES file '%s' (", files[i]);
+		cr_assert(strstr(o.r.err, want) && strstr(o.r.err, "using the built-in tables"),
+			  "MEMALOT_TABLES=%s: stderr: %s", files[i], o.r.err);
+		cr_assert_eq(o.got, o.want, "MEMALOT_TABLES=%s: counted %lld markers, not %lld", files[i], o.got,
+			     o.want);
+		outcome_release(&o);
+	}
+}
