@@ -46,12 +46,17 @@
  *  6. Continuity: an object must be seen in every snapshot in between; the
  *     tracker only compares with the last snapshot, so a gap resets it.
  *
- * Limits: between two snapshots with a full collection, an address reused
- * by an object that was promoted all the way to gen2 passes checks 1-3 and 5
- * (for a mutable type); the check interval (a fraction of the lifetime)
- * and the need to pass again at every later snapshot make that rare. An
- * untracked mutable object (a dict of atoms) is matched by type and address
- * only.
+ * Limits: a mutable object of the same type at a reused address passes
+ * checks 1-3 and 5 whenever the order (4) cannot be checked: when it is in
+ * an older generation than the dead object was (a collection moved it, in
+ * an order of its own), or in gen2 across a full collection. It passes 4
+ * too when it is the first object appended to its list since the last
+ * snapshot and the dead one came after every survivor before it: a queue of
+ * requests freed oldest first, each new one allocated where the last one
+ * died, does that now and then. Each such pass is one comparison; a leak
+ * needs LEAK_MIN_CHECKS in a row (lifetime.h), and the default check
+ * interval (a fifth of the lifetime) asks for more. An untracked mutable
+ * object (a dict of atoms) is matched by type and address only.
  */
 #define _GNU_SOURCE
 #include "lifetime.h"
@@ -293,4 +298,16 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
 	free(same);
 	free(prank);
 	free(nseen);
+}
+
+/*
+ * The count is what stands against the limits above when checks are far
+ * apart (LEAK_MIN_CHECKS in lifetime.h says why four); with the default
+ * interval, an object older than the lifetime has been matched at six checks
+ * in a row anyway.
+ */
+bool lifetime__is_leak(const struct lt_ages *a, size_t i)
+{
+	return a->first_seen[i] >= a->warmup_end && a->now - a->first_seen[i] > a->life_ns &&
+	       a->checks[i] >= LEAK_MIN_CHECKS;
 }

@@ -55,4 +55,36 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
 		       const uint64_t collections[3], bool have_collections, uint64_t now_ns,
 		       uint64_t *first_seen, uint16_t *checks);
 
+/*
+ * How many snapshots in a row an object must have been matched at (this
+ * one included) to count as leaked. Age alone is not enough when checks are
+ * far apart: checking once a lifetime, an object is older than the lifetime
+ * at its second check. And two kinds of comparison take a new object at a
+ * dead one's address for it (see lifetime.c): a move to an older generation
+ * (a collection reorders what it moves, so the order cannot vouch for it),
+ * and an object appended since the last check at exactly the place in its
+ * list a survivor would have, with nothing appended before it. An object
+ * moves at most twice (gen0, gen1, gen2), so of three comparisons in a row
+ * at least one is checked against the order (a list a collection did not
+ * reorder: not gen2 across a full collection, nor 3.14's old spaces), where
+ * a reuse passes only in that second, rare case.
+ */
+#define LEAK_MIN_CHECKS 4
+
+/* The ages of one snapshot's objects, as lifetimes__update() filled them, at a report. */
+struct lt_ages {
+	const uint64_t *first_seen;   /* per object */
+	const uint16_t *checks;       /* per object */
+	uint64_t warmup_end;          /* objects first seen before it are never leaks */
+	uint64_t now;                 /* when the snapshot was taken */
+	uint64_t life_ns;             /* --max-object-lifetime */
+};
+
+/*
+ * Does object i count as leaked? Only if it was first seen at or after the
+ * warm-up's end, is older than the lifetime (strictly), and was matched at
+ * LEAK_MIN_CHECKS snapshots in a row or more.
+ */
+bool lifetime__is_leak(const struct lt_ages *a, size_t i);
+
 #endif

@@ -217,27 +217,10 @@ struct iteration {
 };
 
 /*
- * An object counts as leaked when it was first seen after the warm-up, is
- * older than the lifetime, and was matched at least LEAK_MIN_CHECKS
- * snapshots in a row: with --check-interval close to the lifetime, a
- * reused address would otherwise have a single comparison to pass.
+ * Report the leaks of this iteration (lifetime__is_leak() decides which
+ * objects). @return the report's document
  */
-#define LEAK_MIN_CHECKS 3
-
-struct ages {
-	const uint64_t *first_seen;
-	const uint16_t *checks;
-	uint64_t warmup_end, now, life_ns;
-};
-
-static bool is_leak(const struct ages *a, size_t i)
-{
-	return a->first_seen[i] >= a->warmup_end && a->now - a->first_seen[i] > a->life_ns &&
-	       a->checks[i] >= LEAK_MIN_CHECKS;
-}
-
-/* Report the leaks of this iteration. @return the report's document */
-static json_t *report(FILE *out, const struct attach_opts *o, struct graph *g, const struct ages *a,
+static json_t *report(FILE *out, const struct attach_opts *o, struct graph *g, const struct lt_ages *a,
 		     const struct iteration *it)
 {
 	size_t ntypes = g->snap->types.n, nrows = 0, nleaks = 0, ndetail = 0;
@@ -254,7 +237,7 @@ static json_t *report(FILE *out, const struct attach_opts *o, struct graph *g, c
 		row_of[i] = -1;
 	for (size_t i = 0; i < g->n; i++) {
 		uint32_t t = g->nodes[i].type;
-		if (!is_leak(a, i) || !name_passes(o, g->snap->types.v[t].name))
+		if (!lifetime__is_leak(a, i) || !name_passes(o, g->snap->types.v[t].name))
 			continue;
 		if (row_of[t] < 0) {
 			row_of[t] = (long)nrows;
@@ -266,7 +249,7 @@ static json_t *report(FILE *out, const struct attach_opts *o, struct graph *g, c
 	if (o->compute_size)
 		for (size_t i = 0; i < g->n; i++) {
 			uint32_t t = g->nodes[i].type;
-			if (row_of[t] >= 0 && is_leak(a, i)) {
+			if (row_of[t] >= 0 && lifetime__is_leak(a, i)) {
 				raddr_t type = g->snap->types.v[t].addr;
 				uint64_t basic = 0;
 				remote__u64(g->ctx.r, type + (raddr_t)g->ctx.l->v[F_TP_BASICSIZE], &basic);
@@ -288,7 +271,7 @@ static json_t *report(FILE *out, const struct attach_opts *o, struct graph *g, c
 		wopts.nobjects = 0;
 		for (size_t i = 0; i < g->n && wopts.nobjects < (size_t)o->why.max_object_details; i++) {
 			long k = row_of[g->nodes[i].type];
-			if (k < 0 || !is_leak(a, i) ||
+			if (k < 0 || !lifetime__is_leak(a, i) ||
 			    taken[k] >= shown[k])
 				continue;
 			taken[k]++;
@@ -505,7 +488,13 @@ int cmd_attach(int argc, char **argv)
 		case O_JSON: o.json = true; break;
 		case O_OUTPUT: o.output = optarg; break;
 		case O_TEE: o.tee = true; break;
-		case O_REPDIR: o.report_dir = optarg; break;
+		case O_REPDIR:
+			if (!*optarg) {
+				log_err("--report-directory takes a directory");
+				return EXIT_USAGE;
+			}
+			o.report_dir = optarg;
+			break;
 		case O_NOSAVE: o.no_save = true; break;
 		case O_NOCOLOR: case O_FORCETERM: break; /* reports are plain text */
 		case 'v': log_level++; break;
@@ -674,7 +663,7 @@ int cmd_attach(int argc, char **argv)
 						0, 0, rss_prev, hwm_prev };
 			proc__rss(pid, &it.rss, &it.hwm);
 			graph__index(&g);
-			struct ages a = { first_seen, checks, warmup_end, now, (uint64_t)(o.lifetime * 1e9) };
+			struct lt_ages a = { first_seen, checks, warmup_end, now, (uint64_t)(o.lifetime * 1e9) };
 			json_t *doc = report(out, &o, &g, &a, &it);
 			char err[512];
 

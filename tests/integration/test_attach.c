@@ -15,7 +15,7 @@
 #include "../lib/harness.h"
 #include "../lib/start.h"
 
-#define LABEL "pyenv-3.12"
+#define LABEL DEFAULT_PYTHON
 
 /*
  * memalot attach with args (args[1] is the pid, filled in here) on target t,
@@ -87,12 +87,16 @@ SEED(pyenv_3_11, "pyenv-3.11")
 SEED(pyenv_3_12, "pyenv-3.12")
 SEED(pyenv_3_13, "pyenv-3.13")
 SEED(debian_3_11, "debian-3.11")
+SEED(debian_3_11d, "debian-3.11d")
 SEED(sid_3_13, "sid-3.13")
+SEED(sid_3_13d, "sid-3.13d")
 SEED(sid_3_14, "sid-3.14")
+SEED(sid_3_14d, "sid-3.14d")
 
 /*
  * 50,000-odd short-lived objects a second on 4 threads, 2,000 long-lived ones:
- * at most max_leaks objects reported over 10 iterations (0: no leak at all).
+ * at most max_leaks objects reported over 10 iterations, all in one report
+ * (0: no leak at all), and never the tuples the GC untracks.
  * interval: --check-interval ("0": the default)
  */
 static void no_false_positives(const char *label, const char *interval, json_int_t max_leaks)
@@ -104,7 +108,7 @@ static void no_false_positives(const char *label, const char *interval, json_int
 	json_t *rep[16];
 	struct target t;
 	json_int_t total = 0;
-	size_t n;
+	size_t n, reporting = 0;
 
 	start_target(&t, label, "attach_churn.py", extra);
 	if (!strcmp(interval, "0"))
@@ -116,6 +120,7 @@ static void no_false_positives(const char *label, const char *interval, json_int
 		json_int_t leaks = json_integer_value(json_object_get(ls, "total_objects"));
 
 		total += leaks;
+		reporting += leaks > 0;
 		cr_expect(max_leaks || !leaks, "%s: iteration %zu reports %lld leaked objects: %.400s", label, i + 1,
 			  (long long)leaks, json_dumps(ls, 0));
 		cr_expect_eq(leak_count(rep[i], "builtins.tuple"), 0, "%s: tuples reported: %.400s", label,
@@ -123,6 +128,7 @@ static void no_false_positives(const char *label, const char *interval, json_int
 		json_decref(rep[i]);
 	}
 	cr_expect_leq(total, max_leaks, "%s: %lld leaked objects reported in 10 iterations", label, (long long)total);
+	cr_expect_leq(reporting, 1, "%s: leaks reported in %zu of 10 iterations", label, reporting);
 	run_result__release(&r);
 	cr_assert_eq(target__stop(&t), 0, "%s", t.err);
 }
@@ -130,23 +136,29 @@ static void no_false_positives(const char *label, const char *interval, json_int
 #define CHURN(name, label) \
 	Test(attach, no_false_positives_##name, .fini = harness__cleanup, .timeout = 180) { no_false_positives(label, "0", 0); }
 CHURN(pyenv_3_8, "pyenv-3.8")
+CHURN(pyenv_3_9, "pyenv-3.9")
+CHURN(pyenv_3_10, "pyenv-3.10")
 CHURN(pyenv_3_11, "pyenv-3.11")
 CHURN(pyenv_3_12, "pyenv-3.12")
 CHURN(pyenv_3_13, "pyenv-3.13")
+CHURN(debian_3_11, "debian-3.11")
+CHURN(sid_3_13, "sid-3.13")
 CHURN(sid_3_14, "sid-3.14")
 
 /*
  * A check per lifetime: the whole population of requests is replaced between
- * two checks, so an address reused at the very position a survivor would
- * have can pass for it (no interpreter guarantee tells them apart), and it
- * must do so at 3 checks in a row to be reported. Rare, not impossible: at
- * most two requests (6 objects) in 10 iterations, where the rules of the
- * previous release reported several every iteration, and never the tuples
- * the GC untracks.
+ * two checks, so a new request at a dead one's addresses passes for it when a
+ * collection moved it to an older generation (at most twice) or when it is
+ * the first one appended to its list, right where a survivor would be (no
+ * interpreter guarantee tells them apart); it must pass at 4 checks in a row
+ * to be reported. Measured over about 1,500 checks: 2 reports of 2 objects
+ * (a request's payload dict and list), where 3 checks in a row gave 101
+ * reports of 1 to 701 objects. So at most one request (its instance, dict
+ * and list) in one of the 10 reports.
  */
 Test(attach, few_false_positives_checking_once_a_lifetime, .fini = harness__cleanup, .timeout = 180)
 {
-	no_false_positives("pyenv-3.11", "1", 6);
+	no_false_positives("pyenv-3.11", "1", 3);
 }
 
 /* ... while a real leak is still found then, within three lifetimes after the warm-up. */
@@ -279,6 +291,8 @@ Test(attach, sigint_gives_a_final_report, .fini = harness__cleanup, .timeout = 1
 		if (size > 0)
 			break;
 	}
+	/* between checks memalot holds no thread of the target, and it serves requests */
+	assert_running_free(t.pid, "while memalot attach runs");
 	kill(m.pid, SIGINT);
 	cr_assert_eq(bgrun__wait(&m, 60000, &r), 0);
 	cr_assert(!r.timed_out, "memalot did not stop on SIGINT: %s", r.err);
@@ -287,8 +301,7 @@ Test(attach, sigint_gives_a_final_report, .fini = harness__cleanup, .timeout = 1
 	cr_assert_geq(n, 2, "no final report after SIGINT (%zu reports)", n);
 	for (size_t i = 0; i < n; i++)
 		json_decref(rep[i]);
-	cr_assert_neq(proc__state(t.pid), 't');
-	cr_assert_neq(proc__state(t.pid), 'T');
+	assert_running_free(t.pid, "after memalot attach got SIGINT");
 	(void)reply;
 	run_result__release(&r);
 	cr_assert_eq(target__stop(&t), 0, "%s", t.err);
@@ -304,19 +317,146 @@ Test(attach, bad_values_name_the_flag)
 	struct run_result r;
 
 	cr_assert_eq(memalot__run(a1, &r), 0);
-	cr_assert_eq(r.status, EXIT_USAGE);
+	cr_assert_eq(r.status, 2);
 	cr_assert(strstr(r.err, "--max-object-lifetime"), "%s", r.err);
 	run_result__release(&r);
 	cr_assert_eq(memalot__run(a2, &r), 0);
-	cr_assert_eq(r.status, EXIT_USAGE);
+	cr_assert_eq(r.status, 2);
 	cr_assert(strstr(r.err, "--check-interval"), "%s", r.err);
 	run_result__release(&r);
 	cr_assert_eq(memalot__run(a3, &r), 0);
-	cr_assert_eq(r.status, EXIT_USAGE);
+	cr_assert_eq(r.status, 2);
 	cr_assert(strstr(r.err, "--tee-console"), "%s", r.err);
 	run_result__release(&r);
 	cr_assert_eq(memalot__run(a4, &r), 0);
-	cr_assert_eq(r.status, EXIT_USAGE);
+	cr_assert_eq(r.status, 2);
 	cr_assert(strstr(r.err, "--iterations"), "%s", r.err);
 	run_result__release(&r);
+}
+
+/* The report is written to --output and, with --tee-console, to stdout too: the same text. */
+Test(attach, tee_console_writes_both, .fini = harness__cleanup, .timeout = 120)
+{
+	char pidstr[16], path[] = "/tmp/memalot-attach-XXXXXX", *text = NULL;
+	char *args[] = { "attach", pidstr, "--max-object-lifetime", "1", "--iterations", "1", "--no-color",
+			 "--output", path, "--tee-console", NULL };
+	struct run_result r;
+	struct target t;
+	size_t len = 0;
+	FILE *f;
+	int fd = mkstemp(path);
+
+	cr_assert(fd >= 0);
+	close(fd);
+	unlink(path);
+	start_target(&t, LABEL, "leaky_app.py", NULL);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
+	cr_assert_eq(memalot__run(args, &r), 0);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "no --output file %s", path);
+	cr_assert(getdelim(&text, &len, 0, f) > 0, "--output file %s is empty", path);
+	fclose(f);
+	cr_assert(strstr(text, "Possible New Leaks") && strstr(text, "__main__.Session"), "%s", text);
+	cr_assert_str_eq(r.out, text, "stdout with --tee-console differs from the --output file");
+	free(text);
+	unlink(path);
+	run_result__release(&r);
+	target__stop(&t);
+}
+
+/* An ISO 8601 UTC time as the reports print it: "2026-12-01T08:19:10Z". */
+static bool is_utc_time(const json_t *v)
+{
+	const char *s = json_string_value(v);
+	int y, mo, d, h, mi, sec, n = 0;
+
+	return s && sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &sec, &n) == 6 &&
+	       n == (int)strlen(s) && n == 20 && y >= 2020 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 &&
+	       h < 24 && mi < 60 && sec <= 60;
+}
+
+/* Every --json field the README lists for attach, with its type (README: "Time-based leak discovery"). */
+Test(attach, json_fields_are_the_readmes, .fini = harness__cleanup, .timeout = 120)
+{
+	char *args[] = { "attach", NULL, /* the pid */ "--max-object-lifetime", "1", "--iterations", "2",
+			 "--json", "--compute-size-in-leak-summary", "--max-object-details", "2", NULL };
+	const char *id = NULL;
+	struct run_result r;
+	json_t *rep[4];
+	struct target t;
+	size_t n, details = 0;
+
+	start_target(&t, LABEL, "leaky_app.py", NULL);
+	n = attach_reports(LABEL, &t, args, &r, rep, 4);
+	cr_assert_eq(n, 2, "%zu reports, not 2", n);
+	for (size_t i = 0; i < n; i++) {
+		const json_t *it = rep[i], *mu = json_object_get(it, "memory_usage");
+		const json_t *ls = json_object_get(it, "leak_summary"), *ts = json_object_get(ls, "type_summaries");
+		const json_t *dl = json_object_get(it, "object_details_list"), *e;
+		json_int_t total = 0;
+		size_t k;
+
+		cr_assert(json_is_string(json_object_get(it, "report_id")), "report_id: %.300s", r.out);
+		if (!id)
+			id = json_string_value(json_object_get(it, "report_id"));
+		cr_assert_str_eq(json_string_value(json_object_get(it, "report_id")), id, "report_id changed");
+		cr_assert(json_is_integer(json_object_get(it, "iteration_number")), "iteration_number");
+		cr_assert_eq(json_integer_value(json_object_get(it, "iteration_number")), (json_int_t)i + 1);
+		cr_assert_eq(json_integer_value(json_object_get(it, "pid")), t.pid, "pid");
+		cr_assert(strstr(json_string_value(json_object_get(it, "command")) ?: "", "leaky_app.py"),
+			  "command: %.300s", r.out);
+		cr_assert(is_utc_time(json_object_get(it, "start_time")), "start_time: %.300s", r.out);
+		cr_assert(is_utc_time(json_object_get(it, "end_time")), "end_time: %.300s", r.out);
+		cr_assert_leq(strcmp(json_string_value(json_object_get(it, "start_time")),
+				     json_string_value(json_object_get(it, "end_time"))), 0, "ends before it starts");
+		cr_assert(json_is_object(mu), "memory_usage is not an object: %.300s", r.out);
+		cr_assert(json_is_integer(json_object_get(mu, "rss_bytes")) &&
+			  json_integer_value(json_object_get(mu, "rss_bytes")) > 0, "rss_bytes");
+		cr_assert_geq(json_integer_value(json_object_get(mu, "peak_rss_bytes")),
+			      json_integer_value(json_object_get(mu, "rss_bytes")), "peak_rss_bytes < rss_bytes");
+		cr_assert(json_is_integer(json_object_get(mu, "rss_change_bytes")), "rss_change_bytes");
+		cr_assert(json_is_array(ts), "leak_summary.type_summaries: %.300s", r.out);
+		json_array_foreach(ts, k, e) {
+			cr_assert(json_is_string(json_object_get(e, "object_type")), "object_type");
+			cr_assert(json_is_integer(json_object_get(e, "count")) &&
+				  json_integer_value(json_object_get(e, "count")) > 0, "count");
+			/* with --compute-size-in-leak-summary: the types' basic sizes, summed */
+			cr_assert(json_is_integer(json_object_get(e, "shallow_size_bytes")) &&
+				  json_integer_value(json_object_get(e, "shallow_size_bytes")) >=
+				  json_integer_value(json_object_get(e, "count")) * 16,
+				  "shallow_size_bytes of %s: %.300s", json_string_value(json_object_get(e, "object_type")),
+				  json_dumps(e, 0));
+			total += json_integer_value(json_object_get(e, "count"));
+		}
+		cr_assert_eq(json_integer_value(json_object_get(ls, "total_objects")), total,
+			     "total_objects is not the sum of the counts");
+		cr_assert(json_is_array(dl), "object_details_list: %.300s", r.out);
+		json_array_foreach(dl, k, e) {
+			const json_t *g = json_object_get(e, "referrer_graph"), *nodes = json_object_get(g, "graph_nodes");
+			const json_t *node;
+			size_t m;
+
+			details++;
+			cr_assert(json_is_string(json_object_get(e, "object_type_name")), "object_type_name");
+			cr_assert(json_is_integer(json_object_get(e, "object_id")), "object_id");
+			cr_assert(json_is_string(json_object_get(e, "object_str")), "object_str");
+			cr_assert(json_is_integer(json_object_get(e, "shallow_size_bytes")), "shallow_size_bytes");
+			cr_assert(json_is_integer(json_object_get(e, "deep_size_bytes")), "deep_size_bytes");
+			cr_assert(json_is_boolean(json_object_get(e, "referrers_checked")), "referrers_checked");
+			cr_assert(json_is_array(json_object_get(g, "target_ids")) &&
+				  json_is_array(json_object_get(g, "root_ids")) && json_is_array(nodes),
+				  "referrer_graph: %.300s", json_dumps(g, 0));
+			json_array_foreach(nodes, m, node) {
+				cr_assert(json_is_integer(json_object_get(node, "id")), "graph node id");
+				cr_assert(json_is_string(json_object_get(node, "name")), "graph node name");
+				cr_assert(json_is_array(json_object_get(node, "referent_ids")), "referent_ids");
+			}
+		}
+	}
+	cr_assert_gt(details, 0, "no object details in 2 iterations: %.300s", r.out);
+	for (size_t i = 0; i < n; i++)
+		json_decref(rep[i]);
+	run_result__release(&r);
+	target__stop(&t);
 }
