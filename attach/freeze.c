@@ -329,31 +329,23 @@ static bool have_cap_sys_ptrace(void)
 
 char *freezer__explain_eperm(pid_t pid)
 {
-	int tracer = proc__tracer(pid), scope;
+	pid_t tid;
+	int tracer = proc__traced_thread(pid, &tid), scope; /* the main thread or any other */
 	long uid = proc__uid(pid);
 	bool cap = have_cap_sys_ptrace();
 	char *msg, *comm;
 
 	if (tracer > 0) {
+		char thread[48] = "";
+
+		if (tid != pid)
+			snprintf(thread, sizeof(thread), "thread %d of ", (int)tid);
 		comm = proc__comm(tracer);
-		msg = xasprintf("process %d is already traced by pid %d (%s); detach that debugger "
+		msg = xasprintf("%sprocess %d is already traced by pid %d (%s); detach that debugger "
 				"or tracer first",
-				(int)pid, tracer, comm);
+				thread, (int)pid, tracer, comm);
 		free(comm);
 		return msg;
-	}
-	{
-		pid_t tid;
-
-		tracer = proc__traced_thread(pid, &tid);
-		if (tracer > 0) {
-			comm = proc__comm(tracer);
-			msg = xasprintf("thread %d of process %d is already traced by pid %d (%s); detach "
-					"that debugger or tracer first",
-					(int)tid, (int)pid, tracer, comm);
-			free(comm);
-			return msg;
-		}
 	}
 	if (uid >= 0 && (uid_t)uid != geteuid() && !cap)
 		return xasprintf("process %d belongs to uid %ld and memalot runs as uid %d without "
