@@ -107,7 +107,24 @@ run_bin() {
 		failed=$((failed + 1))
 		rc=1
 	fi
-	[ "$rc" -ne 0 ] && bad_bins="$bad_bins $label"
+	if [ "$rc" -ne 0 ]; then
+		bad_bins="$bad_bins $label"
+		keep_failure "$label" "$tmp/plain"
+	fi
+}
+
+# keep_failure LABEL FILE: the lines of FILE that say what failed, kept for the
+# end of the run, where CI logs that show only their tail still show them
+keep_failure() {
+	{
+		echo "--- $1"
+		# each failed test's own lines (from its [RUN ] to its [FAIL]), at most
+		# the last 40 of them, then any sanitizer report
+		awk '/^\[RUN \]/ { n = 0 }
+			{ buf[n++ % 40] = $0 }
+			/^\[FAIL\]|CRASH/ { for (i = (n > 40 ? n - 40 : 0); i < n; i++) print buf[i % 40]; n = 0 }' "$2"
+		grep -E -A20 -e 'ERROR: (Address|Leak)Sanitizer' -e 'runtime error:' "$2" | head -n 60
+	} >>"$tmp/failures"
 }
 
 # step NAME VAR COMMAND...: a step outside Criterion, counted as one test;
@@ -208,6 +225,10 @@ fuzz_step() {
 step fuzz MEMALOT_SKIP_FUZZ fuzz_step
 
 [ "$nbins" -gt 0 ] || { say "no test binaries in $build/tests"; failed=$((failed + 1)); }
+if [ -s "$tmp/failures" ]; then
+	say "what the failing tests printed (their whole output is above):"
+	cat "$tmp/failures" >&2
+fi
 [ -z "$bad_bins" ] || say "failed:$bad_bins"
 [ "$setup_failed" -eq 0 ] || say "tests/setup-sid-root.sh failed"
 if [ "$skipped" -gt 0 ]; then
