@@ -274,9 +274,14 @@ int roots__object_frame(struct remote *r, const struct layout *l, raddr_t obj, b
 
 		if (!layout__has(l, F_GEN_IFRAME))
 			return -ENOENT; /* up to 3.10 the frame is the gi_frame object */
-		/* gi_frame_state: negative while created or suspended, >= 1 (completed) once done */
+		/*
+		 * gi_frame_state: created, suspended and executing come first, then
+		 * the states of a finished frame. The numbers are the build's
+		 * (FRAME_EXECUTING is 0 up to 3.14, 4 in 3.15), 0 when unknown.
+		 */
 		if (layout__has(l, F_GEN_FRAME_STATE) &&
-		    (remote__read(r, field(l, obj, F_GEN_FRAME_STATE), &state, 1) || state >= 1))
+		    (remote__read(r, field(l, obj, F_GEN_FRAME_STATE), &state, 1) ||
+		     state > (layout__has(l, F_FRAMESTATE_EXECUTING) ? l->v[F_FRAMESTATE_EXECUTING] : 0)))
 			return -ENOENT;
 		iframe = field(l, obj, F_GEN_IFRAME);
 		if (remote__u64(r, field(l, iframe, layout__has(l, F_IFRAME_EXECUTABLE) ?

@@ -135,6 +135,72 @@ static bool collecting(struct walk *w, raddr_t *interps, int n)
 	return false;
 }
 
+/* Most records a statistics ring may have (3.15 has 11 and 3). */
+#define MAX_STATS_RING 64
+
+/*
+ * The number of collections of a generation from a ring of cumulative
+ * records (3.15): n records of rsz bytes at ring, the newest holding the
+ * largest count. The index beside the ring is not needed for that.
+ */
+static bool ring_collections(struct walk *w, raddr_t ring, int64_t n, int64_t rsz, uint64_t *out)
+{
+	const struct layout *l = w->l;
+	uint64_t best = 0;
+
+	if (n <= 0 || n > MAX_STATS_RING || rsz <= 0 || rsz > 4096 ||
+	    l->v[F_GCSTATS_COLLECTIONS] < 0 || l->v[F_GCSTATS_COLLECTIONS] + 8 > rsz)
+		return false;
+	for (int64_t i = 0; i < n; i++) {
+		uint64_t c;
+		if (remote__u64(w->r, ring + (raddr_t)(i * rsz + l->v[F_GCSTATS_COLLECTIONS]), &c))
+			return false;
+		if ((int64_t)c >= 0 && c > best)
+			best = c;
+	}
+	*out = best;
+	return true;
+}
+
+/*
+ * How many collections each generation has had, from the main interpreter's
+ * statistics: an array of one record per generation inside the GC state
+ * (3.8 to 3.14), or, when the layout knows struct gc_stats (3.15), a pointer
+ * to rings of records, one for the young generation and one per old one.
+ */
+static bool read_collections(struct walk *w, raddr_t interp, uint64_t out[3])
+{
+	const struct layout *l = w->l;
+	raddr_t stats = layout__gc_state(l, interp) + (raddr_t)l->v[F_GC_STATS];
+	int64_t rsz = l->v[F_GCSTATS_SIZE];
+	uint64_t p;
+
+	if (!layout__has(l, F_GC_STATS) || !layout__has(l, F_GCSTATS_SIZE) ||
+	    !layout__has(l, F_GCSTATS_COLLECTIONS))
+		return false;
+	if (!layout__has(l, F_GCSTATS_YOUNG)) {
+		for (int g = 0; g < 3; g++)
+			if (remote__u64(w->r, stats + (raddr_t)(g * rsz + l->v[F_GCSTATS_COLLECTIONS]),
+					&out[g]))
+				return false;
+		return true;
+	}
+	if (!layout__has(l, F_GCSTATS_OLD) || !layout__has(l, F_GCSTATS_OLD_SIZE) ||
+	    !layout__has(l, F_GCSTATS_YOUNG_INDEX) || !layout__has(l, F_GCSTATS_OLD_INDEX) || rsz <= 0)
+		return false;
+	if (remote__u64(w->r, stats, &p) || !p || (p & 7) || !remote__mapped(w->r, p, 8))
+		return false;
+	/* a ring's records come first in its buffer, its index right after them */
+	if (!ring_collections(w, p + (raddr_t)l->v[F_GCSTATS_YOUNG], l->v[F_GCSTATS_YOUNG_INDEX] / rsz,
+			      rsz, &out[0]))
+		return false;
+	for (int g = 1; g < 3; g++)
+		if (!ring_collections(w, p + (raddr_t)(l->v[F_GCSTATS_OLD] + (g - 1) * l->v[F_GCSTATS_OLD_SIZE]),
+				      l->v[F_GCSTATS_OLD_INDEX] / rsz, rsz, &out[g]))
+			return false;
+	return true;
+}
+
 static void reset_snapshot(struct snapshot *s)
 {
 	s->n = 0;
@@ -168,16 +234,8 @@ listed:
 	w->s->ninterps = n;
 	if (collecting(w, interps, n))
 		return WALK_RETRY;
-	if (n && layout__has(l, F_GC_STATS) && layout__has(l, F_GCSTATS_SIZE) &&
-	    layout__has(l, F_GCSTATS_COLLECTIONS)) {
-		raddr_t stats = layout__gc_state(l, interps[0]) + (raddr_t)l->v[F_GC_STATS];
-		w->s->have_collections = true;
-		for (int g = 0; g < 3; g++)
-			if (remote__u64(w->r, stats + (raddr_t)(g * l->v[F_GCSTATS_SIZE] +
-								l->v[F_GCSTATS_COLLECTIONS]),
-					&w->s->collections[g]))
-				w->s->have_collections = false;
-	}
+	if (n)
+		w->s->have_collections = read_collections(w, interps[0], w->s->collections);
 	for (int i = 0; i < n; i++) {
 		struct gc_list_head heads[LAYOUT_MAX_GC_LISTS];
 		int nh = layout__gc_heads(l, interps[i], heads);

@@ -58,7 +58,7 @@ static void index_children(struct dwtypes *t, Dwarf_Die *parent, size_t *left, i
 			continue;
 		}
 		if (tag != DW_TAG_structure_type && tag != DW_TAG_union_type &&
-		    tag != DW_TAG_typedef)
+		    tag != DW_TAG_typedef && tag != DW_TAG_enumeration_type)
 			continue;
 		name = dwarf_diename(&child);
 		if (!name || (i = name_index(t, name)) < 0 || t->found[i])
@@ -244,6 +244,28 @@ int dwtypes__sizeof(struct dwtypes *t, const char *type, int64_t *out)
 		return -ENOENT;
 	*out = (int64_t)size;
 	return 0;
+}
+
+int dwtypes__enumval(struct dwtypes *t, const char *type, const char *name, int64_t *out)
+{
+	Dwarf_Die die, e;
+
+	if (!lookup_type(t, type, &die) || dwarf_tag(&die) != DW_TAG_enumeration_type ||
+	    dwarf_child(&die, &e) != 0)
+		return -ENOENT;
+	do {
+		Dwarf_Attribute a;
+		Dwarf_Sword v;
+		const char *n;
+
+		if (dwarf_tag(&e) != DW_TAG_enumerator || !(n = dwarf_diename(&e)) || strcmp(n, name))
+			continue;
+		if (!dwarf_attr_integrate(&e, DW_AT_const_value, &a) || dwarf_formsdata(&a, &v))
+			return -ENOENT;
+		*out = (int64_t)v;
+		return 0;
+	} while (dwarf_siblingof(&e, &e) == 0);
+	return -ENOENT;
 }
 
 int dwtypes__bitpos(struct dwtypes *t, const char *type, const char *path, int64_t *out)

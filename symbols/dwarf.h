@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Struct layouts from DWARF (elfutils libdw): offsetof, sizeof, bit positions. */
+/* Struct layouts from DWARF (elfutils libdw): offsetof, sizeof, bit positions, enumerators. */
 #ifndef MEMALOT_DWARF_H
 #define MEMALOT_DWARF_H
 
@@ -28,5 +28,7 @@ int dwtypes__sizeof(struct dwtypes *t, const char *type, int64_t *out);
  * @return 0 or -ENOENT
  */
 int dwtypes__bitpos(struct dwtypes *t, const char *type, const char *path, int64_t *out);
+/* The value of enumerator name of the enum type called type. @return 0 or -ENOENT */
+int dwtypes__enumval(struct dwtypes *t, const char *type, const char *name, int64_t *out);
 
 #endif

@@ -18,7 +18,9 @@ const char *const field_dwarf_types[] = {
 	"PyListObject", "PyTupleObject", "PySetObject", "setentry", "PyCellObject",
 	"PyFunctionObject", "PyMethodObject", "PyModuleObject", "PyMemberDescrObject",
 	"PyMemberDef", "PyThreadState", "_PyCFrame", "PyFrameObject", "_PyInterpreterFrame",
-	"PyCodeObject", "PyGenObject", "gc_generation_stats", NULL,
+	"PyCodeObject", "PyGenObject", "gc_generation_stats", "gc_stats",
+	"gc_young_stats_buffer", "gc_old_stats_buffer", "_framestate",
+	"PyByteArrayObject", "PyUnicodeObject", NULL,
 };
 
 int field__by_name(const char *name)

@@ -7,7 +7,8 @@
  * X(id, name, kind, dwarf type, dwarf member path, _Py_DebugOffsets member path)
  *
  * kind OFF: offsetof(type, path); SIZE: sizeof(type); BIT: bit position of a
- * bit-field inside its parent member. A field that a version lacks is simply
+ * bit-field inside its parent member; ENUM: the value of enumerator path of
+ * the enum type. A field that a version lacks is simply
  * absent from its layout (runtime.gc exists only in 3.8, interp.gc from 3.9).
  * The same names key the committed offset tables, so renaming one means
  * regenerating symbols/tables/layouts.tsv.
@@ -25,6 +26,12 @@
 	X(GC_GENERATION0, "gc.generation0", OFF, "_gc_runtime_state", "generation0", 0) \
 	X(GC_COLLECTING, "gc.collecting", OFF, "_gc_runtime_state", "collecting", "gc.collecting") \
 	X(GC_SIZE, "gc.size", SIZE, "_gc_runtime_state", 0, "gc.size") \
+	X(GCSTATS_YOUNG, "gcstats.young", OFF, "gc_stats", "young", 0) \
+	X(GCSTATS_OLD, "gcstats.old", OFF, "gc_stats", "old", 0) \
+	X(GCSTATS_OLD_SIZE, "gcstats_old.size", SIZE, "gc_old_stats_buffer", 0, 0) \
+	X(GCSTATS_YOUNG_INDEX, "gcstats_young.index", OFF, "gc_young_stats_buffer", "index", 0) \
+	X(GCSTATS_OLD_INDEX, "gcstats_old.index", OFF, "gc_old_stats_buffer", "index", 0) \
+	X(FRAMESTATE_EXECUTING, "framestate.executing", ENUM, "_framestate", "FRAME_EXECUTING", 0) \
 	X(GCGEN_SIZE, "gcgen.size", SIZE, "gc_generation", 0, 0) \
 	X(GCGEN_THRESHOLD, "gcgen.threshold", OFF, "gc_generation", "threshold", 0) \
 	X(GCGEN_COUNT, "gcgen.count", OFF, "gc_generation", "count", 0) \
@@ -66,6 +73,19 @@
 	X(SET_MASK, "set.mask", OFF, "PySetObject", "mask", 0) \
 	X(SET_TABLE, "set.table", OFF, "PySetObject", "table", 0) \
 	X(SETENTRY_SIZE, "setentry.size", SIZE, "setentry", 0, 0) \
+	X(LIST_ALLOCATED, "list.allocated", OFF, "PyListObject", "allocated", 0) \
+	X(DK_REFCNT, "dictkeys.dk_refcnt", OFF, "PyDictKeysObject", "dk_refcnt", 0) \
+	X(DK_USABLE, "dictkeys.dk_usable", OFF, "PyDictKeysObject", "dk_usable", 0) \
+	X(SET_SMALLTABLE, "set.smalltable", OFF, "PySetObject", "smalltable", 0) \
+	X(BYTEARRAY_ALLOC, "bytearray.ob_alloc", OFF, "PyByteArrayObject", "ob_alloc", 0) \
+	X(STR_UTF8, "unicode.utf8", OFF, "PyCompactUnicodeObject", "utf8", 0) \
+	X(STR_UTF8_LENGTH, "unicode.utf8_length", OFF, "PyCompactUnicodeObject", "utf8_length", 0) \
+	X(STR_WSTR, "unicode.wstr", OFF, "PyASCIIObject", "wstr", 0) \
+	X(STR_WSTR_LENGTH, "unicode.wstr_length", OFF, "PyCompactUnicodeObject", "wstr_length", 0) \
+	X(STR_READY_BIT, "unicode.state.ready", BIT, "PyASCIIObject", "state.ready", 0) \
+	X(STR_DATA, "unicode.data", OFF, "PyUnicodeObject", "data", 0) \
+	X(STR_UNICODE_SIZE, "unicode.unicode_size", SIZE, "PyUnicodeObject", 0, 0) \
+	X(TYPE_SIZE, "type.size", SIZE, "PyTypeObject", 0, 0) \
 	X(CELL_REF, "cell.ob_ref", OFF, "PyCellObject", "ob_ref", 0) \
 	X(FUNC_CODE, "function.func_code", OFF, "PyFunctionObject", "func_code", 0) \
 	X(FUNC_GLOBALS, "function.func_globals", OFF, "PyFunctionObject", "func_globals", 0) \
@@ -133,7 +153,7 @@
 	X(GEN_IFRAME, "gen.gi_iframe", OFF, "PyGenObject", "gi_iframe", "gen_object.gi_iframe") \
 	X(GEN_FRAME_STATE, "gen.gi_frame_state", OFF, "PyGenObject", "gi_frame_state", "gen_object.gi_frame_state")
 
-enum field_kind { OFF, SIZE, BIT };
+enum field_kind { OFF, SIZE, BIT, ENUM };
 
 enum field_id {
 #define X(id, ...) F_##id,

@@ -24,6 +24,30 @@
 #define MAX_INTERPRETERS 256
 #define MAX_CANDIDATE_FILES 512
 
+/* The CPython minor versions memalot reads: the check and every refusal use these. */
+#define SUPPORTED_MINOR_FIRST 8u
+#define SUPPORTED_MINOR_LAST 15u
+
+static bool version_supported(const struct layout *l)
+{
+	return l->major == 3 && l->minor >= SUPPORTED_MINOR_FIRST && l->minor <= SUPPORTED_MINOR_LAST;
+}
+
+/*
+ * Why an interpreter is refused: its version when it is known, else the
+ * image that holds it (a CPython too old to have _PyRuntime).
+ */
+static char *unsupported_why(const struct layout *l, const char *image)
+{
+	char range[32];
+
+	snprintf(range, sizeof(range), "3.%u to 3.%u", SUPPORTED_MINOR_FIRST, SUPPORTED_MINOR_LAST);
+	if (l->major)
+		return xasprintf("Python %s is not supported (memalot supports %s)", l->version, range);
+	return xasprintf("%s is a CPython older than 3.7, not supported (memalot supports %s)", image,
+			 range);
+}
+
 static const char *const source_names[] = {
 	[LSRC_NONE] = "none",
 	[LSRC_DWARF] = "dwarf",
@@ -76,6 +100,8 @@ int layout__fill_dwarf(struct layout *l, struct dwtypes *t)
 			ret = dwtypes__offsetof(t, s->dw_type, s->dw_path, &v);
 		else if (s->kind == SIZE)
 			ret = dwtypes__sizeof(t, s->dw_type, &v);
+		else if (s->kind == ENUM)
+			ret = dwtypes__enumval(t, s->dw_type, s->dw_path, &v);
 		else
 			ret = dwtypes__bitpos(t, s->dw_type, s->dw_path, &v);
 		if (!ret) {
@@ -304,6 +330,15 @@ raddr_t layout__gc_state(const struct layout *l, raddr_t interp)
 	return interp + (raddr_t)l->v[F_INTERP_GC];
 }
 
+enum gc_model layout__gc_model(const struct layout *l)
+{
+	if (layout__has(l, F_GC_GENERATIONS))
+		return GCM_GENERATIONS;
+	if (layout__has(l, F_GC_YOUNG) && layout__has(l, F_GC_OLD))
+		return GCM_INCREMENTAL;
+	return GCM_NONE;
+}
+
 int layout__gc_heads(const struct layout *l, raddr_t interp, struct gc_list_head *out)
 {
 	static const char *const gen_names[] = { "gen0", "gen1", "gen2" };
@@ -314,11 +349,11 @@ int layout__gc_heads(const struct layout *l, raddr_t interp, struct gc_list_head
 
 	if (!layout__has(l, F_GCGEN_SIZE) || (!layout__has(l, F_RT_GC) && !layout__has(l, F_INTERP_GC)))
 		return 0;
-	if (layout__has(l, F_GC_GENERATIONS)) {
+	if (layout__gc_model(l) == GCM_GENERATIONS) {
 		for (int i = 0; i < 3; i++)
 			out[n++] = (struct gc_list_head){ gc + (raddr_t)(l->v[F_GC_GENERATIONS] + i * gsz),
 							  gen_names[i] };
-	} else if (layout__has(l, F_GC_YOUNG) && layout__has(l, F_GC_OLD)) {
+	} else if (layout__gc_model(l) == GCM_INCREMENTAL) {
 		out[n++] = (struct gc_list_head){ gc + (raddr_t)l->v[F_GC_YOUNG], "young" };
 		for (int i = 0; i < 2; i++)
 			out[n++] = (struct gc_list_head){ gc + (raddr_t)(l->v[F_GC_OLD] + i * gsz),
@@ -403,12 +438,14 @@ static bool gc_heads_sound(const struct layout *l, struct remote *r, raddr_t int
  * Find the generation list heads by their shape: three sound heads 24 bytes
  * apart (struct gc_generation), at least one of them with members, then the
  * permanent generation's head right after them or after the generation0
- * pointer that some versions keep between them.
+ * pointer that some versions keep between them. The heads keep the model the
+ * layout has (young and two old spaces lie in the same shape as gen0..gen2).
  */
 static int scan_gc_heads(struct layout *l, struct remote *r, raddr_t interp)
 {
 	raddr_t gc = layout__gc_state(l, interp);
 	int64_t gsz = 24, span = layout__has(l, F_GC_SIZE) ? l->v[F_GC_SIZE] : 512;
+	bool incremental = layout__gc_model(l) == GCM_INCREMENTAL;
 
 	if (span <= 0 || span > 4096)
 		span = 4096;
@@ -428,9 +465,15 @@ static int scan_gc_heads(struct layout *l, struct remote *r, raddr_t interp)
 		}
 		if (ok < 3 || !any)
 			continue;
-		set_field(l, F_GC_GENERATIONS, off, LSRC_SCAN);
+		if (incremental) {
+			set_field(l, F_GC_YOUNG, off, LSRC_SCAN);
+			set_field(l, F_GC_OLD, off + gsz, LSRC_SCAN);
+			l->src[F_GC_GENERATIONS] = LSRC_NONE;
+		} else {
+			set_field(l, F_GC_GENERATIONS, off, LSRC_SCAN);
+			l->src[F_GC_YOUNG] = l->src[F_GC_OLD] = LSRC_NONE;
+		}
 		set_field(l, F_GCGEN_SIZE, gsz, LSRC_SCAN);
-		l->src[F_GC_YOUNG] = l->src[F_GC_OLD] = LSRC_NONE;
 		l->src[F_GC_PERMANENT] = LSRC_NONE;
 		for (int64_t p = off + 3 * gsz; p <= off + 3 * gsz + 12; p += 4)
 			if (head_sound(l, r, gc + (raddr_t)p)) {
@@ -596,11 +639,8 @@ int layout__discover(struct remote *r, enum layout_want want, struct layout *l, 
 	ret = find_image(r, &img, &map, &runtime_sym);
 	if (ret == -ME_UNSUPPORTED) {
 		/* an interpreter older than 3.7: its version, if it tells, for the refusal */
-		if (!layout__image_version(img, l) || l->major)
-			*why = xasprintf("Python %s is not supported (memalot supports 3.8 to 3.14)", l->version);
-		else
-			*why = xasprintf("%s is a CPython older than 3.7, not supported (memalot supports 3.8 to "
-					 "3.14)", map->path);
+		layout__image_version(img, l);
+		*why = unsupported_why(l, map->path);
 		elfimg__free(img);
 		return ret;
 	}
@@ -631,9 +671,9 @@ int layout__discover(struct remote *r, enum layout_want want, struct layout *l, 
 		*why = xasprintf("cannot tell the Python version of %s", img_path);
 		goto out;
 	}
-	if (l->major != 3 || l->minor < 8 || l->minor > 14) {
+	if (!version_supported(l)) {
 		ret = -ME_UNSUPPORTED;
-		*why = xasprintf("Python %s is not supported (memalot supports 3.8 to 3.14)", l->version);
+		*why = unsupported_why(l, img_path);
 		goto out;
 	}
 	l->type_type = sym_addr(img, l, "PyType_Type");

@@ -116,6 +116,16 @@ struct gc_list_head {
 	const char *name;  /* "gen0", "gen1", "gen2", "young", "old0", "old1", "permanent" */
 };
 
+/*
+ * The collector a layout describes, from which members its GC state has (never
+ * from the version: 3.14.0 to 3.14.4 have the incremental one, 3.14.5+ the
+ * generations again, with the same offsets): GCM_GENERATIONS for
+ * gc.generations (gen0, gen1, gen2), GCM_INCREMENTAL for gc.young and gc.old
+ * (a young generation and two old spaces that collections exchange).
+ */
+enum gc_model { GCM_NONE, GCM_GENERATIONS, GCM_INCREMENTAL };
+enum gc_model layout__gc_model(const struct layout *l);
+
 /* Address of the garbage collector state that governs interpreter interp. */
 raddr_t layout__gc_state(const struct layout *l, raddr_t interp);
 /* The list heads of one interpreter. @return how many (0 when the layout lacks them) */

@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: MIT
 # Regenerate symbols/tables/layouts.tsv from every DWARF build on this machine:
 # pyenv builds, Debian's python3.11 (its debug file from python3.11-dbg) and
-# python3.11d, and the sid chroot's python3.13/3.14 release and debug builds.
+# python3.11d, and the sid chroot's python3.13/3.14/3.15 release and debug builds.
 # Usage: tests/gen-tables.sh [SID_ROOT]   (default: .cache/sid-root)
+# BUILD=DIR builds and uses DIR/memalot-gen-offsets (default: build).
 set -eu
 cd "$(dirname "$0")/.."
-make -s build/memalot-gen-offsets
-G=./build/memalot-gen-offsets
+BUILD=${BUILD:-build}
+make -s BUILD="$BUILD" "$BUILD/memalot-gen-offsets"
+G=$BUILD/memalot-gen-offsets
+case $G in /*|./*) ;; *) G=./$G ;; esac
 SID=${1:-.cache/sid-root}
 PYENV_ROOT=${PYENV_ROOT:-$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")}
 out=symbols/tables/layouts.tsv
@@ -25,7 +28,7 @@ tmp=$out.tmp
 		[ -x /usr/bin/$b ] || continue
 		$G --origin "debian $(. /etc/os-release; echo "$VERSION_CODENAME") $b $(dpkg-query -W -f '${Version}' "${b%d}-minimal" 2>/dev/null || true)" /usr/bin/$b || true
 	done
-	for b in python3.13 python3.13d python3.14 python3.14d; do
+	for b in python3.13 python3.13d python3.14 python3.14d python3.15 python3.15d; do
 		[ -x "$SID/usr/bin/$b" ] || continue
 		$G --root "$SID" --origin "debian sid $b" /usr/bin/$b || true
 	done

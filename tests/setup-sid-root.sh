@@ -1,25 +1,52 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# Build, once, a minimal Debian sid chroot holding the distribution's Python 3.13 and 3.14 (release and debug builds).
+# Build, once, a minimal Debian sid chroot holding the distribution's Python 3.13, 3.14
+# and 3.15 (release and debug builds).
 #
 # usage: tests/setup-sid-root.sh [DIR]        (default: .cache/sid-root in the repository)
 #
-# The integration tests start these interpreters with "chroot DIR /usr/bin/python3.14".
+# The integration tests start these interpreters with "chroot DIR /usr/bin/python3.15".
 # The mirror is the one this machine's apt already uses. A finished root carries the
 # stamp DIR/.memalot-sid-root.done (the test harness looks for it); a root without it
-# was interrupted half-way and is removed and built again.
-# MEMALOT_SID_PACKAGES overrides the package list; packages sid lacks are dropped.
+# was interrupted half-way and is removed and built again. A finished root that lacks
+# some of the packages (the list grew since it was built) gets them installed in place;
+# a root that has them all is left alone.
+# MEMALOT_SID_PACKAGES overrides the package list; packages sid lacks are dropped (and
+# remembered in the stamp as absent, so that they are not asked for again).
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:-$top/.cache/sid-root}
-pkgs=${MEMALOT_SID_PACKAGES:-"python3.13 python3.14 python3.13-dbg python3.14-dbg"}
+pkgs=${MEMALOT_SID_PACKAGES:-"python3.13 python3.14 python3.15 python3.13-dbg python3.14-dbg python3.15-dbg"}
 stamp=.memalot-sid-root.done
 
 say() { echo "setup-sid-root: $*" >&2; }
 die() { say "$*"; exit 1; }
 
-if [ -f "$dir/$stamp" ]; then
+# Is package $1 installed in the root? (read from dpkg's status file: no chroot, no root)
+installed() {
+	awk -v p="$1" 'BEGIN { RS = ""; FS = "\n"; found = 0 }
+	{
+		name = st = ""
+		for (i = 1; i <= NF; i++) {
+			if ($i ~ /^Package:/) { name = $i; sub(/^Package:[ \t]*/, "", name) }
+			else if ($i ~ /^Status:/) st = $i
+		}
+		if (name == p && st ~ / installed$/) { found = 1; exit }
+	}
+	END { exit !found }' "$dir/var/lib/dpkg/status" 2>/dev/null
+}
+
+# The wanted packages a finished root lacks, less those its stamp records as absent from sid.
+lacking() {
+	absent=$(sed -n 's/.* absent=\([^ ]*\).*/\1/p' "$dir/$stamp" 2>/dev/null | tr , ' ')
+	for p in $pkgs; do
+		case " $absent " in *" $p "*) continue ;; esac
+		installed "$p" || printf '%s ' "$p"
+	done
+}
+
+if [ -f "$dir/$stamp" ] && [ -z "$(lacking)" ]; then
 	say "$dir is ready: $(cat "$dir/$stamp")"
 	exit 0
 fi
@@ -80,12 +107,84 @@ dir=$(realpath -m "$dir")
 # One builder at a time; the second waits and then finds the stamp.
 exec 9>"$dir.lock"
 flock 9
+update=
 if [ -f "$dir/$stamp" ]; then
-	say "$dir is ready: $(cat "$dir/$stamp")"
-	exit 0
+	update=$(lacking)
+	if [ -z "$update" ]; then
+		say "$dir is ready: $(cat "$dir/$stamp")"
+		exit 0
+	fi
 fi
 trap 'unmount_below "$dir"' EXIT
 trap 'exit 130' INT TERM HUP
+
+# Install packages $* that sid has into the root (proc mounted); sets $have and $absent.
+install_pkgs() {
+	have= absent=
+	for p in "$@"; do
+		if chroot "$dir" apt-cache show --no-all-versions "$p" 2>/dev/null | grep -q '^Package:'; then
+			have="$have $p"
+		else
+			say "warning: sid has no package $p; left out"
+			absent="$absent $p"
+		fi
+	done
+	[ -n "$have" ] || return 0
+	say "installing$have"
+	# shellcheck disable=SC2086 # one word per package
+	chroot "$dir" env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends $have </dev/null >&2 || return 1
+	chroot "$dir" apt-get clean
+}
+
+# The versions of the interpreters in the root, on stderr.
+show_versions() {
+	for p in "$dir"/usr/bin/python3.*; do
+		case ${p##*/} in
+		python3.[0-9]|python3.[0-9][0-9]|python3.[0-9]d|python3.[0-9][0-9]d)
+			echo "  ${p##*/}: $(chroot "$dir" "/usr/bin/${p##*/}" -c 'import sys; print(sys.version.split()[0])')" >&2 ;;
+		esac
+	done
+}
+
+if [ -n "$update" ]; then
+	# A finished root whose package list grew: add what it lacks, keep the rest.
+	start=$(date +%s)
+	unmount_below "$dir"
+	mount -t proc proc "$dir/proc"
+	cp -L /etc/resolv.conf "$dir/etc/resolv.conf" 2>/dev/null || true
+	say "updating $dir: adding$(printf ' %s' $update)"
+	# an update interrupted half-way left packages unpacked but not configured
+	chroot "$dir" env DEBIAN_FRONTEND=noninteractive dpkg --configure -a </dev/null >&2
+	# The root's package lists first (as a fresh build does); fresh ones only when
+	# they lack a package or name files the mirror no longer has.
+	for p in $update; do
+		chroot "$dir" apt-cache show --no-all-versions "$p" 2>/dev/null | grep -q '^Package:' ||
+			{ chroot "$dir" apt-get update -q >&2 ||
+				say "warning: apt-get update in $dir failed; using the package lists it has"; break; }
+	done
+	# shellcheck disable=SC2086 # one word per package
+	if ! install_pkgs $update; then
+		chroot "$dir" apt-get update -q >&2 || die "apt-get update in $dir failed"
+		install_pkgs $update || die "cannot install$have in $dir"
+	fi
+	old_absent=$(sed -n 's/.* absent=\([^ ]*\).*/\1/p' "$dir/$stamp" | tr , ' ')
+	old_pkgs=$(sed -n 's/.* packages=\([^ ]*\).*/\1/p' "$dir/$stamp" | tr , ' ')
+	unmount_below "$dir"
+	all=
+	for p in $old_pkgs $pkgs; do
+		case " $all " in *" $p "*) continue ;; esac
+		installed "$p" && all="$all $p"
+	done
+	# shellcheck disable=SC2086 # one word per package
+	absent=$(echo $old_absent $absent | tr ' ' ,)
+	tmpstamp=$dir/$stamp.tmp
+	echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) mirror=$mirror packages=$(echo $all | tr ' ' ,)${absent:+ absent=$absent}" >"$tmpstamp"
+	mv "$tmpstamp" "$dir/$stamp"
+	say "updated $dir in $(($(date +%s) - start)) s:"
+	show_versions
+	exit 0
+fi
 
 if [ -e "$dir" ]; then
 	say "removing the half-built $dir"
@@ -104,27 +203,13 @@ mount -t proc proc "$dir/proc"
 cp -L /etc/resolv.conf "$dir/etc/resolv.conf" 2>/dev/null || true
 # debootstrap leaves sid's package lists behind; fetch them only if it did not
 ls "$dir"/var/lib/apt/lists/*_Packages >/dev/null 2>&1 || chroot "$dir" apt-get update -q >&2
-have=
-for p in $pkgs; do
-	if chroot "$dir" apt-cache show --no-all-versions "$p" 2>/dev/null | grep -q '^Package:'; then
-		have="$have $p"
-	else
-		say "warning: sid has no package $p; left out"
-	fi
-done
-[ -n "$have" ] || die "sid has none of: $pkgs"
-say "installing$have"
 # shellcheck disable=SC2086 # one word per package
-chroot "$dir" env DEBIAN_FRONTEND=noninteractive \
-	apt-get install -y -q --no-install-recommends $have </dev/null >&2
-chroot "$dir" apt-get clean
+install_pkgs $pkgs
+[ -n "$have" ] || die "sid has none of: $pkgs"
 unmount_below "$dir"
 
-echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) mirror=$mirror packages=$(echo $have | tr ' ' ,)" >"$dir/$stamp"
+# shellcheck disable=SC2086 # one word per package
+absent=$(echo $absent | tr ' ' ,)
+echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) mirror=$mirror packages=$(echo $have | tr ' ' ,)${absent:+ absent=$absent}" >"$dir/$stamp"
 say "built $dir in $(($(date +%s) - start)) s:"
-for p in "$dir"/usr/bin/python3.*; do
-	case ${p##*/} in
-	python3.[0-9]|python3.[0-9][0-9]|python3.[0-9]d|python3.[0-9][0-9]d)
-		echo "  ${p##*/}: $(chroot "$dir" "/usr/bin/${p##*/}" -c 'import sys; print(sys.version.split()[0])')" >&2 ;;
-	esac
-done
+show_versions

@@ -188,6 +188,8 @@ CENSUS3(sid_3_13, "sid-3.13")
 CENSUS3(sid_3_13d, "sid-3.13d")
 CENSUS3(sid_3_14, "sid-3.14")
 CENSUS3(sid_3_14d, "sid-3.14d")
+CENSUS3(sid_3_15, "sid-3.15")
+CENSUS3(sid_3_15d, "sid-3.15d")
 
 /* The /proc/PID/mem reader that stands in when process_vm_readv is not allowed. */
 Test(census, proc_mem_reader, .fini = harness__cleanup, .timeout = 300)

@@ -533,6 +533,8 @@ static const struct {
 	{ "sid-3.13d", SID, "python3.13d", false, true },
 	{ "sid-3.14", SID, "python3.14", true, false },
 	{ "sid-3.14d", SID, "python3.14d", false, true },
+	{ "sid-3.15", SID, "python3.15", true, false },
+	{ "sid-3.15d", SID, "python3.15d", false, true },
 };
 #define NMATRIX (sizeof(matrix) / sizeof(matrix[0]))
 
@@ -1065,7 +1067,8 @@ int proc__held(pid_t pid, char *why, size_t whylen)
 	int ret = 0;
 	DIR *d;
 
-	if (!lead || lead == 'Z' || lead == 'X')
+	/* a zombie main thread whose other threads run on (pthread_exit in main) is a live process */
+	if (!lead || lead == 'X' || (lead == 'Z' && proc__exited(pid)))
 		return -ESRCH;
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	d = opendir(path);

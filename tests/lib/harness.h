@@ -38,7 +38,7 @@ struct interp {
 
 /**
  * The matrix entry called label (pyenv-3.6 .. pyenv-3.13, debian-3.11, debian-3.11d,
- * sid-3.13, sid-3.13d, sid-3.14, sid-3.14d, or DEFAULT_PYTHON for the first of its
+ * sid-3.13, sid-3.13d, sid-3.14, sid-3.14d, sid-3.15, sid-3.15d, or DEFAULT_PYTHON for the first of its
  * list that runs here), discovered on first use.
  * @return the entry (owned by the harness), or NULL for an unknown label
  */
