@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,6 +325,65 @@ bool proc__exited(pid_t pid)
 
 	/* a zombie leader whose other threads still run (pthread_exit in main) has not exited */
 	return proc__state(pid) == 'Z' && (status_field(pid, "Threads", &threads) || threads <= 1);
+}
+
+pid_t proc__mm_pid(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	pid_t found = pid;
+	int n = 0;
+	DIR *d;
+
+	if (proc__state(pid) != 'Z')
+		return pid;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return pid;
+	while ((de = readdir(d)) && n++ < 65536) {
+		pid_t t = (pid_t)atoi(de->d_name);
+		char st;
+
+		if (t <= 0 || t == pid)
+			continue;
+		st = proc__state(t);
+		if (st && st != 'Z' && st != 'X') {
+			found = t;
+			break;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* PF_EXITING in /proc/PID/stat's flags (include/linux/sched.h): the task is in do_exit. */
+#define PF_EXITING_FLAG 0x4u
+
+bool proc__exiting(pid_t pid)
+{
+	char buf[1024], *p, st;
+	unsigned long flags = 0;
+	pid_t tid;
+
+	st = proc__state(pid);
+	if (!st)
+		return false; /* no such process: the caller knows whether there was one */
+	if (st == 'X' || proc__exited(pid))
+		return true;
+	/*
+	 * Exiting, not yet a zombie: its threads are in do_exit (a fatal
+	 * signal, exit_group) and its memory may be gone already. Asked of a
+	 * thread that runs when the main thread is a zombie (pthread_exit).
+	 */
+	tid = proc__mm_pid(pid);
+	if (read_small(tid, "stat", buf, sizeof(buf)) <= 0)
+		return kill(pid, 0) && errno == ESRCH;
+	p = strrchr(buf, ')');
+	/* after ") ": state ppid pgrp session tty_nr tpgid flags */
+	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &st, &flags) != 2)
+		return false;
+	return st == 'Z' || st == 'X' || (flags & PF_EXITING_FLAG);
 }
 
 long proc__uid(pid_t pid)

@@ -64,6 +64,20 @@ int proc__tracer(pid_t pid);
 int proc__traced_thread(pid_t pid, pid_t *tid);
 /* Whether pid has exited and is a zombie its parent has not reaped (not just its main thread). */
 bool proc__exited(pid_t pid);
+/*
+ * The id under which pid's memory (maps, mem, process_vm_readv, root, exe)
+ * can be read: pid itself, or, when its main thread has exited (a zombie
+ * leader whose other threads run on: pthread_exit in main), one of those
+ * threads. The leader's own /proc entries lose the memory with its thread.
+ */
+pid_t proc__mm_pid(pid_t pid);
+/*
+ * Whether pid has exited or is exiting: a zombie its parent has not reaped
+ * (not just its main thread: see proc__exited), or a process in the middle
+ * of exiting (PF_EXITING: a fatal signal or exit_group, its memory maybe
+ * released already). False for a live process, and for no process at all.
+ */
+bool proc__exiting(pid_t pid);
 /* Real uid of pid, or -errno. */
 long proc__uid(pid_t pid);
 /* RSS in KiB and peak RSS (VmHWM) in KiB of pid. @return 0 or -errno */

@@ -65,12 +65,13 @@ _Static_assert(CHUNK_SIZE % HUGE_PAGE_SIZE == 0 && HUGE_PAGE_SIZE % REMOTE_BLOCK
 int remote__open(struct remote *r, pid_t pid)
 {
 	memset(r, 0, sizeof(*r));
-	r->pid = pid;
+	r->tgid = pid;
+	r->pid = proc__mm_pid(pid);
 	r->mem_fd = -1;
 	r->cache_max = REMOTE_CACHE_MAX;
 	/* the fallback reader, forced: for tests, and for kernels where it behaves better */
 	r->use_mem_fd = getenv("MEMALOT_READ_PROC_MEM") && *getenv("MEMALOT_READ_PROC_MEM") == '1';
-	return proc_maps__load(pid, &r->maps);
+	return proc_maps__load(r->pid, &r->maps);
 }
 
 static int cmp_segment(const void *a, const void *b)
@@ -158,12 +159,27 @@ void remote__release(struct remote *r)
 
 int remote__reset(struct remote *r)
 {
+	int ret;
+
 	r->sealed = false;
 	drop_blocks(r);
 	if (r->is_image)
 		return 0; /* an image does not change: its maps stay */
 	proc_maps__release(&r->maps);
-	return proc_maps__load(r->pid, &r->maps);
+	ret = proc_maps__load(r->pid, &r->maps);
+	if (ret == -ESRCH && r->tgid && r->pid != r->tgid) {
+		/* the thread that showed the memory of a process whose main thread exited is gone: another */
+		pid_t tid = proc__mm_pid(r->tgid);
+
+		if (tid != r->pid) {
+			r->pid = tid;
+			if (r->mem_fd >= 0)
+				close(r->mem_fd);
+			r->mem_fd = -1;
+			ret = proc_maps__load(r->pid, &r->maps);
+		}
+	}
+	return ret;
 }
 
 /*

@@ -28,7 +28,13 @@ struct remote_segment {
 };
 
 struct remote {
-	pid_t pid;         /* 0 for a memory image */
+	/*
+	 * The thread whose /proc entries and process_vm_readv show the memory
+	 * (proc__mm_pid): the process id, or a live thread when the main
+	 * thread has exited; 0 for a memory image
+	 */
+	pid_t pid;
+	pid_t tgid;        /* the process id given to remote__open */
 	struct proc_maps maps;
 	/* a memory image: segments sorted by start, one per entry of maps */
 	bool is_image;
@@ -55,7 +61,10 @@ struct remote {
 	uint64_t syscalls, bytes_read, hits, misses;
 };
 
-/* @return 0 or -errno (-ESRCH when the process does not exist) */
+/*
+ * Open process pid (r->pid becomes proc__mm_pid(pid)).
+ * @return 0 or -errno (-ESRCH when the process does not exist)
+ */
 int remote__open(struct remote *r, pid_t pid);
 
 /*

@@ -220,36 +220,168 @@ Test(options, empty_report_directory_is_a_usage_error)
 	}
 }
 
-/* Run memalot with args (NULL-terminated, at most 8) and its stdout on /dev/full. */
-static void run_to_full_disk(char *const args[], struct run_result *r)
+/*
+ * Run memalot with args (NULL-terminated, at most 16), its stdout redirected
+ * as redir says (">/dev/full", ">&-" closed), and its stdin from input.
+ */
+static void run_redirected(char *const args[], const char *redir, const char *input, struct run_result *r)
 {
-	char *argv[12] = { "sh", "-c", "exec \"$0\" \"$@\" >/dev/full", (char *)harness__memalot() };
+	char *script, *argv[24] = { "sh", "-c", NULL, (char *)harness__memalot() };
 	int n = 4;
 
-	while (*args && n < 11)
+	cr_assert(asprintf(&script, "printf '%%s' \"$MEMALOT_TEST_INPUT\" | exec \"$0\" \"$@\" %s", redir) > 0);
+	argv[2] = script;
+	while (*args && n < 23)
 		argv[n++] = *args++;
 	argv[n] = NULL;
+	setenv("MEMALOT_TEST_INPUT", input ? input : "", 1);
 	cr_assert_eq(run__capture(argv, RUN_TIMEOUT, r), 0);
+	unsetenv("MEMALOT_TEST_INPUT");
+	free(script);
 }
 
-/* A report that cannot be written is an error with one line, not a silent exit 0 or 1. */
-Test(options, write_errors_are_reported, .fini = harness__cleanup, .timeout = 60)
+/*
+ * What memalot writes but cannot (a full disk, a closed stdout, an --output
+ * file on a full disk) is exit 1 with one line "error writing WHAT: REASON",
+ * for every command: never a silent exit 0, or 1 without a word.
+ */
+Test(options, write_errors_are_reported, .fini = harness__cleanup, .timeout = 180)
 {
-	char pidstr[16], *list[] = { "list", NULL }, *help[] = { "--help", NULL };
-	char *snap[] = { "snapshot", pidstr, "--json", NULL }, **cmds[] = { list, help, snap };
+	static const char full[] = "memalot: error writing standard output: No space left on device\n";
+	static const char closed[] = "memalot: error writing standard output: Bad file descriptor\n";
+	static const char mcp_init[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
+				       "{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},\"clientInfo\":"
+				       "{\"name\":\"t\",\"version\":\"1\"}}}\n";
+	char dir[] = "/tmp/memalot-write-errors-XXXXXX", pidstr[16], id[16] = "";
+	char *attach_q[] = { "attach", pidstr, "--max-object-lifetime", "0.5", "--warmup-time", "0", "--iterations",
+			     "2", "--report-directory", dir, "-q", NULL };
+	char *list[] = { "list", "--report-directory", dir, NULL }, *help[] = { "--help", NULL };
+	char *snap[] = { "snapshot", pidstr, "--json", NULL }, *snap_text[] = { "snapshot", pidstr, "--top", "0", NULL };
+	char *print[] = { "print", id, "--report-directory", dir, NULL };
+	char *mcp[] = { "mcp", "--report-directory", dir, "-q", NULL };
+	char *attach_out[] = { "attach", pidstr, "--max-object-lifetime", "0.5", "--warmup-time", "0", "--iterations",
+			       "2", "--no-save-reports", "-q", "--output", "/dev/full", NULL };
+	char **cmds[] = { attach_q, list, help, snap, snap_text, print, mcp };
+	const char *redirs[] = { ">/dev/full", ">&-" };
 	struct run_result r;
 	struct target t;
+	json_t *listed;
 
+	cr_assert_not_null(mkdtemp(dir));
 	start_target(&t, DEFAULT_PYTHON, "leaky_app.py", NULL);
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		run_to_full_disk(cmds[i], &r);
-		cr_assert_eq(r.status, 1, "memalot %s > /dev/full: exit %d; stderr: %s", cmds[i][0], r.status, r.err);
-		cr_assert(strstr(r.err, "memalot: cannot write to standard output"), "memalot %s > /dev/full: %s",
-			  cmds[i][0], r.err);
-		cr_assert_eq(strchr(r.err, '\n'), r.err + strlen(r.err) - 1, "not one line: %s", r.err);
+	/* a saved report for print */
+	{
+		char *save[] = { "attach", pidstr, "--max-object-lifetime", "0.5", "--warmup-time", "0",
+				 "--iterations", "1", "--report-directory", dir, "-q", "--json", NULL };
+		char *ls[] = { "list", "--report-directory", dir, "--json", NULL };
+
+		cr_assert_eq(memalot__run(save, &r), 0);
+		cr_assert_eq(r.status, 0, "attach: exit %d: %s", r.status, r.err);
+		run_result__release(&r);
+		cr_assert_eq(memalot__run(ls, &r), 0);
+		listed = json_loads(r.out, 0, NULL);
+		cr_assert_eq(json_array_size(listed), 1, "%s", r.out);
+		snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(json_array_get(listed, 0), "report_id")));
+		json_decref(listed);
 		run_result__release(&r);
 	}
-	assert_running_free(t.pid, "after a snapshot to a full disk");
+	for (size_t k = 0; k < sizeof(redirs) / sizeof(redirs[0]); k++)
+		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+			const char *want = k ? closed : full;
+
+			run_redirected(cmds[i], redirs[k], cmds[i] == mcp ? mcp_init : NULL, &r);
+			cr_assert(!r.timed_out, "memalot %s %s timed out: %s", cmds[i][0], redirs[k], r.err);
+			cr_assert_eq(r.status, 1, "memalot %s %s: exit %d; stderr: %s", cmds[i][0], redirs[k], r.status,
+				     r.err);
+			cr_assert_str_eq(r.err, want, "memalot %s %s: stderr is not one line '%.*s': %s", cmds[i][0],
+					 redirs[k], (int)strlen(want) - 1, want, r.err);
+			run_result__release(&r);
+		}
+	/* --output on a full disk, and with --tee-console a full stdout too: one line each */
+	cr_assert_eq(memalot__run(attach_out, &r), 0);
+	cr_assert_eq(r.status, 1, "--output /dev/full: exit %d; stderr: %s", r.status, r.err);
+	cr_assert_str_eq(r.err, "memalot: error writing '/dev/full': No space left on device\n", "%s", r.err);
+	run_result__release(&r);
+	assert_running_free(t.pid, "after writing to a full disk");
+	target__stop(&t);
+	harness__remove_tree(dir);
+}
+
+/*
+ * Every duration of every command is a number of seconds that can be
+ * counted in nanoseconds: inf, nan, 1e300, negative values, and anything
+ * over 10 years are a usage error naming the option, before any target is
+ * touched (1e300 once made a run that never ended).
+ */
+Test(options, absurd_durations_are_usage_errors, .fini = harness__cleanup, .timeout = 60)
+{
+	static const char *const attach_opts[] = { "--max-object-lifetime", "--check-interval", "--warmup-time",
+						   "--warmup-period", "--duration", "--referrers-search-timeout" };
+	static const char *const bad[] = { "inf", "-inf", "nan", "1e300", "-1", "315360001", "1e9", "5s", "" };
+	struct run_result r;
+	char want[96];
+
+	for (size_t o = 0; o < sizeof(attach_opts) / sizeof(attach_opts[0]) + 1; o++)
+		for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
+			bool snap = o == sizeof(attach_opts) / sizeof(attach_opts[0]);
+			const char *opt = snap ? "--referrers-search-timeout" : attach_opts[o];
+			char *args[] = { snap ? "snapshot" : "attach", "1", (char *)opt, (char *)bad[b], NULL };
+
+			cr_assert_eq(memalot__run(args, &r), 0);
+			cr_assert_eq(r.status, 2, "%s %s '%s': exit %d; stderr: %s", args[0], opt, bad[b], r.status,
+				     r.err);
+			snprintf(want, sizeof(want), "memalot: %s takes a ", opt);
+			cr_assert(!strncmp(r.err, want, strlen(want)) && strstr(r.err, "10 years") &&
+				  strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+				  "%s %s '%s': stderr: %s", args[0], opt, bad[b], r.err);
+			run_result__release(&r);
+		}
+	/* the biggest and smallest that are taken: a check interval of 1 ms, a warm-up of 0 */
+	{
+		char *sleep_argv[] = { "sleep", "1000", NULL }, pidstr[16];
+		char *args[] = { "attach", pidstr, "--max-object-lifetime", "315360000", "--check-interval", "0.001",
+				 "--warmup-time", "0", "--duration", "315360000", "--no-save-reports", NULL };
+		char *tiny[] = { "attach", "1", "--max-object-lifetime", "1e-9", "--check-interval", "1e-9", NULL };
+		struct run_result sr;
+		struct bgrun s;
+
+		/* sleep is no Python: past the options, the attach itself is refused with 6 */
+		cr_assert_eq(bgrun__start(&s, sleep_argv, NULL), 0);
+		snprintf(pidstr, sizeof(pidstr), "%d", (int)s.pid);
+		cr_assert_eq(memalot__run(args, &r), 0);
+		cr_assert_eq(r.status, 6, "the largest durations: exit %d, not 6: %s", r.status, r.err);
+		run_result__release(&r);
+		kill(s.pid, SIGKILL);
+		bgrun__wait(&s, 10000, &sr);
+		run_result__release(&sr);
+		cr_assert_eq(memalot__run(tiny, &r), 0);
+		cr_assert_eq(r.status, 2, "a 1 ns check interval: exit %d: %s", r.status, r.err);
+		cr_assert(strstr(r.err, "--check-interval") && strstr(r.err, "at least 0.001 s"), "%s", r.err);
+		run_result__release(&r);
+	}
+}
+
+/*
+ * --duration ends the run on time even when no check is due before it: with
+ * a lifetime of 300 s the checks are a minute apart, and a run of 1 s once
+ * lasted 60 s.
+ */
+Test(options, duration_ends_between_checks, .fini = harness__cleanup, .timeout = 60)
+{
+	char *args[] = { "attach", NULL, "--max-object-lifetime", "300", "--duration", "1", "--no-save-reports", NULL };
+	struct run_result r;
+	struct target t;
+	long long t0, took;
+
+	start_target(&t, DEFAULT_PYTHON, "leaky_app.py", NULL);
+	t0 = harness__now_ms();
+	run_on(&t, args, &r);
+	took = harness__now_ms() - t0;
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	cr_assert(took >= 900 && took < 15000, "--duration 1 with checks a minute apart ran %lld ms", took);
+	cr_assert(strstr(r.err, "check every 60 s"), "%s", r.err);
+	run_result__release(&r);
+	assert_running_free(t.pid, "after --duration");
 	target__stop(&t);
 }
