@@ -10,13 +10,17 @@
  *  1. Same type (type address and name). A type object can itself be reused,
  *     hence the name as well.
  *  2. Never younger: a GC-tracked object only moves to older generations
- *     (gen0 -> gen1 -> gen2, and gc.freeze() to the permanent one), and a
- *     tracked object never becomes untracked or back, except tuples and
- *     dicts that CPython untracks when it finds only atoms in them (and
- *     dicts it tracks again). A tuple that is no longer tracked keeps its
- *     age, its contents (rule 5) vouching for it: a tuple made during the
- *     warm-up and untracked after it must not pass for a new one. Any other
- *     change is treated as a new object: the safe side.
+ *     (gen0 -> gen1 -> gen2, and gc.freeze() to the permanent one). It
+ *     never becomes untracked or tracked again, with two exceptions:
+ *     the collector untracks exact tuples and dicts that hold only atoms
+ *     (so a tracked object seen untracked keeps its age only if it is an
+ *     exact tuple or dict and a collection went through its generation
+ *     since), and an insert of a container tracks such a dict again, into
+ *     the young generation (so an untracked object seen tracked keeps its
+ *     age only if it is an exact dict, in gen0 or where a collection since
+ *     could have moved it, as rule 3 says). A tuple vouches for
+ *     itself with its contents (rule 5), a dict with its holder (rule 7).
+ *     Any other change is a new object: the safe side.
  *  3. Survivors move up. Up to 3.13 every collection of generation g
  *     merges the younger generations into g and moves what survives to
  *     g+1 (g < 2); only the counter of g counts it. So an object stays in
@@ -45,6 +49,21 @@
  *     atoms) the content hash must match.
  *  6. Continuity: an object must be seen in every snapshot in between; the
  *     tracker only compares with the last snapshot, so a gap resets it.
+ *  7. Holder identity, for dicts no GC list orders: untracked (a dict of
+ *     atoms on 3.8-3.13), or moved between untracked and tracked. The dict
+ *     free list hands a new dict the address of the last one freed at once,
+ *     so type and address say nothing. Such a dict is only reachable
+ *     through references, so it is compared with what holds it: among its
+ *     referrers of a smaller depth (for a tracked object, the tracked
+ *     ones), the one with the lowest address, then the lowest hash of the
+ *     reference (its kind, list index, dict key object, attribute name),
+ *     strong references only. It keeps its age only if that holder is at
+ *     the same address with the same age (so the holder itself passed
+ *     every rule, and was not replaced) and holds it by the same
+ *     reference. A dict of atoms in the attribute of a short-lived
+ *     instance dies with it; the next instance's dict at the same address
+ *     has a new holder (the new instance), so it is new. Holders are
+ *     settled in order of depth, so a holder's age is known first.
  *
  * Limits: a mutable object of the same type at a reused address passes
  * checks 1-3 and 5 whenever the order (4) cannot be checked: when it is in
@@ -55,8 +74,19 @@
  * requests freed oldest first, each new one allocated where the last one
  * died, does that now and then. Each such pass is one comparison; a leak
  * needs LEAK_MIN_CHECKS in a row (lifetime.h), and the default check
- * interval (a fifth of the lifetime) asks for more. An untracked mutable
- * object (a dict of atoms) is matched by type and address only.
+ * interval (a fifth of the lifetime) asks for more. Rule 7 is passed by an
+ * object that replaced a dead one at the same address in the same
+ * attribute, list slot or dict entry of the same holder: the old one must
+ * have been freed before the new one was made (not `h.d = {...}`, which
+ * makes the new dict first, but `del h.d` then `h.d = {...}`), and again at
+ * every check. A dict whose holder changes (a list item whose index moves,
+ * a dict reached first through another referrer) starts again: that delays
+ * its leak, but a dict made during the warm-up then counts as made after
+ * it, so a long-lived one whose holder changes after the warm-up can be
+ * reported. Other untracked objects (None and the other singletons, code
+ * objects, locks, a bytearray) are matched by type and address only, as
+ * before: their holders change all the time (None's most of all), and no
+ * free list hands their addresses on at once like the dict's.
  */
 #define _GNU_SOURCE
 #include "lifetime.h"
@@ -68,6 +98,7 @@ struct lt_prev {
 	raddr_t addr;
 	uint64_t type_key;
 	uint64_t content;
+	uint64_t holder_key;
 	uint64_t first_seen;
 	uint32_t rank;
 	uint16_t list;
@@ -149,6 +180,7 @@ struct moves {
 	bool stay[4];      /* an object may still be in gen g */
 	bool promote[4];   /* an object of a younger generation may have moved to gen g */
 	bool ordered[4];   /* gen g's lists kept their order */
+	bool collected[4]; /* a collection went through gen g (so it may have untracked some of it) */
 };
 
 static struct moves allowed_moves(const struct lifetimes *lt, const uint64_t collections[3],
@@ -163,7 +195,7 @@ static struct moves allowed_moves(const struct lifetimes *lt, const uint64_t col
 	any = changed[0] || changed[1] || changed[2];
 	if (lt->incremental) {
 		m = (struct moves){ { !any, false, true, true }, { false, false, any, true },
-				    { !any, false, false, true } };
+				    { !any, false, false, true }, { any, any, any, false } };
 		return m;
 	}
 	m.stay[0] = !any;
@@ -177,6 +209,10 @@ static struct moves allowed_moves(const struct lifetimes *lt, const uint64_t col
 	m.ordered[1] = m.stay[1];
 	m.ordered[2] = !changed[2];
 	m.ordered[3] = true;
+	m.collected[0] = any;
+	m.collected[1] = changed[1] || changed[2];
+	m.collected[2] = changed[2];
+	m.collected[3] = false; /* the permanent generation is never collected */
 	return m;
 }
 
@@ -217,26 +253,49 @@ static size_t check_order(struct order_item *items, size_t n, bool *ok, uint64_t
 	return rejected;
 }
 
+/*
+ * Rule 7's key of object i: its holder's address and age and the reference
+ * from it; 0 when it has none, or the holder's age is not settled yet.
+ */
+static uint64_t holder_key(const struct lt_obj *objs, size_t n, size_t i, const uint64_t *first_seen,
+			   const bool *settled)
+{
+	size_t h = objs[i].holder;
+	uint64_t k;
+
+	if (!h || h > n || h - 1 == i || !settled[h - 1])
+		return 0;
+	h--;
+	k = (objs[h].addr * 0x9e3779b97f4a7c15ull) ^ (first_seen[h] + 0x632be59bd9b4e019ull);
+	k = (k ^ (k >> 29)) * 0xbf58476d1ce4e5b9ull ^ objs[i].edge;
+	return k ? k : 1;
+}
+
 void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n,
 		       const uint64_t collections[3], bool have_collections, uint64_t now_ns,
 		       uint64_t *first_seen, uint16_t *checks)
 {
 	struct moves m = allowed_moves(lt, collections, have_collections);
 	struct order_item *items = NULL;
-	size_t nitems = 0, cap = 0;
+	size_t nitems = 0, cap = 0, nlevel[257] = { 0 };
 	bool *ok = xcalloc(n ? n : 1, sizeof(*ok)), *same = xcalloc(n ? n : 1, sizeof(*same));
+	bool *settled = xcalloc(n ? n : 1, sizeof(*settled));
 	uint32_t *order = by_address(objs, n), *prank = xcalloc(n ? n : 1, sizeof(*prank));
+	uint32_t *by_depth = xmalloc((n ? n : 1) * sizeof(*by_depth));
+	size_t *defer = xcalloc(n ? n : 1, sizeof(*defer)); /* index + 1 into lt->prev: rule 7 decides */
 	uint16_t *nseen = xcalloc(n ? n : 1, sizeof(*nseen));
+	uint64_t *hkey = xcalloc(n ? n : 1, sizeof(*hkey));
 	struct lt_prev *next;
 
 	lt->kept = lt->reused_type = lt->reused_gen = lt->reused_collected = 0;
-	lt->reused_order = lt->reused_content = lt->fresh = 0;
+	lt->reused_order = lt->reused_content = lt->reused_holder = lt->fresh = 0;
 	/* a merge of this snapshot with the last, both in address order */
 	for (size_t k = 0, j = 0; k < n; k++) {
 		size_t i = order[k];
 		const struct lt_obj *o = &objs[i];
 		const struct lt_prev *p = NULL;
 		bool tracked = o->gen >= 0 && o->gen <= LT_PERMANENT;
+		bool was_tracked, retracked;
 
 		while (j < lt->nprev && lt->prev[j].addr < o->addr)
 			j++;
@@ -245,17 +304,33 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
 		first_seen[i] = now_ns;
 		if (!p) {
 			lt->fresh++;
-		} else if (p->type_key != o->type_key) { /* rule 1 */
+			continue;
+		}
+		was_tracked = p->gen >= 0 && p->gen <= LT_PERMANENT;
+		/* a dict the collector may have untracked since, and an insert tracked again (rule 2) */
+		retracked = (o->flags & LT_MAY_RETRACK) && tracked && (o->gen == 0 || m.promote[o->gen]) &&
+			    (!was_tracked || m.collected[p->gen]);
+		if (p->type_key != o->type_key) { /* rule 1 */
 			lt->reused_type++;
-		} else if (((p->gen == LT_UNTRACKED) != (o->gen == LT_UNTRACKED) &&
-			    !(o->gen == LT_UNTRACKED && o->content)) ||
-			   (tracked && o->gen < p->gen)) { /* rule 2 (contents: a tuple the GC untracked) */
+		} else if (was_tracked && !tracked &&
+			   (!(o->flags & LT_MAY_UNTRACK) || !m.collected[p->gen])) { /* rule 2: untracked */
 			lt->reused_gen++;
-		} else if (tracked && ((o->gen == p->gen && !m.stay[o->gen]) ||
-				       (o->gen > p->gen && !m.promote[o->gen]))) { /* rule 3 */
+		} else if (!was_tracked && tracked && !retracked) { /* rule 2: tracked again */
+			lt->reused_gen++;
+		} else if (tracked && was_tracked && o->gen < p->gen && !retracked) { /* rule 2: never younger */
+			lt->reused_gen++;
+		} else if (tracked && was_tracked && !retracked &&
+			   ((o->gen == p->gen && !m.stay[o->gen]) ||
+			    (o->gen > p->gen && !m.promote[o->gen]))) { /* rule 3 */
 			lt->reused_collected++;
+		} else if (tracked && was_tracked && retracked &&
+			   (o->gen < p->gen || (o->gen == p->gen && !m.stay[o->gen]) ||
+			    (o->gen > p->gen && !m.promote[o->gen]))) {
+			defer[i] = j + 1; /* rules 2 and 3 allow it only if untracked and tracked again since: rule 7 */
 		} else if (p->content != o->content) { /* rule 5 */
 			lt->reused_content++;
+		} else if (!o->content && (!tracked || !was_tracked) && (o->flags & LT_MAY_RETRACK)) {
+			defer[i] = j + 1; /* an untracked or just re-tracked dict: rule 7 */
 		} else {
 			ok[i] = true;
 			first_seen[i] = p->first_seen;
@@ -267,13 +342,46 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
 	/* the ordered lists' objects, in node order: by list and rank already, as a rule */
 	for (size_t i = 0; i < n; i++) {
 		const struct lt_obj *o = &objs[i];
+		/* a re-tracked dict (rule 7) was appended: old stays false */
 		if (o->gen >= 0 && o->gen <= LT_PERMANENT && m.ordered[o->gen]) {
 			GROW(items, cap, nitems + 1);
 			items[nitems++] = (struct order_item){ i, o->rank, prank[i], o->list, ok[i] && same[i] };
 		}
 	}
 	lt->reused_order = check_order(items, nitems, ok, first_seen, now_ns);
+	/*
+	 * Rule 7, in order of depth so that a holder's age is settled before
+	 * the objects it holds are compared (a holder has a smaller depth, or
+	 * is tracked like the re-tracked dict it holds).
+	 */
 	for (size_t i = 0; i < n; i++) {
+		settled[i] = !defer[i];
+		nlevel[(size_t)objs[i].depth + 1]++;
+	}
+	for (size_t d = 1; d < 257; d++)
+		nlevel[d] += nlevel[d - 1];
+	for (size_t i = 0; i < n; i++)
+		by_depth[nlevel[objs[i].depth]++] = (uint32_t)i;
+	for (size_t k = 0; k < n; k++) {
+		size_t i = by_depth[k];
+		const struct lt_prev *p;
+		uint64_t key;
+
+		if (!defer[i])
+			continue;
+		p = &lt->prev[defer[i] - 1];
+		key = holder_key(objs, n, i, first_seen, settled);
+		settled[i] = true;
+		if (!key || key != p->holder_key) {
+			lt->reused_holder++;
+			continue;
+		}
+		ok[i] = true;
+		first_seen[i] = p->first_seen;
+		nseen[i] = p->checks;
+	}
+	for (size_t i = 0; i < n; i++) {
+		hkey[i] = holder_key(objs, n, i, first_seen, settled);
 		lt->kept += ok[i];
 		nseen[i] = ok[i] ? (uint16_t)(nseen[i] + (nseen[i] < UINT16_MAX)) : 1;
 		if (checks)
@@ -283,8 +391,8 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
 	next = xmalloc((n ? n : 1) * sizeof(*next));
 	for (size_t k = 0; k < n; k++) {
 		const struct lt_obj *o = &objs[order[k]];
-		next[k] = (struct lt_prev){ o->addr, o->type_key, o->content, first_seen[order[k]], o->rank, o->list,
-					    nseen[order[k]], o->gen };
+		next[k] = (struct lt_prev){ o->addr, o->type_key, o->content, hkey[order[k]], first_seen[order[k]],
+					    o->rank, o->list, nseen[order[k]], o->gen };
 	}
 	free(order);
 	free(lt->prev);
@@ -296,8 +404,12 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
 	free(items);
 	free(ok);
 	free(same);
+	free(settled);
 	free(prank);
+	free(by_depth);
+	free(defer);
 	free(nseen);
+	free(hkey);
 }
 
 /*
@@ -310,4 +422,17 @@ bool lifetime__is_leak(const struct lt_ages *a, size_t i)
 {
 	return a->first_seen[i] >= a->warmup_end && a->now - a->first_seen[i] > a->life_ns &&
 	       a->checks[i] >= LEAK_MIN_CHECKS;
+}
+
+bool lifetime__is_new_leak(const struct lt_ages *a, size_t i)
+{
+	uint64_t first = a->first_seen[i];
+	uint32_t then;
+
+	if (!lifetime__is_leak(a, i))
+		return false;
+	if (!a->prev_now || a->checks[i] <= a->checks_since || first > a->prev_now)
+		return true; /* no report yet, or not the same object at the last one */
+	then = (uint32_t)a->checks[i] - a->checks_since;
+	return !(a->prev_now - first > a->life_ns && then >= LEAK_MIN_CHECKS);
 }

@@ -20,7 +20,23 @@ struct lt_obj {
 	uint32_t rank;       /* position in its GC list (oldest generation order) */
 	uint64_t content;    /* content hash of an immutable object, or 0 */
 	uint16_t list;       /* which GC list (interpreter and generation) */
+	/*
+	 * Holder identity (rule 7 in lifetime.c): the object that holds this
+	 * one (index + 1 into the same array, 0: none), chosen among its
+	 * referrers of a smaller depth (a tracked object: among tracked ones)
+	 * the same way in every snapshot, and a hash of the reference's kind,
+	 * index, key and name.
+	 */
+	uint32_t holder;
+	uint64_t edge;
+	uint8_t depth;       /* 0 on a GC list; n: untracked, found n references below one */
+	uint8_t flags;       /* LT_MAY_UNTRACK, LT_MAY_RETRACK */
 };
+
+/* An exact dict or tuple: CPython's collector may untrack it (when it holds only atoms). */
+#define LT_MAY_UNTRACK 1
+/* An exact dict: an insert of a container tracks it again (in the young generation). */
+#define LT_MAY_RETRACK 2
 
 struct lt_prev;
 
@@ -36,7 +52,8 @@ struct lifetimes {
 	 */
 	bool incremental;
 	/* statistics of the last update, for tests and -v */
-	size_t kept, reused_type, reused_gen, reused_collected, reused_order, reused_content, fresh;
+	size_t kept, reused_type, reused_gen, reused_collected, reused_order, reused_content, reused_holder,
+		fresh;
 };
 
 void lifetimes__init(struct lifetimes *lt);
@@ -78,6 +95,9 @@ struct lt_ages {
 	uint64_t warmup_end;          /* objects first seen before it are never leaks */
 	uint64_t now;                 /* when the snapshot was taken */
 	uint64_t life_ns;             /* --max-object-lifetime */
+	/* the window: when the last report's snapshot was taken (0: no report yet), and snapshots since */
+	uint64_t prev_now;
+	uint32_t checks_since;        /* lifetimes__update() calls since that report's, this one included */
 };
 
 /*
@@ -86,5 +106,14 @@ struct lt_ages {
  * LEAK_MIN_CHECKS snapshots in a row or more.
  */
 bool lifetime__is_leak(const struct lt_ages *a, size_t i);
+
+/*
+ * Did object i become a leak in this window: a leak now (lifetime__is_leak)
+ * that was not one at the last report? An object seen in every snapshot
+ * since then (checks above checks_since) was one if it was then older than
+ * the lifetime and matched at LEAK_MIN_CHECKS snapshots in a row. So each
+ * leaked object is new at exactly one report, until its age is lost.
+ */
+bool lifetime__is_new_leak(const struct lt_ages *a, size_t i);
 
 #endif

@@ -91,4 +91,25 @@ static inline long long leak_count(const json_t *rep, const char *type)
 	return 0;
 }
 
+/* The objects of type reported in reports rep[0..n): each leak is new in one window. */
+static inline long long leaks_over(json_t *const *rep, size_t n, const char *type)
+{
+	long long sum = 0;
+
+	for (size_t i = 0; i < n; i++)
+		sum += leak_count(rep[i], type);
+	return sum;
+}
+
+/* Is rep the warm-up report (iteration 1), with no leaks? */
+static inline bool is_warmup_report(const json_t *rep)
+{
+	const json_t *ls = json_object_get(rep, "leak_summary");
+
+	return json_is_true(json_object_get(rep, "warmup_report")) &&
+	       json_integer_value(json_object_get(ls, "total_objects")) == 0 &&
+	       json_integer_value(json_object_get(ls, "total_alive_objects")) == 0 &&
+	       json_array_size(json_object_get(rep, "object_details_list")) == 0;
+}
+
 #endif

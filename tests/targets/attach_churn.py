@@ -4,8 +4,10 @@
 # keeps "request" objects for about half of LIFETIME seconds, and 2,000
 # long-lived objects are made at start (during the warm-up). Nothing lives
 # longer than LIFETIME/2 once the warm-up is over, so memalot must report no
-# leak. Usage: attach_churn.py LIFETIME. Prints "ready", runs until stdin
-# closes.
+# leak. Usage: attach_churn.py LIFETIME. Prints "ready", answers each line
+# of stdin with "rounds N stall S" (S: the longest gap, in seconds, between
+# two rounds of one thread), runs until stdin closes.
+import array
 import sys
 import threading
 import time
@@ -28,6 +30,21 @@ class ChurnRequest(object):
 LONG = [LongLived(i) for i in range(2000)]
 stop = threading.Event()
 rounds = [0] * 4
+# raw doubles (array), not float objects: a float kept until the next
+# longest gap would live longer than LIFETIME, a real leak
+last_round = array.array("d", [0.0] * 4)
+stall = array.array("d", [0.0])
+
+
+def tick(k):
+    # a round done; the longest time between two rounds of one thread tells
+    # a starved process (a loaded machine): then objects do outlive LIFETIME
+    # in wall-clock time, and a report of them is no false leak
+    now = time.monotonic()
+    if last_round[k]:
+        stall[0] = max(stall[0], now - last_round[k])
+    last_round[k] = now
+    rounds[k] += 1
 
 
 def churn(k):
@@ -45,7 +62,7 @@ def churn(k):
         live.append((now + LIFETIME / 2, ChurnRequest(n)))
         while live and live[0][0] <= now:
             live.pop(0)
-        rounds[k] += 1
+        tick(k)
         time.sleep(0.001)
 
 
@@ -55,7 +72,7 @@ for t in threads:
 sys.stdout.write("ready\n")
 sys.stdout.flush()
 for line in sys.stdin:
-    sys.stdout.write("rounds %d\n" % sum(rounds))
+    sys.stdout.write("rounds %d stall %.3f\n" % (sum(rounds), stall[0]))
     sys.stdout.flush()
 stop.set()
 for t in threads:

@@ -8,8 +8,14 @@
 #define T2 0x2222
 
 /* An object of the list of its generation (one interpreter) */
-#define OBJ(addr, type, gen, rank, content) \
-	{ addr, type, gen, rank, content, (uint16_t)((gen) < 0 ? 0 : (gen)) }
+#define OBJ(addr_, type_, gen_, rank_, content_) OBJF(addr_, type_, gen_, rank_, content_, 0)
+/* ... on GC list list_ */
+#define OBJL(addr_, type_, gen_, rank_, content_, list_) \
+	{ .addr = (addr_), .type_key = (type_), .gen = (gen_), .rank = (rank_), .content = (content_), .list = (list_) }
+/* ... with flags (LT_MAY_UNTRACK, LT_MAY_RETRACK) */
+#define OBJF(addr_, type_, gen_, rank_, content_, flags_) \
+	{ .addr = (addr_), .type_key = (type_), .gen = (gen_), .rank = (rank_), .content = (content_), \
+	  .list = (uint16_t)((gen_) < 0 ? 0 : (gen_)), .flags = (flags_) }
 
 static struct lifetimes lt;
 static uint64_t seen[16];
@@ -211,8 +217,8 @@ Test(lifetime, promoted_survivors_are_appended)
 /* The tail rule works per list: another interpreter's list is not after this one's. */
 Test(lifetime, each_list_has_its_own_order)
 {
-	struct lt_obj a[] = { { 0x1000, T1, 2, 0, 0, 2 }, { 0x2000, T1, 2, 1, 0, 5 } };
-	struct lt_obj b[] = { { 0x1000, T1, 2, 0, 0, 2 }, { 0x3000, T1, 2, 1, 0, 2 }, { 0x2000, T1, 2, 2, 0, 5 } };
+	struct lt_obj a[] = { OBJL(0x1000, T1, 2, 0, 0, 2), OBJL(0x2000, T1, 2, 1, 0, 5) };
+	struct lt_obj b[] = { OBJL(0x1000, T1, 2, 0, 0, 2), OBJL(0x3000, T1, 2, 1, 0, 2), OBJL(0x2000, T1, 2, 2, 0, 5) };
 
 	step(a, 2, 5, 5, 5, 100);
 	step(b, 3, 5, 5, 5, 200);
@@ -223,8 +229,8 @@ Test(lifetime, each_list_has_its_own_order)
 /* 3.14: the old spaces are exchanged both ways; young is emptied by every collection. */
 Test(lifetime, incremental_collector)
 {
-	struct lt_obj y[] = { { 0x1000, T1, 0, 0, 0, 0 } }, o1[] = { { 0x1000, T1, 2, 0, 0, 2 } },
-		      o0[] = { { 0x1000, T1, 2, 0, 0, 1 } };
+	struct lt_obj y[] = { OBJL(0x1000, T1, 0, 0, 0, 0) }, o1[] = { OBJL(0x1000, T1, 2, 0, 0, 2) },
+		      o0[] = { OBJL(0x1000, T1, 2, 0, 0, 1) };
 
 	lt.incremental = true;
 	step(y, 1, 10, 10, 0, 100);
@@ -242,7 +248,8 @@ Test(lifetime, incremental_collector)
 /* The GC untracks tuples of atoms: such a tuple keeps its age; a dict does not (no contents to check). */
 Test(lifetime, a_tuple_the_gc_untracks_keeps_its_age)
 {
-	struct lt_obj t[] = { OBJ(0x1000, T1, 2, 0, 77) }, u[] = { OBJ(0x1000, T1, LT_UNTRACKED, 0, 77) };
+	struct lt_obj t[] = { OBJF(0x1000, T1, 2, 0, 77, LT_MAY_UNTRACK) };
+	struct lt_obj u[] = { OBJF(0x1000, T1, LT_UNTRACKED, 0, 77, LT_MAY_UNTRACK) };
 	struct lt_obj d[] = { OBJ(0x2000, T2, 0, 0, 0) }, du[] = { OBJ(0x2000, T2, LT_UNTRACKED, 0, 0) };
 
 	step(t, 1, 5, 5, 5, 100);
@@ -268,7 +275,7 @@ Test(lifetime, a_tuple_the_gc_untracks_keeps_its_age)
 /* Is object i of the last step a leak at time now? */
 static bool leak(size_t i, uint64_t now)
 {
-	struct lt_ages a = { seen, checks, WARMUP_END, now, LIFE };
+	struct lt_ages a = { seen, checks, WARMUP_END, now, LIFE, 0, 0 };
 
 	return lifetime__is_leak(&a, i);
 }
@@ -311,7 +318,7 @@ Test(lifetime, is_leak_boundaries)
 {
 	uint64_t first[] = { WARMUP_END, WARMUP_END, WARMUP_END - 1, WARMUP_END, WARMUP_END };
 	uint16_t n[] = { 9, 9, 9, 4, 3 };
-	struct lt_ages a = { first, n, WARMUP_END, WARMUP_END + LIFE, LIFE };
+	struct lt_ages a = { first, n, WARMUP_END, WARMUP_END + LIFE, LIFE, 0, 0 };
 
 	cr_assert_not(lifetime__is_leak(&a, 0), "exactly the lifetime old is not older than it");
 	a.now++;
@@ -405,4 +412,207 @@ Test(lifetime, a_reuse_at_the_head_of_the_appended_passes_once)
 		     "update this test and the README");
 	cr_assert_eq(checks[2], 1);
 	cr_assert_not(leak(1, t), "one comparison made a leak");
+}
+
+/*
+ * Rule 7: an untracked object (depth > 0) is its holder's: holder is an
+ * index + 1 into the same snapshot, edge the hash of the reference.
+ */
+#define HELD(addr_, type_, gen_, holder_, edge_, depth_, flags_) \
+	{ .addr = (addr_), .type_key = (type_), .gen = (gen_), .holder = (holder_), .edge = (edge_), \
+	  .depth = (depth_), .list = (uint16_t)((gen_) < 0 ? 0 : (gen_)), .flags = (flags_) }
+#define DICT (LT_MAY_UNTRACK | LT_MAY_RETRACK)
+
+Test(lifetime, an_untracked_dict_keeps_its_age_with_its_holder)
+{
+	struct lt_obj o[] = { OBJ(0x1000, T1, 2, 0, 0), HELD(0x5000, T2, LT_UNTRACKED, 1, 7, 1, DICT) };
+
+	step(o, 2, 5, 5, 5, 100);
+	step(o, 2, 5, 5, 5, 200);
+	cr_assert_eq(seen[1], 100, "the same holder by the same reference: the same dict");
+	cr_assert_eq(checks[1], 2);
+	step(o, 2, 9, 9, 9, 300); /* collections do not matter to an untracked object */
+	cr_assert_eq(seen[1], 100);
+	cr_assert_eq(lt.reused_holder, 0);
+}
+
+Test(lifetime, a_dict_at_a_reused_address_with_a_new_holder_is_new)
+{
+	/* a short-lived instance's self.d: the next instance is elsewhere, its dict where the last one's was */
+	struct lt_obj a[] = { OBJ(0x1000, T1, 0, 0, 0), HELD(0x5000, T2, LT_UNTRACKED, 1, 7, 1, DICT) };
+	struct lt_obj b[] = { OBJ(0x1100, T1, 0, 0, 0), HELD(0x5000, T2, LT_UNTRACKED, 1, 7, 1, DICT) };
+
+	step(a, 2, 5, 5, 5, 100);
+	step(b, 2, 5, 5, 5, 200);
+	cr_assert_eq(seen[1], 200, "a dict whose holder moved kept the dead dict's age");
+	cr_assert_eq(lt.reused_holder, 1);
+}
+
+Test(lifetime, a_holder_replaced_at_its_address_makes_its_dict_new)
+{
+	/* the holder's address is reused by an object of another type: it is new, so is what it holds */
+	struct lt_obj a[] = { OBJ(0x1000, T1, 2, 0, 0), HELD(0x5000, T2, LT_UNTRACKED, 1, 7, 1, DICT) };
+	struct lt_obj b[] = { OBJ(0x1000, T2, 2, 0, 0), HELD(0x5000, T2, LT_UNTRACKED, 1, 7, 1, DICT) };
+
+	step(a, 2, 5, 5, 5, 100);
+	step(b, 2, 5, 5, 5, 200);
+	cr_assert_eq(seen[0], 200);
+	cr_assert_eq(seen[1], 200, "a dict of a new holder kept its age");
+}
+
+Test(lifetime, another_reference_from_the_same_holder_is_new)
+{
+	struct lt_obj a[] = { OBJ(0x1000, T1, 2, 0, 0), HELD(0x5000, T2, LT_UNTRACKED, 1, 7, 1, DICT) };
+	struct lt_obj b[] = { OBJ(0x1000, T1, 2, 0, 0), HELD(0x5000, T2, LT_UNTRACKED, 1, 8, 1, DICT) };
+
+	step(a, 2, 5, 5, 5, 100);
+	step(b, 2, 5, 5, 5, 200);
+	cr_assert_eq(seen[0], 100);
+	cr_assert_eq(seen[1], 200);
+}
+
+Test(lifetime, an_object_without_a_holder_is_new_every_time)
+{
+	struct lt_obj o[] = { HELD(0x5000, T2, LT_UNTRACKED, 0, 0, 1, DICT) };
+	struct lt_obj none[] = { HELD(0x6000, T1, LT_UNTRACKED, 0, 0, 1, 0) };
+
+	step(o, 1, 5, 5, 5, 100);
+	step(o, 1, 5, 5, 5, 200);
+	cr_assert_eq(seen[0], 200, "nothing vouches for an unheld untracked dict");
+	/* not a dict (None, a code object, a lock): type and address, whatever holds it */
+	step(none, 1, 5, 5, 5, 300);
+	step(none, 1, 5, 5, 5, 400);
+	cr_assert_eq(seen[0], 300);
+}
+
+Test(lifetime, holders_are_settled_before_what_they_hold)
+{
+	/* gen2 list -> untracked dict (depth 1) -> untracked dict (depth 2); listed deepest first */
+	struct lt_obj a[] = { HELD(0x6000, T2, LT_UNTRACKED, 3, 9, 2, DICT), HELD(0x5000, T2, LT_UNTRACKED, 3, 7, 1, DICT),
+			      OBJ(0x1000, T1, 2, 0, 0) };
+	struct lt_obj b[] = { HELD(0x6000, T2, LT_UNTRACKED, 2, 9, 2, DICT), HELD(0x5000, T2, LT_UNTRACKED, 3, 7, 1, DICT),
+			      OBJ(0x1000, T1, 2, 0, 0) };
+	struct lt_obj c[] = { HELD(0x6000, T2, LT_UNTRACKED, 2, 9, 2, DICT), HELD(0x5000, T2, LT_UNTRACKED, 3, 8, 1, DICT),
+			      OBJ(0x1000, T1, 2, 0, 0) };
+
+	step(a, 3, 5, 5, 5, 100);
+	step(b, 3, 5, 5, 5, 200); /* the inner dict's holder is now the middle one: another holder */
+	cr_assert_eq(seen[0], 200);
+	cr_assert_eq(seen[1], 100);
+	step(b, 3, 5, 5, 5, 300);
+	cr_assert_eq(seen[0], 200, "held by an old dict by the same reference");
+	step(c, 3, 5, 5, 5, 400); /* the middle dict is replaced: the inner one with it */
+	cr_assert_eq(seen[1], 400);
+	cr_assert_eq(seen[0], 400, "a dict held by a new dict kept its age");
+}
+
+Test(lifetime, a_dict_the_gc_untracks_keeps_its_age_with_its_holder)
+{
+	struct lt_obj t[] = { OBJ(0x1000, T1, 2, 0, 0), HELD(0x5000, T2, 2, 1, 7, 0, DICT) };
+	struct lt_obj u[] = { OBJ(0x1000, T1, 2, 0, 0), HELD(0x5000, T2, LT_UNTRACKED, 1, 7, 1, DICT) };
+
+	step(t, 2, 5, 5, 5, 100);
+	step(u, 2, 5, 5, 5, 200); /* no collection: the collector cannot have untracked it */
+	cr_assert_eq(seen[1], 200);
+	step(t, 2, 5, 5, 5, 300);
+	step(u, 2, 6, 6, 6, 400); /* a full collection untracked it */
+	cr_assert_eq(seen[1], 300, "a dict the collector untracked lost its age");
+}
+
+Test(lifetime, a_list_is_never_untracked)
+{
+	struct lt_obj t[] = { OBJ(0x1000, T1, 2, 0, 0), HELD(0x5000, T2, 2, 1, 7, 0, 0) };
+	struct lt_obj u[] = { OBJ(0x1000, T1, 2, 0, 0), HELD(0x5000, T2, LT_UNTRACKED, 1, 7, 1, 0) };
+
+	step(t, 2, 5, 5, 5, 100);
+	step(u, 2, 6, 6, 6, 200);
+	cr_assert_eq(seen[1], 200);
+}
+
+Test(lifetime, a_dict_tracked_again_keeps_its_age_in_the_young_generation)
+{
+	struct lt_obj u[] = { OBJ(0x1000, T1, 2, 0, 0), HELD(0x5000, T2, LT_UNTRACKED, 1, 7, 1, DICT) };
+	struct lt_obj y[] = { OBJ(0x1000, T1, 2, 0, 0), HELD(0x5000, T2, 0, 1, 7, 0, DICT) };
+	struct lt_obj o[] = { OBJ(0x1000, T1, 2, 0, 0), HELD(0x5000, T2, 2, 1, 7, 0, DICT) };
+
+	step(u, 2, 5, 5, 5, 100);
+	step(y, 2, 5, 5, 5, 200); /* an insert of a container tracked it: it is appended to gen0 */
+	cr_assert_eq(seen[1], 100, "a dict tracked again lost its age");
+	step(u, 2, 5, 5, 5, 300);
+	step(o, 2, 5, 5, 5, 400); /* straight into gen2, no collection: not the same dict */
+	cr_assert_eq(seen[1], 400);
+	step(u, 2, 6, 6, 6, 500); /* a full collection untracked the dict of 400 */
+	cr_assert_eq(seen[1], 400);
+	step(y, 2, 6, 6, 6, 600);
+	step(y, 2, 6, 6, 6, 700);
+	cr_assert_eq(seen[1], 400, "tracked in gen0 and still there: the ordinary rules");
+	/* a list found tracked where an untracked list was is new: lists are never untracked */
+	struct lt_obj lu[] = { OBJ(0x1000, T1, 2, 0, 0), HELD(0x7000, T2, LT_UNTRACKED, 1, 7, 1, 0) };
+	struct lt_obj ly[] = { OBJ(0x1000, T1, 2, 0, 0), HELD(0x7000, T2, 0, 1, 7, 0, 0) };
+	step(lu, 2, 6, 6, 6, 800);
+	step(ly, 2, 6, 6, 6, 900);
+	cr_assert_eq(seen[1], 900);
+}
+
+/*
+ * Per-window reports: objects made one every other check, a report every
+ * third check; each leaked object is new at exactly one report, and the
+ * leaks alive at a report are those new at it or at an earlier one.
+ */
+Test(lifetime, each_leak_is_new_at_one_report)
+{
+	struct lt_obj o[8];
+	int new_at[8] = { 0 }, times_new[8] = { 0 };
+	uint64_t t = WARMUP_END, prev_now = 0;
+	uint32_t since = 0;
+	size_t n = 0;
+
+	for (int k = 0; k < 40; k++, t += DRIFT / 2) {
+		if (k % 2 == 0 && n < 8) {
+			o[n] = (struct lt_obj)OBJ(0x1000 + 0x100 * n, T1, 2, (uint32_t)n, 0);
+			n++;
+		}
+		step(o, n, 5, 5, 5, t);
+		since++;
+		if (k % 3 != 2)
+			continue;
+		struct lt_ages a = { seen, checks, WARMUP_END, t, LIFE, prev_now, since };
+		size_t alive = 0, fresh = 0, before = 0;
+		for (size_t i = 0; i < n; i++) {
+			alive += lifetime__is_leak(&a, i);
+			if (lifetime__is_new_leak(&a, i)) {
+				fresh++;
+				times_new[i]++;
+				new_at[i] = k;
+			} else if (lifetime__is_leak(&a, i)) {
+				before++;
+				cr_assert(times_new[i] == 1, "object %zu a leak at check %d, never new", i, k + 1);
+			}
+		}
+		cr_assert_eq(alive, fresh + before);
+		prev_now = t;
+		since = 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(times_new[i], 1, "object %zu new at %d reports (last at check %d)", i, times_new[i],
+			     new_at[i] + 1);
+}
+
+/* An object that lost its age (a reuse) and became a leak again is new again: another object. */
+Test(lifetime, a_leak_seen_again_after_a_gap_is_new_again)
+{
+	uint64_t first[] = { WARMUP_END };
+	uint16_t n[] = { 9 };
+	struct lt_ages a = { first, n, WARMUP_END, WARMUP_END + 3 * LIFE, LIFE, WARMUP_END + 2 * LIFE, 3 };
+
+	cr_assert_not(lifetime__is_new_leak(&a, 0), "a leak at the last report (6 checks then) is new again");
+	a.checks_since = 6;
+	cr_assert(lifetime__is_new_leak(&a, 0), "3 checks at the last report: not a leak then, so new now");
+	a.checks_since = 9;
+	cr_assert(lifetime__is_new_leak(&a, 0), "not seen at the last report: new");
+	a.checks_since = 3;
+	a.prev_now = WARMUP_END + LIFE;
+	cr_assert(lifetime__is_new_leak(&a, 0), "exactly the lifetime old at the last report: new now");
+	a.prev_now = 0;
+	cr_assert(lifetime__is_new_leak(&a, 0), "the first report after the warm-up: every leak is new");
 }
