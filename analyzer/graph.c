@@ -87,7 +87,7 @@ static long add_node(struct graph *g, raddr_t addr, uint32_t type, uint8_t depth
 	if ((g->n + 1) * 2 > g->nslots)
 		rehash(g);
 	GROW(g->nodes, g->cap, g->n + 1);
-	g->nodes[g->n] = (struct gnode){ addr, type, 0, depth, false, false };
+	g->nodes[g->n] = (struct gnode){ addr, type, 0, depth, false, false, 0 };
 	size_t j = hash_addr(addr, g->nslots);
 	while (g->slots[j].idx)
 		j = (j + 1) & (g->nslots - 1);
@@ -267,8 +267,10 @@ int graph__build_nodes(struct graph *g, struct snapshot *snap, struct remote *r,
 		b.from = (uint32_t)i;
 		refs__each(&g->ctx, g->nodes[i].addr, type, on_edge, &b);
 		add_pending_edges(&b);
-		if (!remote__u64(r, g->nodes[i].addr + (raddr_t)l->v[F_OB_REFCNT], &refcnt) &&
-		    l->minor >= 12 && (refcnt & 0xffffffffull) >= (IMMORTAL_REFCNT >> 1))
+		if (remote__u64(r, g->nodes[i].addr + (raddr_t)l->v[F_OB_REFCNT], &refcnt))
+			continue;
+		g->nodes[i].refcnt = (uint32_t)refcnt;
+		if (l->minor >= 12 && (refcnt & 0xffffffffull) >= (IMMORTAL_REFCNT >> 1))
 			g->nodes[i].immortal = true;
 	}
 	free(b.pending);
@@ -524,6 +526,35 @@ static char *root_label(const struct graph *g, const struct gedge *e, const stru
 	}
 	free(key);
 	return label;
+}
+
+enum root_kind graph__root_edge_kind(const struct graph *g, size_t edge)
+{
+	const struct gedge *e = &g->edges[edge];
+	uint32_t owner = g->dict_owner ? g->dict_owner[e->from] : 0;
+
+	if (owner == OWNER_GC_GARBAGE)
+		return e->kind == EDGE_LIST_INDEX ? ROOT_GC_GARBAGE : ROOT_NONE;
+	if (!owner || e->kind != EDGE_DICT_VALUE)
+		return ROOT_NONE;
+	if (owner == OWNER_SYS_MODULES)
+		return ROOT_SYS_MODULES;
+	return g->owner_is_type[e->from] ? ROOT_CLASS_ATTRIBUTE : ROOT_GLOBAL;
+}
+
+char *graph__root_label(const struct graph *g, size_t edge, enum root_kind *kind)
+{
+	static const struct referrer_opts all = { 0 };
+
+	*kind = ROOT_NONE;
+	if (!g->dict_owner || edge >= g->nedges)
+		return NULL;
+	return root_label(g, &g->edges[edge], &all, kind);
+}
+
+bool graph__closure_label(const struct graph *g, uint32_t cell, char *buf, size_t size)
+{
+	return g->rev_start && cell < g->n && closure_label(g, cell, buf, size);
 }
 
 /* The first root entry of node v (g->roots is sorted by node). */

@@ -33,6 +33,7 @@ struct gnode {
 	uint8_t depth;      /* 0: on a GC list; n: untracked, found n edges below */
 	bool immortal;      /* 3.12+ immortal refcount */
 	bool instance_dict; /* the materialised __dict__ of an instance */
+	uint32_t refcnt;    /* ob_refcnt's low 32 bits when built (0: not read) */
 };
 
 struct gedge {
@@ -131,5 +132,16 @@ void rgraph__release(struct rgraph *rg);
 
 /* A one-line description of a node: "__main__.Session at 0x7f..". (caller frees) */
 char *graph__describe(const struct graph *g, long node);
+
+/*
+ * The root that edge (an index into g->edges) makes of its target: a module
+ * global, a class attribute, sys.modules or gc.garbage, else ROOT_NONE; with
+ * its label as the referrer search gives it, "app._CACHE (global)" (caller
+ * frees; NULL when the edge makes no root). No module prefix filter.
+ */
+enum root_kind graph__root_edge_kind(const struct graph *g, size_t edge);
+char *graph__root_label(const struct graph *g, size_t edge, enum root_kind *kind);
+/* The closure variable a cell node is, "make.<locals>.f.conn (closure)". @return false if unknown */
+bool graph__closure_label(const struct graph *g, uint32_t cell, char *buf, size_t size);
 
 #endif

@@ -152,10 +152,52 @@ static int8_t gen_of_list(const char *name)
 	return 2; /* gen2, or either old space of 3.14 (see lifetime.h) */
 }
 
+/*
+ * Rule 7 of analyzer/lifetime.c: each node's holder, the referrer of a
+ * smaller depth (a tracked node: a tracked referrer) with the lowest
+ * address, then the lowest hash of the reference; strong references only.
+ * Independent of the order of the edges, so the same in every snapshot.
+ */
+static void holders(const struct graph *g, struct lt_obj *objs)
+{
+	uint64_t *name_hash = xcalloc(g->nnames + 1, sizeof(*name_hash));
+	raddr_t *best = xcalloc(g->n + 1, sizeof(*best));
+
+	for (size_t k = 0; k < g->nnames; k++)
+		name_hash[k] = fnv(g->names[k], strlen(g->names[k]), 0xcbf29ce484222325ull);
+	for (size_t k = 0; k < g->nedges; k++) {
+		const struct gedge *e = &g->edges[k];
+		uint8_t dto, dfrom;
+		uint64_t h = 0xcbf29ce484222325ull;
+		raddr_t from;
+
+		if (e->derived || e->kind == EDGE_WEAK || e->kind == EDGE_TYPE_OF || e->kind == EDGE_SCANNED ||
+		    e->from == e->to || e->from >= g->n || e->to >= g->n)
+			continue;
+		dto = g->nodes[e->to].depth;
+		dfrom = g->nodes[e->from].depth;
+		if (dto ? dfrom >= dto : dfrom != 0)
+			continue;
+		h = fnv(&e->kind, sizeof(e->kind), h);
+		h = fnv(&e->index, sizeof(e->index), h);
+		h = fnv(&e->key, sizeof(e->key), h);
+		h ^= e->name < g->nnames ? name_hash[e->name] : 0;
+		from = g->nodes[e->from].addr;
+		if (!objs[e->to].holder || from < best[e->to] || (from == best[e->to] && h < objs[e->to].edge)) {
+			objs[e->to].holder = e->from + 1;
+			objs[e->to].edge = h;
+			best[e->to] = from;
+		}
+	}
+	free(best);
+	free(name_hash);
+}
+
 /* The tracker's view of every node of g: identity keys per type and generations per list, computed once. */
 static void tracker_objects(const struct snapshot *snap, const struct graph *g, struct lt_obj *objs)
 {
 	uint64_t *type_key = xcalloc(snap->types.n + 1, sizeof(*type_key));
+	const struct layout *l = g->ctx.l;
 	int8_t gen[SNAP_MAX_LISTS];
 
 	for (size_t t = 0; t < snap->types.n; t++) {
@@ -167,11 +209,18 @@ static void tracker_objects(const struct snapshot *snap, const struct graph *g, 
 	for (size_t i = 0; i < g->n; i++) {
 		bool tracked = i < snap->n && !g->nodes[i].depth;
 		uint16_t list = tracked ? snap->objs[i].list : 0;
+		raddr_t type = snap->types.v[g->nodes[i].type].addr;
+		uint8_t flags = 0;
 
+		if (type && type == l->types[T_DICT])
+			flags = LT_MAY_UNTRACK | LT_MAY_RETRACK;
+		else if (type && type == l->types[T_TUPLE])
+			flags = LT_MAY_UNTRACK;
 		objs[i] = (struct lt_obj){ g->nodes[i].addr, type_key[g->nodes[i].type],
 					   tracked ? gen[list] : (int8_t)LT_UNTRACKED, (uint32_t)i,
-					   content_hash(g, (long)i), list };
+					   content_hash(g, (long)i), list, 0, 0, g->nodes[i].depth, flags };
 	}
+	holders(g, objs);
 	free(type_key);
 }
 
@@ -197,13 +246,22 @@ static char *iso_time(time_t t)
 	return xstrdup(buf);
 }
 
+/* What --output names ("'FILE'"), or "standard output"; and whether a write to it or to stdout failed. */
+static const char *out_name = "standard output";
+static bool out_failed;
+
+/* Write a report to out (and stdout with --tee-console); a write error is said once and ends the run. */
 static void emit(FILE *out, bool tee, const char *text)
 {
+	errno = 0; /* a failed write's reason, for cli__flush */
 	fputs(text, out);
-	fflush(out);
+	if (cli__flush(out, out_name))
+		out_failed = true;
 	if (tee && out != stdout) {
+		errno = 0;
 		fputs(text, stdout);
-		fflush(stdout);
+		if (cli__flush(stdout, "standard output"))
+			out_failed = true;
 	}
 }
 
@@ -214,16 +272,25 @@ struct iteration {
 	const char *command;
 	time_t start, end;
 	long rss, hwm, rss_prev, hwm_prev; /* KiB */
+	bool warmup;                       /* the warm-up report: no leaks yet */
 };
 
+/* Is object i reported as a new leak in this iteration's window? */
+static bool leaked(const struct lt_ages *a, const struct iteration *it, size_t i)
+{
+	return !it->warmup && lifetime__is_new_leak(a, i);
+}
+
 /*
- * Report the leaks of this iteration (lifetime__is_leak() decides which
- * objects). @return the report's document
+ * Report the objects that became leaks in this iteration's window
+ * (lifetime__is_new_leak() decides which), with the count of all leaks still
+ * alive; nothing but the memory use for the warm-up report. @return the
+ * report's document
  */
 static json_t *report(FILE *out, const struct attach_opts *o, struct graph *g, const struct lt_ages *a,
 		     const struct iteration *it)
 {
-	size_t ntypes = g->snap->types.n, nrows = 0, nleaks = 0, ndetail = 0;
+	size_t ntypes = g->snap->types.n, nrows = 0, nleaks = 0, nalive = 0, ndetail = 0;
 	struct type_row *rows = xcalloc(ntypes + 1, sizeof(*rows));
 	long *row_of = xcalloc(ntypes + 1, sizeof(*row_of));
 	struct why_opts wopts = o->why;
@@ -237,7 +304,10 @@ static json_t *report(FILE *out, const struct attach_opts *o, struct graph *g, c
 		row_of[i] = -1;
 	for (size_t i = 0; i < g->n; i++) {
 		uint32_t t = g->nodes[i].type;
-		if (!lifetime__is_leak(a, i) || !name_passes(o, g->snap->types.v[t].name))
+		if (it->warmup || !lifetime__is_leak(a, i) || !name_passes(o, g->snap->types.v[t].name))
+			continue;
+		nalive++;
+		if (!lifetime__is_new_leak(a, i))
 			continue;
 		if (row_of[t] < 0) {
 			row_of[t] = (long)nrows;
@@ -246,44 +316,31 @@ static json_t *report(FILE *out, const struct attach_opts *o, struct graph *g, c
 		rows[row_of[t]].count++;
 		nleaks++;
 	}
-	if (o->compute_size)
-		for (size_t i = 0; i < g->n; i++) {
-			uint32_t t = g->nodes[i].type;
-			if (row_of[t] >= 0 && lifetime__is_leak(a, i)) {
-				raddr_t type = g->snap->types.v[t].addr;
-				uint64_t basic = 0;
-				remote__u64(g->ctx.r, type + (raddr_t)g->ctx.l->v[F_TP_BASICSIZE], &basic);
-				rows[row_of[t]].size += basic;
-			}
-		}
+	/*
+	 * The leaked objects grouped by the root and path that hold them, with
+	 * every object's sys.getsizeof and retained size (one sizes cache for
+	 * the report), and details sampled across the groups.
+	 */
+	if (nleaks) {
+		uint32_t *lk = xmalloc(nleaks * sizeof(*lk));
+		size_t n = 0;
+
+		for (size_t i = 0; i < g->n && n < nleaks; i++)
+			if (row_of[g->nodes[i].type] >= 0 && leaked(a, it, i))
+				lk[n++] = (uint32_t)i;
+		why__run_nodes(g, &wopts, lk, n, &wr);
+		ndetail = wr.n;
+		for (size_t k = 0; o->compute_size && k < n; k++)
+			rows[row_of[g->nodes[lk[k]].type]].size += wr.node_size[lk[k]];
+		log_debug("report: %zu leaks in %zu groups; sizes %.0f ms, dominators %.0f ms, groups %.0f ms, "
+			  "details %.0f ms", n, wr.groups.n, wr.sizes_ns / 1e6, wr.dom_ns / 1e6, wr.groups_ns / 1e6,
+			  wr.search_ns / 1e6);
+		free(lk);
+	}
 	qsort(rows, nrows, sizeof(*rows), cmp_rows);
 	/* re-index after sorting */
 	for (size_t k = 0; k < nrows; k++)
 		row_of[rows[k].type] = (long)k;
-	/* which objects get details: shared across types like the seed */
-	{
-		size_t *counts = xcalloc(nrows + 1, sizeof(*counts)), *shown = xcalloc(nrows + 1, sizeof(*shown));
-		size_t *taken = xcalloc(nrows + 1, sizeof(*taken));
-		for (size_t k = 0; k < nrows; k++)
-			counts[k] = rows[k].count;
-		why__share(counts, nrows, o->why.max_object_details, shown);
-		wopts.objects = xcalloc((size_t)o->why.max_object_details + 1, sizeof(raddr_t));
-		wopts.nobjects = 0;
-		for (size_t i = 0; i < g->n && wopts.nobjects < (size_t)o->why.max_object_details; i++) {
-			long k = row_of[g->nodes[i].type];
-			if (k < 0 || !lifetime__is_leak(a, i) ||
-			    taken[k] >= shown[k])
-				continue;
-			taken[k]++;
-			wopts.objects[wopts.nobjects++] = g->nodes[i].addr;
-		}
-		ndetail = wopts.nobjects;
-		free(counts);
-		free(shown);
-		free(taken);
-	}
-	if (ndetail)
-		why__run(g, &wopts, &wr);
 	start = iso_time(it->start);
 	end = iso_time(it->end);
 	{
@@ -297,12 +354,16 @@ static json_t *report(FILE *out, const struct attach_opts *o, struct graph *g, c
 		json_object_set_new(root, "start_time", json_string(start));
 		json_object_set_new(root, "end_time", json_string(end));
 		json_object_set_new(root, "max_object_lifetime", json_real(o->lifetime));
+		json_object_set_new(root, "warmup_report", json_boolean(it->warmup));
 		json_object_set_new(mu, "rss_bytes", json_integer((json_int_t)it->rss * 1024));
 		json_object_set_new(mu, "peak_rss_bytes", json_integer((json_int_t)it->hwm * 1024));
 		json_object_set_new(mu, "rss_change_bytes", json_integer((json_int_t)(it->rss - it->rss_prev) * 1024));
 		json_object_set_new(mu, "peak_rss_change_bytes",
 				    json_integer((json_int_t)(it->hwm - it->hwm_prev) * 1024));
 		json_object_set_new(root, "memory_usage", mu);
+		/* what holds the leaks leads the report (schema 1.1) */
+		json_object_set_new(root, "leak_groups", why__groups_json(g, &wr));
+		json_object_set_new(root, "total_leak_groups", json_integer((json_int_t)wr.groups.n));
 		for (size_t k = 0; k < nrows && (long)k < o->max_types; k++) {
 			json_t *t = json_object();
 			json_object_set_new(t, "object_type", json_string(g->snap->types.v[rows[k].type].name));
@@ -313,6 +374,8 @@ static json_t *report(FILE *out, const struct attach_opts *o, struct graph *g, c
 		}
 		json_object_set_new(ls, "type_summaries", ts);
 		json_object_set_new(ls, "total_objects", json_integer((json_int_t)nleaks));
+		/* the leaks of every window since the warm-up, still alive */
+		json_object_set_new(ls, "total_alive_objects", json_integer((json_int_t)nalive));
 		json_object_set_new(ls, "total_types", json_integer((json_int_t)nrows));
 		json_object_set_new(ls, "size_computed", json_boolean(o->compute_size));
 		json_object_set_new(root, "leak_summary", ls);
@@ -330,9 +393,7 @@ static json_t *report(FILE *out, const struct attach_opts *o, struct graph *g, c
 	free(buf);
 	free(start);
 	free(end);
-	if (ndetail)
-		why__release(&wr);
-	free(wopts.objects);
+	why__release(&wr);
 	free(rows);
 	free(row_of);
 	return root;
@@ -364,17 +425,6 @@ static json_t *session_summary(const struct attach_opts *o, pid_t pid, const cha
 	return s;
 }
 
-static bool parse_seconds(const char *s, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (*end || end == s || !(v > 0) || !isfinite(v))
-		return false;
-	*out = v;
-	return true;
-}
-
 static void sleep_until(uint64_t t)
 {
 	while (!freezer_stop_requested) {
@@ -389,6 +439,36 @@ static void sleep_until(uint64_t t)
 		ts.tv_nsec = (long)(d % 1000000000ull);
 		nanosleep(&ts, NULL);
 	}
+}
+
+/*
+ * Create the saved report (under --report-directory, $MEMALOT_REPORT_DIRECTORY
+ * or ~/.memalot/reports) and write its summary; report_id becomes its ID.
+ * @return 0, or -1 after the message
+ */
+static int start_session(const struct attach_opts *o, pid_t pid, const char *command, const char *version,
+			 struct store_session *store, char **report_dir, char *report_id)
+{
+	char err[512];
+	json_t *summary;
+	int ret;
+
+	*report_dir = o->report_dir ? xstrdup(o->report_dir) : store__default_dir();
+	if (store__create(*report_dir, store, err, sizeof(err))) {
+		log_err("%s (--report-directory, or --no-save-reports)", err);
+		return -1;
+	}
+	memcpy(report_id, store->id, sizeof(store->id));
+	summary = session_summary(o, pid, command, version, report_id);
+	ret = store__write_summary(store, summary, err, sizeof(err));
+	json_decref(summary);
+	if (ret) {
+		log_err("%s (--report-directory, or --no-save-reports)", err);
+		/* no summary, no report: the session directory is empty still */
+		rmdir(store->path);
+		store__close(store);
+	}
+	return ret ? -1 : 0;
 }
 
 static void add_word(char ***v, size_t *n, const char *s)
@@ -441,31 +521,38 @@ int cmd_attach(int argc, char **argv)
 	char **prefixes = NULL, *end, *command = NULL, report_id[16];
 	size_t nprefixes = 0;
 	struct snapshot_opts sopts = { 0 };
-	struct lifetimes lt;
-	struct layout layout;
-	struct remote r;
+	/* what the end of the run releases: ready for it from the start */
+	struct lifetimes lt = { 0 };
+	struct layout layout = { 0 };
+	struct remote r = { .mem_fd = -1 };
 	FILE *out = stdout;
-	uint64_t start, warmup_end, next_report, next_check;
+	uint64_t deadline = UINT64_MAX;
+	uint64_t start, warmup_end, next_report, next_check, prev_report_now = 0;
+	uint32_t checks_since = 0; /* snapshots since the last report with leaks */
 	long rss_prev = 0, hwm_prev = 0;
 	time_t iter_start;
 	int c, pid, ret, iteration = 0, code = EXIT_OK;
-	bool final = false, have_snapshot = false;
+	bool final = false, have_snapshot = false, started = false;
 	char *why = NULL;
 	long num;
+	int li = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "vqh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "vqh", longopts, &li)) != -1) {
 		const char *flag = NULL;
 		switch (c) {
-		case O_LIFE: if (!parse_seconds(optarg, &o.lifetime)) flag = "max-object-lifetime"; break;
-		case O_INTERVAL: if (!parse_seconds(optarg, &o.interval)) flag = "check-interval"; break;
+		/* durations: finite, not negative, at most 10 years (seconds_ns cannot overflow) */
+		case O_LIFE: if (parse_seconds("max-object-lifetime", optarg, false, &o.lifetime)) goto usage; break;
+		case O_INTERVAL: if (parse_seconds("check-interval", optarg, false, &o.interval)) goto usage; break;
 		case O_WARMUP:
-			o.warmup = strtod(optarg, &end);
-			if (*end || end == optarg || o.warmup < 0 || !isfinite(o.warmup))
-				flag = "warmup-time";
+			if (parse_seconds(longopts[li].name, optarg, true, &o.warmup)) /* -time or -period */
+				goto usage;
 			break;
-		case O_DURATION: if (!parse_seconds(optarg, &o.duration)) flag = "duration"; break;
-		case O_RTIMEOUT: if (!parse_seconds(optarg, &o.why.ref.timeout_s)) flag = "referrers-search-timeout"; break;
+		case O_DURATION: if (parse_seconds("duration", optarg, false, &o.duration)) goto usage; break;
+		case O_RTIMEOUT:
+			if (parse_seconds("referrers-search-timeout", optarg, false, &o.why.ref.timeout_s))
+				goto usage;
+			break;
 		case O_ITER: case O_MAXTYPES: case O_DETAILS: case O_RDEPTH: case O_RLIMIT: case O_UDEPTH: case O_STRLEN:
 			num = strtol(optarg, &end, 10);
 			if (*end || end == optarg || num < (c == O_UDEPTH || c == O_DETAILS ? 0 : 1) || num > 100000000) {
@@ -491,7 +578,7 @@ int cmd_attach(int argc, char **argv)
 		case O_REPDIR:
 			if (!*optarg) {
 				log_err("--report-directory takes a directory");
-				return EXIT_USAGE;
+				goto usage;
 			}
 			o.report_dir = optarg;
 			break;
@@ -499,8 +586,8 @@ int cmd_attach(int argc, char **argv)
 		case O_NOCOLOR: case O_FORCETERM: break; /* reports are plain text */
 		case 'v': log_level++; break;
 		case 'q': log_level = 0; break;
-		case 'h': fputs(attach_usage, stdout); return EXIT_OK;
-		default: fputs(attach_usage, stderr); return EXIT_USAGE;
+		case 'h': fputs(attach_usage, stdout); goto done;
+		default: fputs(attach_usage, stderr); goto usage;
 		}
 		if (flag) {
 			if (!strcmp(flag, "(number)")) {
@@ -511,22 +598,20 @@ int cmd_attach(int argc, char **argv)
 						break;
 					}
 				log_err("'%s' is not a valid number for --%s", optarg, name);
-			} else
-				log_err("--%s takes a %snumber of seconds, not '%s'", flag,
-					c == O_WARMUP ? "" : "positive ", optarg);
-			return EXIT_USAGE;
+			}
+			goto usage;
 		}
 	}
 	if (optind != argc - 1) {
 		log_err(optind >= argc ? "attach needs a PID" : "attach takes one PID");
 		fputs(attach_usage, stderr);
-		return EXIT_USAGE;
+		goto usage;
 	}
 	if (parse_pid(argv[optind], &pid))
-		return EXIT_USAGE;
+		goto usage;
 	if (o.tee && !o.output) {
 		log_err("--tee-console goes with --output");
-		return EXIT_USAGE;
+		goto usage;
 	}
 	if (o.warmup < 0)
 		o.warmup = o.lifetime;
@@ -535,31 +620,43 @@ int cmd_attach(int argc, char **argv)
 	if (o.interval > o.lifetime) {
 		log_err("--check-interval (%g s) must not be longer than --max-object-lifetime (%g s)",
 			o.interval, o.lifetime);
-		return EXIT_USAGE;
+		goto usage;
+	}
+	if (o.interval < 0.001) {
+		/* and so the lifetime: a report every lifetime needs a lifetime of some nanoseconds */
+		log_err("--check-interval (%g s) must be at least 0.001 s", o.interval);
+		goto usage;
 	}
 	o.why.ref.module_prefixes = prefixes;
 	if (o.output) {
 		int fd = open(o.output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd < 0 || !(out = fdopen(fd, "w"))) {
+		FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+
+		if (!f) {
 			log_err("cannot write '%s': %s", o.output, strerror(errno));
-			return EXIT_ERROR;
+			if (fd >= 0)
+				close(fd);
+			code = EXIT_ERROR;
+			goto done;
 		}
+		out = f;
+		out_name = xasprintf("'%s'", o.output);
 	}
 
 	freezer__install_signal_handlers();
 	ret = remote__open(&r, pid);
 	if (ret) {
-		log_err(ret == -ESRCH ? "no process with pid %d" : "pid %d: cannot read its memory map", pid);
-		return exit_code_for(ret);
+		code = cli__target_error(pid, ret, NULL, false);
+		goto done;
 	}
 	ret = layout__discover(&r, LWANT_AUTO, &layout, &why);
 	if (ret) {
-		log_err("pid %d: %s", pid, why ? why : me_strerror(ret));
+		/* a target that exits as memalot starts is 8, not "not Python" or "not readable" */
+		code = cli__target_error(pid, ret, why, true);
 		free(why);
-		remote__release(&r);
-		return exit_code_for(ret);
+		goto done;
 	}
-	command = proc__cmdline(pid);
+	command = proc__cmdline(r.pid); /* r.pid: a live thread when the main thread has exited */
 	/*
 	 * Every check allocates and frees tens of MB in big arrays; from mmap
 	 * they go back to the system at once, where glibc's growing dynamic
@@ -568,39 +665,24 @@ int cmd_attach(int argc, char **argv)
 	 */
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	lifetimes__init(&lt);
-	lt.incremental = !layout__has(&layout, F_GC_GENERATIONS); /* 3.14: young and old spaces */
-	if (o.no_save) {
-		store__new_id(report_id);
-	} else {
-		char err[512];
-		json_t *summary;
-
-		report_dir = o.report_dir ? xstrdup(o.report_dir) : store__default_dir();
-		if (store__create(report_dir, &store, err, sizeof(err))) {
-			log_err("%s (--report-directory, or --no-save-reports)", err);
-			code = EXIT_ERROR;
-			goto done;
-		}
-		memcpy(report_id, store.id, sizeof(store.id));
-		summary = session_summary(&o, pid, command, layout.version, report_id);
-		if (store__write_summary(&store, summary, err, sizeof(err)))
-			log_err("%s", err);
-		json_decref(summary);
-	}
+	lt.incremental = layout__gc_model(&layout) == GCM_INCREMENTAL; /* 3.14.0-3.14.4: young and old spaces */
+	store__new_id(report_id); /* the saved report's own ID once it is created */
 	sopts.copy_memory = true;
 	start = now_ns();
-	warmup_end = start + (uint64_t)(o.warmup * 1e9);
+	/* bounded by parse_seconds: no overflow, and the waits end at the deadline */
+	warmup_end = start + seconds_ns(o.warmup);
+	if (o.duration)
+		deadline = start + seconds_ns(o.duration);
 	/*
-	 * The first report comes one check after the earliest moment an object
-	 * first seen after the warm-up can be older than the lifetime, then
-	 * one every lifetime.
+	 * The first report, the warm-up report, comes at the first check after
+	 * the warm-up; the second one check after the earliest moment an
+	 * object first seen after the warm-up can be older than the lifetime,
+	 * then one every lifetime, each with the leaks of its window.
 	 */
-	next_report = warmup_end + (uint64_t)((o.lifetime + o.interval) * 1e9);
+	next_report = warmup_end;
 	next_check = start;
 	iter_start = time(NULL);
-	proc__rss(pid, &rss_prev, &hwm_prev);
-	log_info("watching pid %d (Python %s): lifetime %g s, check every %g s, warm-up %g s, report %s",
-		 pid, layout.version, o.lifetime, o.interval, o.warmup, report_id);
+	proc__rss(r.pid, &rss_prev, &hwm_prev);
 	for (;;) {
 		struct snapshot snap;
 		struct graph g;
@@ -609,7 +691,9 @@ int cmd_attach(int argc, char **argv)
 		uint64_t *first_seen, now, t_check, t_build, t_ages;
 		uint16_t *checks;
 
-		sleep_until(next_check);
+		sleep_until(MIN(next_check, deadline));
+		if (!freezer_stop_requested && next_check > deadline)
+			break; /* --duration is over before the next check */
 		if (freezer_stop_requested) {
 			if (final || !have_snapshot)
 				break;
@@ -625,22 +709,39 @@ int cmd_attach(int argc, char **argv)
 		t_check = now_ns();
 		ret = snapshot__take(&r, &layout, &sopts, &snap);
 		now = now_ns();
-		if (ret == -ME_EXITED || ret == -ESRCH) {
-			log_info("process %d exited; monitoring ends", pid);
-			break;
-		}
-		if (ret == -ME_INTERRUPTED)
-			break;
 		if (ret) {
+			snapshot__release(&snap); /* what a failed snapshot read */
+			if (ret == -ME_INTERRUPTED)
+				break;
+			if (!started) {
+				/* no snapshot yet: the attach failed (8 for a target that exited as it began) */
+				code = cli__target_error(pid, ret, NULL, true);
+				break;
+			}
+			if (ret == -ME_EXITED || ret == -ESRCH || cli__target_exited(pid, ret, true)) {
+				log_info("process %d exited; monitoring ends", pid);
+				break;
+			}
 			log_err("pid %d: %s", pid, me_strerror(ret));
 			code = exit_code_for(ret);
 			break;
+		}
+		if (!started) {
+			/* saved from the first snapshot on: a failed attach leaves no empty report behind */
+			started = true;
+			if (!o.no_save && start_session(&o, pid, command, layout.version, &store, &report_dir, report_id)) {
+				snapshot__release(&snap);
+				code = EXIT_ERROR;
+				break;
+			}
+			log_info("watching pid %d (Python %s): lifetime %g s, check every %g s, warm-up %g s, report %s",
+				 pid, layout.version, o.lifetime, o.interval, o.warmup, report_id);
 		}
 		if (snap.partial) {
 			/* an unreliable snapshot must not reset ages: skip it, keep the last one */
 			log_info("snapshot skipped: %s", snap.partial_reason);
 			snapshot__release(&snap);
-			next_check += (uint64_t)(o.interval * 1e9);
+			next_check += seconds_ns(o.interval);
 			continue;
 		}
 		t_build = now_ns();
@@ -651,28 +752,38 @@ int cmd_attach(int argc, char **argv)
 		checks = xcalloc(g.n + 1, sizeof(*checks));
 		tracker_objects(&snap, &g, objs);
 		lifetimes__update(&lt, objs, g.n, snap.collections, snap.have_collections, now, first_seen, checks);
+		checks_since++;
 		log_debug("check: %zu objects (%zu kept, %zu fresh; reused: type %zu, generation %zu, "
-			  "collection %zu, order %zu, content %zu), pause %.1f ms; snapshot %.0f ms, graph %.0f ms, "
-			  "ages %.0f ms",
+			  "collection %zu, order %zu, content %zu, holder %zu), pause %.1f ms; snapshot %.0f ms, "
+			  "graph %.0f ms, ages %.0f ms",
 			  g.n, lt.kept, lt.fresh, lt.reused_type, lt.reused_gen, lt.reused_collected,
-			  lt.reused_order, lt.reused_content, snap.pause_ns / 1e6, (t_build - t_check) / 1e6,
+			  lt.reused_order, lt.reused_content, lt.reused_holder, snap.pause_ns / 1e6, (t_build - t_check) / 1e6,
 			  (t_ages - t_build) / 1e6, (now_ns() - t_ages) / 1e6);
 		have_snapshot = true;
 		if (now >= next_report || (final && now >= warmup_end)) {
 			struct iteration it = { report_id, ++iteration, pid, command, iter_start, time(NULL),
-						0, 0, rss_prev, hwm_prev };
-			proc__rss(pid, &it.rss, &it.hwm);
+						0, 0, rss_prev, hwm_prev, false };
+			it.warmup = it.number == 1 && !final; /* a last report (Ctrl-C) has the leaks so far */
+			proc__rss(r.pid, &it.rss, &it.hwm);
 			graph__index(&g);
-			struct lt_ages a = { first_seen, checks, warmup_end, now, (uint64_t)(o.lifetime * 1e9) };
+			struct lt_ages a = { first_seen, checks, warmup_end, now, (uint64_t)(o.lifetime * 1e9),
+					     prev_report_now, checks_since };
 			json_t *doc = report(out, &o, &g, &a, &it);
 			char err[512];
 
-			if (store.dirfd >= 0 && store__write_iteration(&store, it.number, doc, err, sizeof(err)))
+			if (store.dirfd >= 0 && store__write_iteration(&store, it.number, doc, err, sizeof(err))) {
 				log_err("%s", err);
+				code = EXIT_ERROR; /* reports go on live; the run ends with 1 */
+			}
 			json_decref(doc);
 			rss_prev = it.rss;
 			hwm_prev = it.hwm;
 			iter_start = it.end;
+			if (!it.warmup)
+				prev_report_now = now;
+			checks_since = it.warmup ? checks_since : 0;
+			if (it.warmup)
+				next_report = warmup_end + (uint64_t)((o.lifetime + o.interval) * 1e9);
 			while (next_report <= now)
 				next_report += (uint64_t)(o.lifetime * 1e9);
 		}
@@ -683,9 +794,11 @@ int cmd_attach(int argc, char **argv)
 		snapshot__release(&snap);
 		if (final || (o.iterations && iteration >= o.iterations))
 			break;
-		if (o.duration && now - start >= (uint64_t)(o.duration * 1e9))
+		if (out_failed)
+			break; /* said by emit */
+		if (now >= deadline)
 			break;
-		next_check += (uint64_t)(o.interval * 1e9);
+		next_check += seconds_ns(o.interval);
 		if (next_check < now)
 			next_check = now; /* a check took longer than the interval */
 	}
@@ -693,6 +806,9 @@ int cmd_attach(int argc, char **argv)
 		log_info("stopped; the target runs on");
 	if (store.dirfd >= 0)
 		log_info("report %s saved in %s ('memalot print %s')", report_id, store.path, report_id);
+	goto done;
+usage:
+	code = EXIT_USAGE;
 done:
 	store__close(&store);
 	free(report_dir);
@@ -703,7 +819,20 @@ done:
 	free(prefixes);
 	free(o.include);
 	free(o.exclude);
-	if (out != stdout && fclose(out) && code == EXIT_OK)
+	if (out != stdout) {
+		/* a report the file system took but could not write shows at the close */
+		bool failed = cli__flush(out, out_name) != 0;
+
+		if (fclose(out) && !failed) {
+			log_err("error writing %s: %s", out_name, strerror(errno));
+			failed = true;
+		}
+		if (failed && code == EXIT_OK)
+			code = EXIT_ERROR;
+		free((char *)out_name);
+		out_name = "standard output";
+	}
+	if (out_failed && code == EXIT_OK)
 		code = EXIT_ERROR;
 	return code;
 }

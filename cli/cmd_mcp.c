@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "../common/util.h"
+#include "../reports/render.h"
 #include "../reports/store.h"
 #include "cli.h"
 
@@ -210,7 +212,10 @@ static void send_message(struct mcp_server *s, json_t *msg)
 		return;
 	}
 	if (json_dumpf(msg, stdout, JSON_COMPACT) || fputc('\n', stdout) == EOF || fflush(stdout)) {
-		log_err("mcp: writing stdout: %s", strerror(errno));
+		log_err("error writing standard output: %s", strerror(errno));
+		/* said once, here: nothing left for main's check at exit to say again; exit 1 */
+		__fpurge(stdout);
+		clearerr(stdout);
 		s->out_failed = true;
 	}
 	json_decref(msg);
@@ -458,6 +463,59 @@ static void filter_array(json_t *array, const char *key, const json_t *filters)
 			json_array_remove(array, i);
 }
 
+/* Keep the leak groups of an iteration that hold a type matching filters (whole, as memalot print does). */
+static void filter_groups(json_t *it, const json_t *filters)
+{
+	json_t *groups = json_object_get(it, "leak_groups");
+
+	if (!json_is_array(groups))
+		return;
+	for (size_t i = json_array_size(groups); i-- > 0;) {
+		const json_t *t;
+		bool wanted = false;
+		size_t k;
+
+		json_array_foreach(json_object_get(json_array_get(groups, i), "types"), k, t)
+			wanted = wanted || type_matches(json_string_value(json_object_get(t, "object_type")), filters);
+		if (!wanted)
+			json_array_remove(groups, i);
+	}
+	if (json_is_integer(json_object_get(it, "total_leak_groups")))
+		json_object_set_new(it, "total_leak_groups", json_integer((json_int_t)json_array_size(groups)));
+}
+
+/* Set the members of obj named in keys that it lacks to null. */
+static void null_if_absent(json_t *obj, const char *const *keys)
+{
+	for (; json_is_object(obj) && *keys; keys++)
+		if (!json_object_get(obj, *keys))
+			json_object_set_new(obj, *keys, json_null());
+}
+
+/* The members of schema 1.1 an older report's object details lack: null. */
+static void fill_details_1_1(json_t *d)
+{
+	static const char *const keys[] = { "retained_size_bytes", "deep_size_complete", "deep_size_objects", NULL };
+
+	null_if_absent(d, keys);
+}
+
+/*
+ * The members of schema 1.1 that a report written before it lacks (leak
+ * groups, retained and bounded deep sizes): null, so that every member the
+ * output schema requires is there and says "not known".
+ */
+static void fill_schema_1_1(json_t *it)
+{
+	static const char *const it_keys[] = { "leak_groups", "total_leak_groups", NULL };
+	json_t *d;
+	size_t i;
+
+	null_if_absent(it, it_keys);
+	json_array_foreach(json_object_get(it, "object_details_list"), i, d)
+		fill_details_1_1(d);
+}
+
 static void set_truncated(json_t *res, const char *note)
 {
 	json_object_set_new(res, "truncated", json_true());
@@ -569,7 +627,8 @@ static json_t *tool_list_reports(const struct mcp_server *s, const struct tool *
 		json_object_set_new(r, "command", json_is_string(x) ? json_incref(x) : json_null());
 		json_object_set_new(r, "iterations", json_integer(v[i].iterations));
 		x = json_object_get(json_object_get(v[i].last, "leak_summary"), "total_objects");
-		json_object_set_new(r, "leaked_objects", json_is_integer(x) ? json_incref(x) : json_null());
+		json_object_set_new(r, "leaked_objects",
+				    json_is_integer(x) ? json_integer(render__alive_leaks(v[i].last)) : json_null());
 		json_array_append_new(reports, r);
 	}
 	res = json_pack("{s:o, s:I, s:o}", "reports", reports, "total_reports", (json_int_t)n, "report_directory",
@@ -597,11 +656,14 @@ static json_t *tool_get_report(const struct mcp_server *s, const struct tool *t,
 		return NULL;
 	}
 	free(dir);
+	json_array_foreach(iters, i, it)
+		fill_schema_1_1(it);
 	if (json_array_size(filters)) {
 		json_array_foreach(iters, i, it) {
 			filter_array(json_object_get(json_object_get(it, "leak_summary"), "type_summaries"),
 				     "object_type", filters);
 			filter_array(json_object_get(it, "object_details_list"), "object_type_name", filters);
+			filter_groups(it, filters);
 		}
 	}
 	/* an unreadable summary is null: the output schema requires the member */
@@ -649,6 +711,7 @@ static json_t *tool_get_object(const struct mcp_server *s, const struct tool *t,
 	}
 	res = json_object();
 	json_object_update(res, d);
+	fill_details_1_1(res);
 	json_object_set_new(res, "report_id", json_string(id));
 	json_object_set_new(res, "iteration", json_integer((json_int_t)number));
 	if (json_size(res) > MCP_MAX_RESULT - MCP_FIT_SLACK) {
@@ -910,6 +973,9 @@ static const char list_output[] =
 	"\"object_type_name\": {\"type\": \"string\"}, \"object_id\": {\"type\": \"integer\"},"              \
 	"\"object_str\": {\"type\": \"string\"}, \"shallow_size_bytes\": {\"type\": \"integer\"},"           \
 	"\"deep_size_bytes\": {\"type\": \"integer\"}, \"referrers_checked\": {\"type\": \"boolean\"},"      \
+	"\"deep_size_complete\": {\"type\": [\"boolean\", \"null\"]},"                                       \
+	"\"deep_size_objects\": {\"type\": [\"integer\", \"null\"]},"                                        \
+	"\"retained_size_bytes\": {\"type\": [\"integer\", \"null\"]},"                                      \
 	"\"referrer_graph\": {\"anyOf\": [{\"type\": \"null\"}, {\"type\": \"object\", \"properties\": {"      \
 	"  \"target_ids\": {\"type\": \"array\", \"items\": {\"type\": \"integer\"}},"                       \
 	"  \"root_ids\": {\"type\": \"array\", \"items\": {\"type\": \"integer\"}},"                         \
@@ -923,7 +989,21 @@ static const char list_output[] =
 	"  \"required\": [\"target_ids\", \"root_ids\", \"graph_nodes\", \"stopped_by_limit\"]}]}"
 #define OBJECT_DETAILS_REQUIRED                                                                                \
 	"\"object_type_name\", \"object_id\", \"object_str\", \"shallow_size_bytes\", \"deep_size_bytes\","   \
+	"\"deep_size_complete\", \"deep_size_objects\", \"retained_size_bytes\","                             \
 	"\"referrers_checked\", \"referrer_graph\""
+
+/* One entry of leak_groups (attach's iterations, snapshot --why). */
+#define LEAK_GROUP_ITEM                                                                                        \
+	"{\"type\": \"object\", \"properties\": {"                                                            \
+	"  \"root\": {\"type\": \"string\"}, \"root_kind\": {\"type\": \"string\"},"                      \
+	"  \"path\": {\"type\": \"string\"}, \"object_count\": {\"type\": \"integer\"},"                  \
+	"  \"retained_size_bytes\": {\"type\": \"integer\"}, \"retained_size_exact\": {\"type\": \"boolean\"}," \
+	"  \"types\": {\"type\": \"array\", \"items\": {\"type\": \"object\", \"properties\": {"         \
+	"    \"object_type\": {\"type\": \"string\"}, \"count\": {\"type\": \"integer\"}},"               \
+	"    \"required\": [\"object_type\", \"count\"]}},"                                                   \
+	"  \"total_types\": {\"type\": \"integer\"}},"                                                        \
+	"  \"required\": [\"root\", \"root_kind\", \"path\", \"object_count\", \"retained_size_bytes\","     \
+	"    \"retained_size_exact\", \"types\", \"total_types\"]}"
 
 static const char report_output[] =
 	"{\"type\": \"object\", \"properties\": {"
@@ -942,7 +1022,7 @@ static const char report_output[] =
 	"    \"report_id\": {\"type\": \"string\"}, \"iteration_number\": {\"type\": \"integer\"},"
 	"    \"pid\": {\"type\": \"integer\"}, \"command\": {\"type\": \"string\"},"
 	"    \"start_time\": {\"type\": \"string\"}, \"end_time\": {\"type\": \"string\"},"
-	"    \"max_object_lifetime\": {\"type\": \"number\"},"
+	"    \"max_object_lifetime\": {\"type\": \"number\"}, \"warmup_report\": {\"type\": \"boolean\"},"
 	"    \"memory_usage\": {\"type\": \"object\", \"properties\": {"
 	"      \"rss_bytes\": {\"type\": \"integer\"}, \"peak_rss_bytes\": {\"type\": \"integer\"},"
 	"      \"rss_change_bytes\": {\"type\": \"integer\"}, \"peak_rss_change_bytes\": {\"type\": \"integer\"}},"
@@ -953,14 +1033,17 @@ static const char report_output[] =
 	"        \"shallow_size_bytes\": {\"type\": [\"integer\", \"null\"]}},"
 	"        \"required\": [\"object_type\", \"count\", \"shallow_size_bytes\"]}},"
 	"      \"total_objects\": {\"type\": \"integer\"}, \"total_types\": {\"type\": \"integer\"},"
+	"      \"total_alive_objects\": {\"type\": \"integer\"},"
 	"      \"size_computed\": {\"type\": \"boolean\"}},"
 	"      \"required\": [\"type_summaries\", \"total_objects\", \"total_types\", \"size_computed\"]},"
 	"    \"object_details_list\": {\"type\": \"array\", \"items\": {\"type\": \"object\", \"properties\": {"
 	OBJECT_DETAILS_PROPS "}, \"required\": [" OBJECT_DETAILS_REQUIRED "]}},"
-	"    \"details_matched_objects\": {\"type\": \"integer\"}, \"details_matched_types\": {\"type\": \"integer\"}},"
+	"    \"details_matched_objects\": {\"type\": \"integer\"}, \"details_matched_types\": {\"type\": \"integer\"},"
+	"    \"leak_groups\": {\"type\": [\"array\", \"null\"], \"items\": " LEAK_GROUP_ITEM "},"
+	"    \"total_leak_groups\": {\"type\": [\"integer\", \"null\"]}},"
 	"    \"required\": [\"report_id\", \"iteration_number\", \"pid\", \"command\", \"start_time\", \"end_time\","
 	"      \"max_object_lifetime\", \"memory_usage\", \"leak_summary\", \"object_details_list\","
-	"      \"details_matched_objects\", \"details_matched_types\"]}},"
+	"      \"details_matched_objects\", \"details_matched_types\", \"leak_groups\", \"total_leak_groups\"]}},"
 	"  \"filter_types\": {\"type\": \"array\", \"items\": {\"type\": \"string\"}}, " TRUNCATION_PROPS "},"
 	" \"required\": [\"report_id\", \"summary\", \"iterations\"]}";
 
@@ -989,6 +1072,7 @@ static const char snapshot_output[] =
 	"    \"type\": {\"type\": \"string\"}, \"count\": {\"type\": \"integer\"},"
 	"    \"generations\": {\"type\": \"object\", \"additionalProperties\": {\"type\": \"integer\"}}},"
 	"    \"required\": [\"type\", \"count\", \"generations\"]}},"
+	"  \"leak_groups\": {\"type\": \"array\", \"items\": " LEAK_GROUP_ITEM "},"
 	"  \"object_details\": {\"type\": \"array\", \"items\": {\"type\": \"object\", \"properties\": {"
 	OBJECT_DETAILS_PROPS "}, \"required\": [" OBJECT_DETAILS_REQUIRED "]}}, " TRUNCATION_PROPS "},"
 	" \"required\": [\"pid\", \"command\", \"python_version\", \"python_flavour\", \"layout_source\", \"reader\","
@@ -1001,7 +1085,9 @@ static const struct tool tools[] = {
 	  list_args, list_output, false, tool_list_reports },
 	{ "get_leak_report", "Get a leak report",
 	  "Get a saved memory leak report: its summary (process, Python version, options) and its newest "
-	  "iterations, each with the leaked object counts by type and details (size, string form, and the "
+	  "iterations, each with the leaked objects grouped by what holds them (leak_groups: root, path, "
+	  "object count, retained bytes, counts by type, most retained first), the leaked object counts by type "
+	  "and details (sizes, string form, and the "
 	  "referrer graph that keeps the object alive, from a root such as a module global or a local "
 	  "variable) for a sample of the objects.",
 	  get_args, report_output, false, tool_get_report },

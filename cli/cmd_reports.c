@@ -124,6 +124,7 @@ int cmd_list(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	shown = num && (size_t)num < n ? (size_t)num : n; /* newest first: the head */
+	errno = 0; /* a failed write's reason, for cli__flush */
 	if (json) {
 		json_t *arr = json_array();
 		for (size_t i = 0; i < shown; i++) {
@@ -134,8 +135,7 @@ int cmd_list(int argc, char **argv)
 			json_object_set_new(r, "pid", json_integer(json_integer_value(json_object_get(v[i].summary, "pid"))));
 			json_object_set_new(r, "command", json_string(str_or(v[i].summary, "command", "")));
 			json_object_set_new(r, "leaked_objects",
-					    json_integer(json_integer_value(json_object_get(
-						    json_object_get(v[i].last, "leak_summary"), "total_objects"))));
+					    json_integer(render__alive_leaks(v[i].last)));
 			json_array_append_new(arr, r);
 		}
 		json_dumpf(arr, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
@@ -150,9 +150,7 @@ int cmd_list(int argc, char **argv)
 			char leaked[32] = "-";
 
 			if (v[i].last)
-				snprintf(leaked, sizeof(leaked), "%lld",
-					 (long long)json_integer_value(json_object_get(
-						 json_object_get(v[i].last, "leak_summary"), "total_objects")));
+				snprintf(leaked, sizeof(leaked), "%lld", render__alive_leaks(v[i].last));
 			printf("%-10s %10d  %-20s  %8s  pid %lld (%s)\n", v[i].id, v[i].iterations,
 			       str_or(s, "start_time", "?"), leaked,
 			       (long long)json_integer_value(json_object_get(s, "pid")), str_or(s, "command", "?"));
@@ -160,7 +158,7 @@ int cmd_list(int argc, char **argv)
 	}
 	store__list_free(v, n);
 	free(dir);
-	return EXIT_OK;
+	return cli__flush(stdout, "standard output") ? EXIT_ERROR : EXIT_OK; /* says why */
 }
 
 /* Split "a,b" into words (pointers into s). */
@@ -224,7 +222,7 @@ static int write_graph(const char *path, const json_t *iterations)
 		}
 		render__graph_dot(f, iterations);
 		if (fclose(f)) {
-			log_err("--graph %s: %s", path, strerror(errno));
+			log_err("error writing '%s': %s", path, strerror(errno));
 			return -1;
 		}
 		return 0;
@@ -325,13 +323,14 @@ int cmd_print(int argc, char **argv)
 	if (summary_only)
 		json_array_foreach(iterations, i, it)
 			json_object_set_new(it, "object_details_list", json_array());
+	errno = 0; /* a failed write's reason, for cli__flush */
 	json_array_foreach(iterations, i, it) {
 		if (json)
 			render__iteration_json(stdout, it);
 		else
 			render__iteration_text(stdout, it, summary_only);
 	}
-	if (fflush(stdout))
+	if (cli__flush(stdout, "standard output")) /* says why */
 		code = EXIT_ERROR;
 	if (graph && write_graph(graph, iterations))
 		code = EXIT_ERROR;

@@ -90,14 +90,14 @@ static size_t row_gen(const struct snapshot *s, const struct census_row *row, co
 }
 
 static int print_json(pid_t pid, const struct layout *l, const struct snapshot *s, const char *reader,
-		      json_t *details)
+		      json_t *details, json_t *groups)
 {
 	struct gen_total gens[SNAP_MAX_LISTS];
 	int ng = gen_totals(s, gens);
 	struct census_row *rows;
 	size_t nrows = snapshot__census(s, &rows);
 	json_t *root = json_object(), *g = json_object(), *types = json_array();
-	char *cmd = proc__cmdline(pid);
+	char *cmd = proc__cmdline(proc__mm_pid(pid)); /* the main thread may have exited */
 	int ret;
 
 	json_object_set_new(root, "pid", json_integer(pid));
@@ -133,6 +133,8 @@ static int print_json(pid_t pid, const struct layout *l, const struct snapshot *
 		json_array_append_new(types, t);
 	}
 	json_object_set_new(root, "types", types);
+	if (groups) /* --why: the matching objects by what holds them */
+		json_object_set_new(root, "leak_groups", groups);
 	if (details)
 		json_object_set_new(root, "object_details", details);
 	ret = json_dumpf(root, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
@@ -149,7 +151,7 @@ static void print_text(pid_t pid, const struct layout *l, const struct snapshot 
 	int ng = gen_totals(s, gens);
 	struct census_row *rows;
 	size_t nrows = snapshot__census(s, &rows);
-	char *cmd = proc__cmdline(pid);
+	char *cmd = proc__cmdline(proc__mm_pid(pid)); /* the main thread may have exited */
 
 	printf("memalot snapshot of pid %d (%s)\n", (int)pid, cmd ? cmd : "?");
 	printf("Python %s %s in %s\n", l->version, l->flavour, l->image_path);
@@ -176,42 +178,6 @@ static void print_text(pid_t pid, const struct layout *l, const struct snapshot 
 		printf("... %zu more types (--top 0 shows all)\n", nrows - top);
 	free(rows);
 	free(cmd);
-}
-
-/* Print the one-line error for err, with the diagnosis EPERM deserves. */
-static void report_error(pid_t pid, int err, const char *why)
-{
-	if (err == -EPERM || err == -EACCES || err == -ME_TRACED) {
-		char *msg = freezer__explain_eperm(pid);
-		log_err("cannot attach to pid %d: %s", (int)pid, msg);
-		free(msg);
-	} else if (err == -ESRCH)
-		log_err("no process with pid %d", (int)pid);
-	else if (err == -ME_EXITED && proc__exited(pid))
-		log_err("process %d has exited (a zombie its parent has not reaped yet)", (int)pid);
-	else if (err == -ME_EXITED)
-		log_err("process %d exited during the snapshot", (int)pid);
-	else if (why)
-		log_err("pid %d: %s", (int)pid, why);
-	else if (err == -ME_NOTPYTHON)
-		log_err("pid %d is not a Python process (no CPython interpreter is mapped)", (int)pid);
-	else
-		log_err("pid %d: %s", (int)pid, me_strerror(err));
-}
-
-/*
- * Whether pid exited, e.g. while its layout was being looked for: gone, or a
- * zombie its parent has not reaped yet (kill(pid, 0) still succeeds on one),
- * or exiting with its memory already released. /proc/PID/maps is missing or
- * empty in each case.
- */
-static bool target_exited(pid_t pid)
-{
-	struct proc_maps maps;
-	int ret = proc_maps__load(pid, &maps);
-
-	proc_maps__release(&maps);
-	return ret == -ESRCH;
 }
 
 int cmd_snapshot(int argc, char **argv)
@@ -248,7 +214,7 @@ int cmd_snapshot(int argc, char **argv)
 	bool json = false, partial = false;
 	size_t top = 30;
 	char *why = NULL, *end;
-	int c, pid, ret;
+	int c, pid, ret, code;
 
 	setlocale(LC_NUMERIC, "");
 	optind = 1;
@@ -259,14 +225,14 @@ int cmd_snapshot(int argc, char **argv)
 			top = strtoul(optarg, &end, 10);
 			if (*end || optarg[0] == '-') {
 				log_err("--top takes a number, not '%s'", optarg);
-				return EXIT_USAGE;
+				goto usage;
 			}
 			break;
 		case 'm':
 			sopts.max_objects = strtoul(optarg, &end, 10);
 			if (*end || !sopts.max_objects || optarg[0] == '-') {
 				log_err("--max-objects takes a positive number, not '%s'", optarg);
-				return EXIT_USAGE;
+				goto usage;
 			}
 			break;
 		case 'L':
@@ -275,7 +241,7 @@ int cmd_snapshot(int argc, char **argv)
 			else if (!strcmp(optarg, "table")) want = LWANT_TABLE;
 			else {
 				log_err("--layout-source must be auto, dwarf or table, not '%s'", optarg);
-				return EXIT_USAGE;
+				goto usage;
 			}
 			break;
 		case 'W': wopts.type_substring = optarg; break;
@@ -285,9 +251,7 @@ int cmd_snapshot(int argc, char **argv)
 			a = strtoull(optarg, &end, 0);
 			if (errno || *end || end == optarg || !a || optarg[0] == '-') {
 				log_err("--object takes an object address (id), not '%s'", optarg);
-				free(prefixes);
-				free(wopts.objects);
-				return EXIT_USAGE;
+				goto usage;
 			}
 			wopts.objects = xrealloc(wopts.objects, (wopts.nobjects + 1) * sizeof(*wopts.objects));
 			wopts.objects[wopts.nobjects++] = (raddr_t)a;
@@ -306,9 +270,7 @@ int cmd_snapshot(int argc, char **argv)
 					c == 'D' ? "max-object-details" : c == 'U' ? "max-untracked-search-depth" :
 					c == 'R' ? "referrers-max-depth" : c == 'S' ? "single-object-referrer-limit" :
 					"str-max-length", c == 'U' ? 0 : 1, optarg);
-				free(prefixes);
-				free(wopts.objects);
-				return EXIT_USAGE;
+				goto usage;
 			}
 			if (c == 'D') wopts.max_object_details = (int)num;
 			else if (c == 'U') wopts.untracked_depth = (int)num;
@@ -317,67 +279,55 @@ int cmd_snapshot(int argc, char **argv)
 			else wopts.str_max_length = (int)num;
 			break;
 		case 'T':
-			wopts.ref.timeout_s = strtod(optarg, &end);
-			if (*end || end == optarg || !(wopts.ref.timeout_s > 0)) {
-				log_err("--referrers-search-timeout takes a positive number of seconds, not '%s'",
-					optarg);
-				free(prefixes);
-				free(wopts.objects);
-				return EXIT_USAGE;
-			}
+			/* finite, positive, at most 10 years */
+			if (parse_seconds("referrers-search-timeout", optarg, false, &wopts.ref.timeout_s))
+				goto usage;
 			break;
 		case 'v': log_level++; break;
 		case 'q': log_level = 0; break;
-		case 'h': fputs(snapshot_usage, stdout); return EXIT_OK;
-		default: fputs(snapshot_usage, stderr); return EXIT_USAGE;
+		case 'h': fputs(snapshot_usage, stdout); code = EXIT_OK; goto out;
+		default: fputs(snapshot_usage, stderr); goto usage;
 		}
 	}
 	if (optind != argc - 1) {
 		log_err(optind >= argc ? "snapshot needs a PID" : "snapshot takes one PID");
 		fputs(snapshot_usage, stderr);
-		return EXIT_USAGE;
+		goto usage;
 	}
 	if (parse_pid(argv[optind], &pid))
-		return EXIT_USAGE;
+		goto usage;
 
 	/*
 	 * Exit 3 says there is no such process; 8 that there was one and it
-	 * exited: a zombie, or a process that vanished once memalot had found it.
+	 * exited: a zombie, or a process that vanished or began exiting once
+	 * memalot had found it (cli__target_error).
 	 */
 	freezer__install_signal_handlers();
 	ret = remote__open(&r, pid);
-	if (ret == -ESRCH && proc__exited(pid))
-		ret = -ME_EXITED;
 	if (ret) {
-		report_error(pid, ret, NULL);
-		return exit_code_for(ret);
+		code = cli__target_error(pid, ret, NULL, false);
+		remote__release(&r);
+		goto out;
 	}
 	ret = layout__discover(&r, want, &layout, &why);
 	if (ret) {
-		if (!target_exited(pid)) {
-			report_error(pid, ret, why);
-		} else {
-			ret = -ME_EXITED;
-			report_error(pid, ret, NULL);
-		}
+		code = cli__target_error(pid, ret, why, true);
 		free(why);
 		layout__release(&layout);
 		remote__release(&r);
-		return exit_code_for(ret);
+		goto out;
 	}
 	if (layout.warning)
 		log_info("%s", layout.warning);
 	wopts.ref.module_prefixes = prefixes;
 	sopts.copy_memory = wopts.type_substring || wopts.nobjects;
 	ret = snapshot__take(&r, &layout, &sopts, &snap);
-	if (ret == -ESRCH)
-		ret = -ME_EXITED;
 	if (ret) {
-		report_error(pid, ret, NULL);
+		code = cli__target_error(pid, ret, NULL, true);
 	} else {
 		struct graph g;
 		struct why_result why_res = { 0 };
-		json_t *details = NULL;
+		json_t *details = NULL, *groups = NULL;
 		bool have_why = false;
 
 		if ((wopts.type_substring || wopts.nobjects) && !snap.partial) {
@@ -389,17 +339,23 @@ int cmd_snapshot(int argc, char **argv)
 			have_why = true;
 			log_debug("why: graph of %zu nodes and %zu edges in %.1f ms, referrers in %.1f ms",
 				  g.n, g.nedges, (double)g.build_ns / 1e6, (double)why_res.search_ns / 1e6);
-			if (json)
+			log_debug("why: sizes %.1f ms, dominators %.1f ms, groups %.1f ms", why_res.sizes_ns / 1e6,
+				  why_res.dom_ns / 1e6, why_res.groups_ns / 1e6);
+			if (json) {
 				details = why__json(&g, &why_res);
+				if (why_res.have_groups)
+					groups = why__groups_json(&g, &why_res);
+			}
 		}
 		log_debug("snapshot: %zu objects, %llu bytes in %llu reads, walk %.1f ms, cache %zu KiB",
 			  snap.n, (unsigned long long)snap.bytes_read, (unsigned long long)snap.syscalls,
 			  (double)snap.walk_ns / 1e6, remote__cached_bytes(&r) / 1024);
 		if (snap.partial)
 			log_err("warning: partial result: %s", snap.partial_reason);
+		errno = 0; /* a failed write's reason, for cli__flush */
 		if (json)
 			ret = print_json(pid, &layout, &snap, r.use_mem_fd ? "proc-mem" : "process_vm_readv",
-					 details);
+					 details, groups);
 		else {
 			print_text(pid, &layout, &snap, top);
 			if (have_why)
@@ -409,14 +365,20 @@ int cmd_snapshot(int argc, char **argv)
 			why__release(&why_res);
 			graph__release(&g);
 		}
-		if (fflush(stdout) && !ret)
+		/* says "error writing standard output: REASON" */
+		if (cli__flush(stdout, "standard output") && !ret)
 			ret = -EIO;
 		partial = snap.partial;
+		code = !ret && partial ? EXIT_PARTIAL : exit_code_for(ret);
 	}
 	snapshot__release(&snap);
 	layout__release(&layout);
 	remote__release(&r);
+	goto out;
+usage:
+	code = EXIT_USAGE;
+out:
 	free(prefixes);
 	free(wopts.objects);
-	return !ret && partial ? EXIT_PARTIAL : exit_code_for(ret);
+	return code;
 }

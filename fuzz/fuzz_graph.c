@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../analyzer/dominators.h"
 #include "../analyzer/graph.h"
+#include "../analyzer/groups.h"
 #include "../analyzer/pyobj.h"
 #include "../analyzer/refs.h"
 #include "../analyzer/roots.h"
@@ -25,6 +27,7 @@
 #define UNTRACKED_DEPTH 3
 #define EDGES_KEPT 16    /* edges of one decode that get a label */
 #define SEARCHES 4       /* referrer searches per input */
+#define LEAKED_MAX 64    /* nodes taken for leaks by the grouping */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -162,6 +165,82 @@ static void search(struct graph *g, long target)
 	rgraph__release(&rg);
 }
 
+/* The dominator tree, retained sizes and leak groups of g: bounded, and consistent. */
+static void dominate(const struct graph *g, const raddr_t *probes)
+{
+	struct dom_tree t;
+	struct leak_groups gs;
+	struct group_opts go = { 1 };
+	uint64_t *size = malloc((g->n + 1) * sizeof(*size)), roots = 0, check = 0;
+	uint32_t leaked[LEAKED_MAX];
+	size_t nl = 0, grouped = 0;
+	bool exact;
+
+	require(size != NULL, "memory");
+	for (size_t v = 0; v < g->n; v++)
+		size[v] = 16 + (g->nodes[v].addr >> 3) % 97;
+	require(!dominators__compute(&t, g, size), "dominators");
+	require(t.n == g->n, "a tree of the graph");
+	for (size_t v = 0; v < g->n; v++) {
+		require(t.idom[v] == DOM_SUPER || t.idom[v] < g->n, "idom in the graph");
+		require(t.idom[v] != v, "no node is its own idom");
+		require(t.root[v] == ROOT_NONE || t.idom[v] == DOM_SUPER, "a root hangs from the super-root");
+		require(t.retained[v] >= size[v], "retained covers the node");
+		require(t.pre[v] >= 1 && t.pre[v] <= t.end[v] && t.end[v] <= g->n, "preorder bounds");
+		if (t.idom[v] != DOM_SUPER) {
+			require(dominators__dominates(&t, t.idom[v], (uint32_t)v), "idom dominates");
+			require(t.retained[t.idom[v]] >= t.retained[v] + size[t.idom[v]], "a dominator retains more");
+		} else
+			roots += t.retained[v];
+		check += size[v];
+	}
+	require(check == t.total && roots == t.total, "the super-root's children retain everything");
+	for (size_t v = 0; v < g->n && nl < LEAKED_MAX / 2; v += 1 + g->n / (LEAKED_MAX / 2))
+		leaked[nl++] = (uint32_t)v;
+	for (int i = 0; i < GI_PROBE_OBJECTS && nl < LEAKED_MAX; i++) {
+		long v = graph__find(g, probes[i]);
+		if (v >= 0)
+			leaked[nl++] = (uint32_t)v;
+	}
+	if (nl < LEAKED_MAX && g->n)
+		leaked[nl++] = (uint32_t)g->n - 1;
+	if (nl < LEAKED_MAX)
+		leaked[nl++] = (uint32_t)g->n; /* out of range: skipped */
+	{
+		uint64_t lower = dominators__union_retained(&t, leaked, nl);
+		uint64_t r = dominators__group_retained(&t, g, size, leaked, nl, g->n, &exact, NULL);
+		require(exact && r >= lower && r <= t.total, "a set retains at least the union of its subtrees");
+		require(dominators__group_retained(&t, g, size, leaked, nl, 0, &exact, NULL) == lower || exact,
+			"the lower bound when the search is too big");
+	}
+	require(!groups__build(g, &t, size, leaked, nl, &go, &gs), "groups");
+	for (size_t i = 0; i < gs.n; i++) {
+		const struct leak_group *gr = &gs.v[i];
+		size_t types = 0;
+
+		require(gr->path && gr->root_label && !strncmp(gr->path, gr->root_label, strlen(gr->root_label)),
+			"a path starts with its root's label");
+		require(gr->object_count && gr->nheads && gr->nheads <= gr->object_count, "heads and members");
+		require(gr->root_node < g->n, "root node");
+		for (size_t k = 0; k < gr->object_count; k++)
+			require(gr->members[k] < g->n, "members in the graph");
+		for (size_t k = 0; k < gr->ntypes; k++) {
+			require(!k || gr->types[k - 1].count >= gr->types[k].count, "types by count");
+			types += gr->types[k].count;
+		}
+		require(types == gr->object_count, "types count the members");
+		require(!i || gs.v[i - 1].retained_bytes >= gr->retained_bytes, "groups by retained bytes");
+		if (debug)
+			fprintf(stderr, "  group %s: %zu objects, %llu bytes%s\n", gr->path, gr->object_count,
+				(unsigned long long)gr->retained_bytes, gr->retained_exact ? "" : " (at least)");
+		grouped += gr->object_count;
+	}
+	require(grouped == gs.nleaked && gs.nleaked <= nl, "every leaked node in one group");
+	groups__release(&gs);
+	dominators__release(&t);
+	free(size);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct gi_image images[GI_NVERSIONS];
@@ -222,6 +301,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	targets[3] = graph__find(&g, probes[0]);
 	for (int i = 0; i < SEARCHES; i++)
 		search(&g, targets[i]);
+	dominate(&g, probes);
 	{
 		struct referrer_opts o = { .max_depth = 20, .timeout_s = 1, .single_object_limit = 10 };
 		struct rgraph rg;

@@ -4,7 +4,8 @@
  * lines, as a misbehaving client would send them. The server's source is
  * included to reach its static line handler; it serves a report directory
  * made at start with one report (the seeds of fuzz/corpus-store, under the
- * ID abcd-0000), and its answers go to /dev/null. snapshot_process is not
+ * ID abcd-0000: an iteration of schema 1.0 and one with leak groups), and
+ * its answers go to /dev/null. snapshot_process is not
  * enabled: the fuzzer must never attach to anything.
  */
 #include "../cli/cmd_mcp.c"
@@ -59,6 +60,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	copy_seed("fuzz/corpus-store/summary", sess, "summary.msgpack");
 	copy_seed("fuzz/corpus-store/iteration-1", sess, "iteration_000001.msgpack");
+	copy_seed("fuzz/corpus-store/iteration-groups", sess, "iteration_000002.msgpack"); /* schema 1.1 */
 	free(sess);
 	if (!freopen("/dev/null", "w", stdout))
 		abort();

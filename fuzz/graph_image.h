@@ -42,7 +42,9 @@ static const char *const GI_VERSIONS[GI_NVERSIONS] = { "3.8.18", "3.11.7", "3.12
 #define GI_STATIC ((raddr_t)0x10000000)
 /* 256 bytes before a 64 KiB cache block ends: objects straddle blocks */
 #define GI_HEAP ((raddr_t)0x3000ff00)
+#ifndef GI_SEG_CAP /* a test may want bigger heaps */
 #define GI_SEG_CAP ((size_t)1 << 20)
+#endif
 
 /* static segment: fixed places, then everything else from GI_ST_ALLOC on */
 #define GI_RUNTIME (GI_STATIC + 0x0000)

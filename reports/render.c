@@ -63,9 +63,17 @@ static void print_object(FILE *f, const json_t *d)
 	json_int_t target = json_integer_value(json_array_get(json_object_get(g, "target_ids"), 0));
 	size_t n = json_array_size(nodes);
 
-	fprintf(f, "\n%s at 0x%llx: %llu bytes, ~%llu bytes deep\n  %s\n", str_of(d, "object_type_name", "?"),
-		(unsigned long long)int_of(d, "object_id"), (unsigned long long)int_of(d, "shallow_size_bytes"),
-		(unsigned long long)int_of(d, "deep_size_bytes"), str_of(d, "object_str", ""));
+	fprintf(f, "\n%s at 0x%llx: %llu bytes", str_of(d, "object_type_name", "?"),
+		(unsigned long long)int_of(d, "object_id"), (unsigned long long)int_of(d, "shallow_size_bytes"));
+	/* schema 1.1: the retained size, and whether the deep size's bound stopped it */
+	if (json_is_integer(json_object_get(d, "retained_size_bytes")))
+		fprintf(f, ", %llu bytes retained", (unsigned long long)int_of(d, "retained_size_bytes"));
+	if (json_is_false(json_object_get(d, "deep_size_complete")))
+		fprintf(f, ", \u2265 %llu bytes deep (stopped at %lld objects)",
+			(unsigned long long)int_of(d, "deep_size_bytes"), int_of(d, "deep_size_objects"));
+	else
+		fprintf(f, ", ~%llu bytes deep", (unsigned long long)int_of(d, "deep_size_bytes"));
+	fprintf(f, "\n  %s\n", str_of(d, "object_str", ""));
 	if (!json_is_true(json_object_get(d, "referrers_checked"))) {
 		fprintf(f, "  (referrers not checked: --no-referrers)\n");
 		return;
@@ -83,6 +91,80 @@ static void print_object(FILE *f, const json_t *d)
 			fprintf(f, "  (no root found)\n");
 		free(seen);
 	}
+}
+
+/* n with a comma every three digits: "5,011". */
+static const char *thousands(long long n, char *buf, size_t size)
+{
+	char digits[32];
+	int len = snprintf(digits, sizeof(digits), "%lld", n < 0 ? -n : n), k = 0;
+	size_t o = 0;
+
+	if (n < 0 && o + 1 < size)
+		buf[o++] = '-';
+	for (int i = 0; i < len && o + 2 < size; i++) {
+		buf[o++] = digits[i];
+		k = len - i - 1;
+		if (k && k % 3 == 0)
+			buf[o++] = ',';
+	}
+	buf[o] = 0;
+	return buf;
+}
+
+/* A size as people read it: "512 bytes", "3.2 KiB", "3.2 MiB", "1.1 GiB". */
+static const char *human_bytes(long long b, char *buf, size_t size)
+{
+	if (b < 1024)
+		snprintf(buf, size, "%lld bytes", b);
+	else if (b < 1024ll * 1024)
+		snprintf(buf, size, "%.1f KiB", b / 1024.0);
+	else if (b < 1024ll * 1024 * 1024)
+		snprintf(buf, size, "%.1f MiB", b / 1048576.0);
+	else
+		snprintf(buf, size, "%.1f GiB", b / 1073741824.0);
+	return buf;
+}
+
+#define GROUP_TYPES_SHOWN 6
+
+void render__groups_text(FILE *f, const json_t *groups, long long total_groups, long long objects, bool matching)
+{
+	const json_t *gr;
+	char a[48], b[48];
+	size_t i;
+
+	if (!json_array_size(groups))
+		return;
+	if (total_groups < (long long)json_array_size(groups))
+		total_groups = (long long)json_array_size(groups);
+	fprintf(f, "\n%s: %s objects in %lld group%s, most retained first\n",
+		matching ? "Groups of the matching objects (by what holds them)" : "Leak groups (by what holds them)",
+		thousands(objects, a, sizeof(a)), total_groups, total_groups == 1 ? "" : "s");
+	json_array_foreach(groups, i, gr) {
+		const json_t *types = json_object_get(gr, "types"), *t;
+		long long ntypes = json_is_integer(json_object_get(gr, "total_types")) ?
+					   int_of(gr, "total_types") : (long long)json_array_size(types);
+		size_t k;
+
+		fprintf(f, "  %s object%s, %s%s, held by %s\n", thousands(int_of(gr, "object_count"), a, sizeof(a)),
+			int_of(gr, "object_count") == 1 ? "" : "s",
+			json_is_false(json_object_get(gr, "retained_size_exact")) ? "\u2265 " : "",
+			human_bytes(int_of(gr, "retained_size_bytes"), b, sizeof(b)), str_of(gr, "path", "?"));
+		fprintf(f, "     ");
+		json_array_foreach(types, k, t) {
+			if (k == GROUP_TYPES_SHOWN)
+				break;
+			fprintf(f, "%s%s %s", k ? ", " : " ", thousands(int_of(t, "count"), a, sizeof(a)),
+				str_of(t, "object_type", "?"));
+		}
+		if (ntypes > (long long)MIN(k, (size_t)GROUP_TYPES_SHOWN))
+			fprintf(f, ", and %lld more type%s", ntypes - (long long)MIN(k, (size_t)GROUP_TYPES_SHOWN),
+				ntypes - (long long)MIN(k, (size_t)GROUP_TYPES_SHOWN) == 1 ? "" : "s");
+		fputc('\n', f);
+	}
+	if (total_groups > (long long)json_array_size(groups))
+		fprintf(f, "  ... %lld more groups\n", total_groups - (long long)json_array_size(groups));
 }
 
 void render__details_text(FILE *f, const json_t *details, long long matched_objects, long long matched_types)
@@ -111,8 +193,20 @@ void render__iteration_text(FILE *f, const json_t *it, bool summary_only)
 	fprintf(f, "memory: RSS %.1f MiB (%+.1f MiB), peak %.1f MiB (%+.1f MiB)\n",
 		num_of(mu, "rss_bytes") / 1048576.0, num_of(mu, "rss_change_bytes") / 1048576.0,
 		num_of(mu, "peak_rss_bytes") / 1048576.0, num_of(mu, "peak_rss_change_bytes") / 1048576.0);
-	fprintf(f, "\nPossible New Leaks (first seen after the warm-up, alive for more than %g s)\n",
+	/* what holds the leaks leads the report (schema 1.1; absent in older reports) */
+	render__groups_text(f, json_object_get(it, "leak_groups"), int_of(it, "total_leak_groups"),
+			    int_of(ls, "total_objects"), false);
+	if (json_is_true(json_object_get(it, "warmup_report"))) {
+		fprintf(f, "\nWarm-up report: the warm-up is over. Objects that exist now are never reported;\n"
+			   "the next reports list the objects made since that live longer than %g s.\n",
+			num_of(it, "max_object_lifetime"));
+		return;
+	}
+	fprintf(f, "\nPossible New Leaks (became older than %g s since the last report)\n",
 		num_of(it, "max_object_lifetime"));
+	if (json_is_integer(json_object_get(ls, "total_alive_objects")))
+		fprintf(f, "  %lld new, %lld leaked objects alive in all since the warm-up\n", int_of(ls, "total_objects"),
+			int_of(ls, "total_alive_objects"));
 	if (!json_array_size(rows)) {
 		fprintf(f, "  none\n");
 	} else {
@@ -205,6 +299,37 @@ static bool type_wanted(const char *name, char *const *types, size_t ntypes)
 	return false;
 }
 
+long long render__alive_leaks(const json_t *iteration)
+{
+	const json_t *ls = json_object_get(iteration, "leak_summary"), *x = json_object_get(ls, "total_alive_objects");
+
+	if (!json_is_integer(x))
+		x = json_object_get(ls, "total_objects");
+	return json_integer_value(x);
+}
+
+void render__filter_groups(json_t *iteration, char *const *types, size_t ntypes)
+{
+	json_t *groups = json_object_get(iteration, "leak_groups");
+
+	if (!json_is_array(groups))
+		return;
+	/* a group stays whole (its count and retained size are the whole group's) if a type matches */
+	for (size_t k = json_array_size(groups); k-- > 0;) {
+		const json_t *t;
+		bool wanted = false;
+		size_t i;
+
+		json_array_foreach(json_object_get(json_array_get(groups, k), "types"), i, t)
+			wanted = wanted || type_wanted(json_string_value(json_object_get(t, "object_type")), types,
+						       ntypes);
+		if (!wanted)
+			json_array_remove(groups, k);
+	}
+	if (json_object_get(iteration, "total_leak_groups"))
+		json_object_set_new(iteration, "total_leak_groups", json_integer((json_int_t)json_array_size(groups)));
+}
+
 json_t *render__filter_types(const json_t *iteration, char *const *types, size_t ntypes)
 {
 	json_t *it = json_deep_copy(iteration), *ls = json_object_get(it, "leak_summary");
@@ -222,9 +347,11 @@ json_t *render__filter_types(const json_t *iteration, char *const *types, size_t
 		if (!type_wanted(json_string_value(json_object_get(json_array_get(details, k), "object_type_name")),
 				 types, ntypes))
 			json_array_remove(details, k);
+	render__filter_groups(it, types, ntypes);
 	if (ls) {
 		json_object_set_new(ls, "total_objects", json_integer(total));
 		json_object_set_new(ls, "total_types", json_integer((json_int_t)json_array_size(rows)));
+		json_object_del(ls, "total_alive_objects"); /* counted over every type */
 	}
 	return it;
 }

@@ -17,6 +17,15 @@ void render__iteration_text(FILE *f, const json_t *iteration, bool summary_only)
 /* One iteration as one line of JSON. */
 void render__iteration_json(FILE *f, const json_t *iteration);
 
+/*
+ * leak_groups as text: "5,011 objects, 3.2 MiB, held by __main__._CACHE
+ * (global) → dict[*]" and the counts per type under each, headed by how many
+ * objects and groups there are (total_groups; the list may hold fewer).
+ * matching: the objects are --why's matches, not leaks. Nothing for an
+ * empty or absent list.
+ */
+void render__groups_text(FILE *f, const json_t *groups, long long total_groups, long long objects, bool matching);
+
 /* An object_details_list as text, headed by how many matched. */
 void render__details_text(FILE *f, const json_t *details, long long matched_objects, long long matched_types);
 
@@ -25,6 +34,19 @@ void render__details_text(FILE *f, const json_t *details, long long matched_obje
  * one Graphviz digraph, a cluster per object.
  */
 void render__graph_dot(FILE *f, const json_t *iterations);
+
+/*
+ * The leaked objects alive at an iteration: total_alive_objects (the leaks of
+ * every window since the warm-up), or total_objects in reports written
+ * before windows (cumulative then).
+ */
+long long render__alive_leaks(const json_t *iteration);
+
+/*
+ * Keep, in iteration's leak_groups (in place), the groups with a type whose
+ * name contains one of types[], whole; total_leak_groups follows.
+ */
+void render__filter_groups(json_t *iteration, char *const *types, size_t ntypes);
 
 /* A copy of iteration keeping only the types whose name contains one of types[]. */
 json_t *render__filter_types(const json_t *iteration, char *const *types, size_t ntypes);

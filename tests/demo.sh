@@ -21,7 +21,7 @@ i=0; while [ $i -lt 3 ]; do sleep 1; i=$((i + 1)); done
 ./build/memalot snapshot --top 8 "$pid"
 echo
 echo "== memalot attach: objects that outlive a lifetime of 1 s, and who holds them"
-./build/memalot attach "$pid" --max-object-lifetime 1 --iterations 1 --max-object-details 2
+./build/memalot attach "$pid" --max-object-lifetime 1 --iterations 2 --max-object-details 2
 echo
 echo "== the saved report (memalot print ID shows it again)"
 ./build/memalot list --num-reports 1

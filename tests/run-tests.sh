@@ -16,8 +16,8 @@
 #   mcp       tests/mcp/run.sh, memalot mcp under the official MCP TypeScript SDK
 #             client (node, npm): one test                        MEMALOT_SKIP_MCP
 #   asan      `make SANITIZE=address,undefined BUILD=build-asan all tests`, then
-#             MEMALOT_ASAN_TESTS (default: census, layout, faults, options, walk, refs, refs_image,
-#             store, reports) from there
+#             MEMALOT_ASAN_TESTS (default: census, layout, faults, attach_faults, options, walk, refs,
+#             refs_image, store, reports, mcp) from there
 #             against build-asan/memalot; a sanitizer report fails it  MEMALOT_SKIP_ASAN
 #   fuzz      `make fuzz`, then fuzz_walk, fuzz_graph, fuzz_store and fuzz_mcp for a
 #             quarter of FUZZ_SECONDS (default 60) each on temporary copies of their
@@ -175,7 +175,7 @@ else
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 	export UBSAN_OPTIONS
 	MEMALOT=$asan_build/memalot
-	for t in ${MEMALOT_ASAN_TESTS:-test_census test_layout test_faults test_options test_walk test_refs test_refs_image test_store test_reports test_mcp}; do
+	for t in ${MEMALOT_ASAN_TESTS:-test_census test_layout test_faults test_attach_faults test_options test_walk test_refs test_refs_image test_store test_reports test_mcp}; do
 		if [ -x "$asan_build/tests/$t" ]; then
 			run_bin "$asan_build/tests/$t" "asan/$t" 1
 		else

@@ -104,7 +104,7 @@ vg() { # log, command...
 	*) cat "$log" >&2; fail "exit $rc under valgrind: $*" ;;
 	esac
 }
-vg "$tmp/attach.log" "$memalot" attach "$pid" --max-object-lifetime 1 --iterations 1 \
+vg "$tmp/attach.log" "$memalot" attach "$pid" --max-object-lifetime 1 --iterations 2 \
 	--report-directory "$tmp/reports" --max-object-details 3 >"$tmp/attach.txt"
 id=
 for d in "$tmp/reports"/memalot_report_*; do

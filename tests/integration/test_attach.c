@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 #include <jansson.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +58,7 @@ static bool root_of(const json_t *rep, const char *type, const char *prefix)
 /* The seed README's example is reported as builtins.str held by my_list. */
 static void seed_example(const char *label)
 {
-	char *args[] = { "attach", NULL, /* the pid */ "--max-object-lifetime", "1", "--iterations", "2",
+	char *args[] = { "attach", NULL, /* the pid */ "--max-object-lifetime", "1", "--iterations", "3",
 			 "--json", "--max-object-details", "5", NULL };
 	struct run_result r;
 	json_t *rep[8];
@@ -66,10 +67,11 @@ static void seed_example(const char *label)
 
 	start_target(&t, label, "attach_seed_example.py", NULL);
 	n = attach_reports(label, &t, args, &r, rep, 8);
-	cr_assert_eq(n, 2, "%s: %zu reports, not 2", label, n);
-	/* within two lifetimes after the warm-up: the second report at the latest */
-	cr_assert_gt(leak_count(rep[1], "builtins.str"), 0, "%s: no builtins.str leak: %s", label, r.out);
-	cr_assert(root_of(rep[1], "builtins.str", "my_function.my_list (local) at attach_seed_example.py:"),
+	cr_assert_eq(n, 3, "%s: %zu reports, not 3", label, n);
+	cr_assert(is_warmup_report(rep[0]), "%s: the first report is not the warm-up report: %s", label, r.out);
+	/* within two lifetimes after the warm-up: the third report at the latest (a string every 0.5 s) */
+	cr_assert_gt(leak_count(rep[2], "builtins.str"), 0, "%s: no builtins.str leak: %s", label, r.out);
+	cr_assert(root_of(rep[2], "builtins.str", "my_function.my_list (local) at attach_seed_example.py:"),
 		  "%s: the strings are not held by my_function.my_list (local): %s", label, r.out);
 	for (size_t i = 0; i < n; i++)
 		json_decref(rep[i]);
@@ -92,45 +94,102 @@ SEED(sid_3_13, "sid-3.13")
 SEED(sid_3_13d, "sid-3.13d")
 SEED(sid_3_14, "sid-3.14")
 SEED(sid_3_14d, "sid-3.14d")
+SEED(sid_3_15, "sid-3.15")
+SEED(sid_3_15d, "sid-3.15d")
 
 /*
- * 50,000-odd short-lived objects a second on 4 threads, 2,000 long-lived ones:
- * at most max_leaks objects reported over 10 iterations, all in one report
- * (0: no leak at all), and never the tuples the GC untracks.
- * interval: --check-interval ("0": the default)
+ * The longest gap between two rounds of one thread of a churn target
+ * (attach_churn*.py), in seconds: its answer to a line on stdin. -1 when it
+ * does not answer within 10 s.
  */
+static double target_stall(struct target *t)
+{
+	char line[128] = "";
+	size_t len = 0;
+	double stall = -1;
+
+	if (write(t->in_fd, "?\n", 2) != 2)
+		return -1;
+	while (len < sizeof(line) - 1 && !strchr(line, '\n')) {
+		struct pollfd p = { t->out_fd, POLLIN, 0 };
+		ssize_t k;
+
+		if (poll(&p, 1, 10000) <= 0)
+			return -1;
+		k = read(t->out_fd, line + len, sizeof(line) - 1 - len);
+		if (k <= 0)
+			return -1;
+		len += (size_t)k;
+		line[len] = 0;
+	}
+	if (sscanf(line, "rounds %*d stall %lf", &stall) != 1)
+		return -1;
+	return stall;
+}
+
+/*
+ * 50,000-odd short-lived objects a second on 4 threads, 2,000 long-lived ones
+ * (or target's mix): at most max_leaks objects reported over 10 iterations,
+ * all in one report (0: no leak at all), and never the tuples the GC
+ * untracks. interval: --check-interval ("0": the default).
+ *
+ * The target's objects live at most half the lifetime while it runs. Starved
+ * of the CPU on a loaded machine, it stops for longer, and its objects then
+ * do outlive the lifetime: a run where a thread of it stalled for half the
+ * lifetime or more proves nothing, and is run again (three tries).
+ */
+static void no_false_positives_of(const char *label, const char *target, const char *interval, json_int_t max_leaks)
+{
+	for (int attempt = 1;; attempt++) {
+		char *args[] = { "attach", NULL, /* the pid */ "--max-object-lifetime", "1", "--iterations", "10",
+				 "--json", "--max-object-details", "3", "--check-interval", (char *)interval, NULL };
+		char *extra[] = { "1", NULL };
+		struct run_result r;
+		json_t *rep[16];
+		struct target t;
+		json_int_t total = 0, tuples = 0;
+		size_t n, reporting = 0;
+		char first[512] = "";
+		double stall;
+
+		start_target(&t, label, target, extra);
+		if (!strcmp(interval, "0"))
+			args[9] = NULL;
+		n = attach_reports(label, &t, args, &r, rep, 16);
+		cr_assert_eq(n, 10, "%s: %zu reports, not 10", label, n);
+		for (size_t i = 0; i < n; i++) {
+			const json_t *ls = json_object_get(rep[i], "leak_summary");
+			json_int_t leaks = json_integer_value(json_object_get(ls, "total_objects"));
+
+			total += leaks;
+			reporting += leaks > 0;
+			tuples += leak_count(rep[i], "builtins.tuple");
+			if (leaks && !first[0]) {
+				char *d = json_dumps(ls, 0);
+				snprintf(first, sizeof(first), "iteration %zu: %s", i + 1, d ? d : "?");
+				free(d);
+			}
+			json_decref(rep[i]);
+		}
+		stall = target_stall(&t);
+		run_result__release(&r);
+		cr_assert_eq(target__stop(&t), 0, "%s", t.err);
+		if ((total > max_leaks || reporting > 1 || tuples) && (stall < 0 || stall >= 0.5) && attempt < 3) {
+			cr_log_warn("%s %s: the target stalled for %.3f s (a loaded machine) and %lld objects were "
+				    "reported (%s): again", label, target, stall, (long long)total, first);
+			continue;
+		}
+		cr_expect_eq(tuples, 0, "%s: tuples reported: %s", label, first);
+		cr_expect_leq(total, max_leaks, "%s: %lld leaked objects reported in 10 iterations (target stalled "
+			      "%.3f s at most); %s", label, (long long)total, stall, first);
+		cr_expect_leq(reporting, 1, "%s: leaks reported in %zu of 10 iterations; %s", label, reporting, first);
+		return;
+	}
+}
+
 static void no_false_positives(const char *label, const char *interval, json_int_t max_leaks)
 {
-	char *args[] = { "attach", NULL, /* the pid */ "--max-object-lifetime", "1", "--iterations", "10",
-			 "--json", "--max-object-details", "3", "--check-interval", (char *)interval, NULL };
-	char *extra[] = { "1", NULL };
-	struct run_result r;
-	json_t *rep[16];
-	struct target t;
-	json_int_t total = 0;
-	size_t n, reporting = 0;
-
-	start_target(&t, label, "attach_churn.py", extra);
-	if (!strcmp(interval, "0"))
-		args[9] = NULL;
-	n = attach_reports(label, &t, args, &r, rep, 16);
-	cr_assert_eq(n, 10, "%s: %zu reports, not 10", label, n);
-	for (size_t i = 0; i < n; i++) {
-		const json_t *ls = json_object_get(rep[i], "leak_summary");
-		json_int_t leaks = json_integer_value(json_object_get(ls, "total_objects"));
-
-		total += leaks;
-		reporting += leaks > 0;
-		cr_expect(max_leaks || !leaks, "%s: iteration %zu reports %lld leaked objects: %.400s", label, i + 1,
-			  (long long)leaks, json_dumps(ls, 0));
-		cr_expect_eq(leak_count(rep[i], "builtins.tuple"), 0, "%s: tuples reported: %.400s", label,
-			     json_dumps(ls, 0));
-		json_decref(rep[i]);
-	}
-	cr_expect_leq(total, max_leaks, "%s: %lld leaked objects reported in 10 iterations", label, (long long)total);
-	cr_expect_leq(reporting, 1, "%s: leaks reported in %zu of 10 iterations", label, reporting);
-	run_result__release(&r);
-	cr_assert_eq(target__stop(&t), 0, "%s", t.err);
+	no_false_positives_of(label, "attach_churn.py", interval, max_leaks);
 }
 
 #define CHURN(name, label) \
@@ -144,6 +203,35 @@ CHURN(pyenv_3_13, "pyenv-3.13")
 CHURN(debian_3_11, "debian-3.11")
 CHURN(sid_3_13, "sid-3.13")
 CHURN(sid_3_14, "sid-3.14")
+CHURN(sid_3_15, "sid-3.15")
+
+/*
+ * What the GC does not track (attach_churn_untracked.py): holders with a
+ * dict of atoms through a bounded deque, containers of atoms made and
+ * dropped, a dict untracked by collections and tracked again. Matched by
+ * type and address, the dicts gave 250 to 470 false leaks in 10 iterations
+ * on every interpreter up to 3.13; their holder vouches for them now
+ * (analyzer/lifetime.c, rule 7): none.
+ */
+#define CHURN_UNTRACKED(name, label) \
+	Test(attach, no_false_positives_untracked_##name, .fini = harness__cleanup, .timeout = 180) \
+	{ \
+		no_false_positives_of(label, "attach_churn_untracked.py", "0", 0); \
+	}
+CHURN_UNTRACKED(pyenv_3_8, "pyenv-3.8")
+CHURN_UNTRACKED(pyenv_3_9, "pyenv-3.9")
+CHURN_UNTRACKED(pyenv_3_10, "pyenv-3.10")
+CHURN_UNTRACKED(pyenv_3_11, "pyenv-3.11")
+CHURN_UNTRACKED(pyenv_3_12, "pyenv-3.12")
+CHURN_UNTRACKED(pyenv_3_13, "pyenv-3.13")
+CHURN_UNTRACKED(debian_3_11, "debian-3.11")
+CHURN_UNTRACKED(debian_3_11d, "debian-3.11d")
+CHURN_UNTRACKED(sid_3_13, "sid-3.13")
+CHURN_UNTRACKED(sid_3_13d, "sid-3.13d")
+CHURN_UNTRACKED(sid_3_14, "sid-3.14")
+CHURN_UNTRACKED(sid_3_14d, "sid-3.14d")
+CHURN_UNTRACKED(sid_3_15, "sid-3.15")
+CHURN_UNTRACKED(sid_3_15d, "sid-3.15d")
 
 /*
  * A check per lifetime: the whole population of requests is replaced between
@@ -165,7 +253,7 @@ Test(attach, few_false_positives_checking_once_a_lifetime, .fini = harness__clea
 Test(attach, leaks_found_checking_once_a_lifetime, .fini = harness__cleanup, .timeout = 120)
 {
 	char *args[] = { "attach", NULL, /* the pid */ "--max-object-lifetime", "1", "--check-interval", "1",
-			 "--iterations", "3", "--json", "--max-object-details", "1", NULL };
+			 "--iterations", "4", "--json", "--max-object-details", "1", NULL };
 	struct run_result r;
 	json_t *rep[8];
 	struct target t;
@@ -173,8 +261,8 @@ Test(attach, leaks_found_checking_once_a_lifetime, .fini = harness__cleanup, .ti
 
 	start_target(&t, LABEL, "leaky_app.py", NULL);
 	n = attach_reports(LABEL, &t, args, &r, rep, 8);
-	cr_assert_eq(n, 3, "%zu reports, not 3", n);
-	cr_assert_gt(leak_count(rep[2], "__main__.Session"), 0, "no Session leak: %s", r.out);
+	cr_assert_eq(n, 4, "%zu reports, not 4", n);
+	cr_assert_gt(leaks_over(rep, n, "__main__.Session"), 0, "no Session leak: %s", r.out);
 	for (size_t i = 0; i < n; i++)
 		json_decref(rep[i]);
 	run_result__release(&r);
@@ -184,7 +272,7 @@ Test(attach, leaks_found_checking_once_a_lifetime, .fini = harness__cleanup, .ti
 /* Filters: only the included types, never the excluded ones. */
 Test(attach, include_and_exclude_filters, .fini = harness__cleanup, .timeout = 120)
 {
-	char *args[] = { "attach", NULL, /* the pid */ "--max-object-lifetime", "1", "--iterations", "2",
+	char *args[] = { "attach", NULL, /* the pid */ "--max-object-lifetime", "1", "--iterations", "3",
 			 "--json", "--included-type-names", "Session", "--included-type-names",
 			 "builtins.str", "--excluded-type-names", "builtins.str", NULL };
 	struct run_result r;
@@ -194,10 +282,10 @@ Test(attach, include_and_exclude_filters, .fini = harness__cleanup, .timeout = 1
 
 	start_target(&t, LABEL, "leaky_app.py", NULL);
 	n = attach_reports(LABEL, &t, args, &r, rep, 4);
-	cr_assert_eq(n, 2);
-	cr_assert_gt(leak_count(rep[1], "__main__.Session"), 0, "%s", r.out);
-	cr_assert_eq(leak_count(rep[1], "builtins.str"), 0, "excluded type reported: %s", r.out);
-	cr_assert_eq(leak_count(rep[1], "builtins.list"), 0, "type not included reported: %s", r.out);
+	cr_assert_eq(n, 3);
+	cr_assert_gt(leak_count(rep[2], "__main__.Session"), 0, "%s", r.out);
+	cr_assert_eq(leaks_over(rep, n, "builtins.str"), 0, "excluded type reported: %s", r.out);
+	cr_assert_eq(leaks_over(rep, n, "builtins.list"), 0, "type not included reported: %s", r.out);
 	for (size_t i = 0; i < n; i++)
 		json_decref(rep[i]);
 	run_result__release(&r);
@@ -208,7 +296,7 @@ Test(attach, include_and_exclude_filters, .fini = harness__cleanup, .timeout = 1
 Test(attach, output_file_and_no_color, .fini = harness__cleanup, .timeout = 120)
 {
 	char pidstr[16], path[] = "/tmp/memalot-attach-XXXXXX", *text = NULL;
-	char *args[] = { "attach", pidstr, "--max-object-lifetime", "1", "--iterations", "1", "--no-color",
+	char *args[] = { "attach", pidstr, "--max-object-lifetime", "1", "--iterations", "2", "--no-color",
 			 "--output", path, NULL };
 	struct run_result r;
 	struct target t;
@@ -233,7 +321,7 @@ Test(attach, output_file_and_no_color, .fini = harness__cleanup, .timeout = 120)
 	cr_assert_not_null(f);
 	cr_assert(getdelim(&text, &len, 0, f) > 0);
 	fclose(f);
-	cr_assert(strstr(text, "Possible New Leaks"), "%s", text);
+	cr_assert(strstr(text, "Warm-up report") && strstr(text, "Possible New Leaks"), "%s", text);
 	cr_assert(strstr(text, "__main__.Session"), "%s", text);
 	cr_assert_null(strchr(text, '\033'), "escape codes with --no-color / NO_COLOR");
 	free(text);
@@ -338,7 +426,7 @@ Test(attach, bad_values_name_the_flag)
 Test(attach, tee_console_writes_both, .fini = harness__cleanup, .timeout = 120)
 {
 	char pidstr[16], path[] = "/tmp/memalot-attach-XXXXXX", *text = NULL;
-	char *args[] = { "attach", pidstr, "--max-object-lifetime", "1", "--iterations", "1", "--no-color",
+	char *args[] = { "attach", pidstr, "--max-object-lifetime", "1", "--iterations", "2", "--no-color",
 			 "--output", path, "--tee-console", NULL };
 	struct run_result r;
 	struct target t;
@@ -379,7 +467,7 @@ static bool is_utc_time(const json_t *v)
 /* Every --json field the README lists for attach, with its type (README: "Time-based leak discovery"). */
 Test(attach, json_fields_are_the_readmes, .fini = harness__cleanup, .timeout = 120)
 {
-	char *args[] = { "attach", NULL, /* the pid */ "--max-object-lifetime", "1", "--iterations", "2",
+	char *args[] = { "attach", NULL, /* the pid */ "--max-object-lifetime", "1", "--iterations", "3",
 			 "--json", "--compute-size-in-leak-summary", "--max-object-details", "2", NULL };
 	const char *id = NULL;
 	struct run_result r;
@@ -389,7 +477,7 @@ Test(attach, json_fields_are_the_readmes, .fini = harness__cleanup, .timeout = 1
 
 	start_target(&t, LABEL, "leaky_app.py", NULL);
 	n = attach_reports(LABEL, &t, args, &r, rep, 4);
-	cr_assert_eq(n, 2, "%zu reports, not 2", n);
+	cr_assert_eq(n, 3, "%zu reports, not 3", n);
 	for (size_t i = 0; i < n; i++) {
 		const json_t *it = rep[i], *mu = json_object_get(it, "memory_usage");
 		const json_t *ls = json_object_get(it, "leak_summary"), *ts = json_object_get(ls, "type_summaries");
@@ -431,6 +519,11 @@ Test(attach, json_fields_are_the_readmes, .fini = harness__cleanup, .timeout = 1
 		}
 		cr_assert_eq(json_integer_value(json_object_get(ls, "total_objects")), total,
 			     "total_objects is not the sum of the counts");
+		cr_assert(json_is_boolean(json_object_get(it, "warmup_report")), "warmup_report");
+		cr_assert_eq(json_is_true(json_object_get(it, "warmup_report")), i == 0, "warmup_report");
+		cr_assert(json_is_integer(json_object_get(ls, "total_alive_objects")) &&
+			  json_integer_value(json_object_get(ls, "total_alive_objects")) >= total,
+			  "total_alive_objects: %.300s", json_dumps(ls, 0));
 		cr_assert(json_is_array(dl), "object_details_list: %.300s", r.out);
 		json_array_foreach(dl, k, e) {
 			const json_t *g = json_object_get(e, "referrer_graph"), *nodes = json_object_get(g, "graph_nodes");
@@ -454,9 +547,70 @@ Test(attach, json_fields_are_the_readmes, .fini = harness__cleanup, .timeout = 1
 			}
 		}
 	}
-	cr_assert_gt(details, 0, "no object details in 2 iterations: %.300s", r.out);
+	cr_assert_gt(details, 0, "no object details in 3 iterations: %.300s", r.out);
 	for (size_t i = 0; i < n; i++)
 		json_decref(rep[i]);
 	run_result__release(&r);
 	target__stop(&t);
 }
+
+/*
+ * Per-window reports (leak_windows.py keeps a Marker five times a second):
+ * iteration 1 is the warm-up report; each later one lists the Markers that
+ * became leaks since the one before, so no object is detailed in two
+ * iterations, and the new ones of every window add up to those alive at the
+ * last report.
+ */
+static void windows(const char *label)
+{
+	char *args[] = { "attach", NULL, /* the pid */ "--max-object-lifetime", "1", "--iterations", "5",
+			 "--json", "--max-object-details", "100", "--included-type-names", "Marker", NULL };
+	json_int_t seen[512];
+	size_t nseen = 0, n;
+	long long sum = 0, alive;
+	struct run_result r;
+	json_t *rep[8];
+	struct target t;
+
+	start_target(&t, label, "leak_windows.py", NULL);
+	n = attach_reports(label, &t, args, &r, rep, 8);
+	cr_assert_eq(n, 5, "%s: %zu reports, not 5", label, n);
+	cr_assert(is_warmup_report(rep[0]), "%s: iteration 1 is not the warm-up report: %s", label, r.out);
+	for (size_t i = 1; i < n; i++) {
+		const json_t *d;
+		size_t k;
+
+		cr_assert_not(json_is_true(json_object_get(rep[i], "warmup_report")), "%s: iteration %zu", label, i + 1);
+		sum += leak_count(rep[i], "__main__.Marker");
+		cr_assert_eq(json_array_size(json_object_get(rep[i], "object_details_list")),
+			     (size_t)leak_count(rep[i], "__main__.Marker"), "%s: iteration %zu: not every new Marker detailed",
+			     label, i + 1);
+		json_array_foreach(json_object_get(rep[i], "object_details_list"), k, d) {
+			json_int_t id = json_integer_value(json_object_get(d, "object_id"));
+
+			for (size_t j = 0; j < nseen; j++)
+				cr_assert_neq(seen[j], id, "%s: Marker 0x%llx is new again in iteration %zu", label,
+					      (unsigned long long)id, i + 1);
+			cr_assert_lt(nseen, sizeof(seen) / sizeof(*seen));
+			seen[nseen++] = id;
+		}
+	}
+	alive = json_integer_value(json_object_get(json_object_get(rep[n - 1], "leak_summary"), "total_alive_objects"));
+	cr_assert_gt(sum, 0, "%s: no Marker leaks: %s", label, r.out);
+	cr_assert_gt(leak_count(rep[n - 1], "__main__.Marker"), 0, "%s: no new Markers in the last window", label);
+	cr_assert_eq(sum, alive, "%s: %lld new Markers over the windows, %lld alive at the last report", label, sum,
+		     alive);
+	for (size_t i = 0; i < n; i++)
+		json_decref(rep[i]);
+	run_result__release(&r);
+	kill(t.pid, SIGKILL);
+	target__stop(&t);
+}
+
+#define WINDOWS(name, label) \
+	Test(attach, windows_##name, .fini = harness__cleanup, .timeout = 120) { windows(label); }
+WINDOWS(pyenv_3_8, "pyenv-3.8")
+WINDOWS(pyenv_3_13, "pyenv-3.13")
+WINDOWS(debian_3_11d, "debian-3.11d")
+WINDOWS(sid_3_14, "sid-3.14")
+WINDOWS(sid_3_15, "sid-3.15")

@@ -19,7 +19,7 @@
  * are older than the lifetime at the second report. That report is the latest
  * one at which the issue allows a leak to be missing.
  */
-#define ITERATIONS 2
+#define ITERATIONS 3
 #define MAX_REPORTS 8
 /* Longest text quoted in a failure message. */
 #define TEXT_MAX 3000
@@ -254,7 +254,7 @@ static void attach_leak(const char *label, const char *name, const struct scenar
 {
 	const struct interp *py = interp__get(label);
 	char err[512], pidstr[16], *script;
-	char *args[] = { "attach", pidstr, "--max-object-lifetime", "1", "--iterations", "2", "--json",
+	char *args[] = { "attach", pidstr, "--max-object-lifetime", "1", "--iterations", "3", "--json",
 			 "--max-object-details", "30", NULL };
 	json_t *rep[MAX_REPORTS];
 	struct run_result r;
@@ -312,7 +312,9 @@ static void attach_leak(const char *label, const char *name, const struct scenar
 	LEAK(sc, sid_3_13, "sid-3.13") \
 	LEAK(sc, sid_3_13d, "sid-3.13d") \
 	LEAK(sc, sid_3_14, "sid-3.14") \
-	LEAK(sc, sid_3_14d, "sid-3.14d")
+	LEAK(sc, sid_3_14d, "sid-3.14d") \
+	LEAK(sc, sid_3_15, "sid-3.15") \
+	LEAK(sc, sid_3_15d, "sid-3.15d")
 
 LEAK_MATRIX(cache)
 LEAK_MATRIX(handler_list)

@@ -20,6 +20,7 @@
 
 #include "../../cli/cli.h"
 #include "../../reports/store.h"
+#include "../lib/groups.h"
 #include "../lib/harness.h"
 #include "../lib/start.h"
 
@@ -1188,7 +1189,10 @@ Test(mcp, output_fields, .fini = harness__cleanup, .timeout = 180)
 			      memory_fields);
 		y = json_object_get(x, "leak_summary");
 		assert_fields("leak_summary", y, ls, leak_summary_fields);
-		cr_assert_gt(json_array_size(json_object_get(y, "type_summaries")), 0);
+		/* iteration 1 is the warm-up report: no leaks yet */
+		cr_assert_eq(json_is_true(json_object_get(x, "warmup_report")), i == 0);
+		if (i > 0)
+			cr_assert_gt(json_array_size(json_object_get(y, "type_summaries")), 0);
 		json_array_foreach(json_object_get(y, "type_summaries"), k, z)
 			assert_fields("type_summaries[]", z, schema_items(ls, "type_summaries"), type_summary_fields);
 		json_array_foreach(json_object_get(x, "object_details_list"), m, z) {
@@ -1336,4 +1340,103 @@ Test(mcp, snapshot_process, .fini = harness__cleanup, .timeout = 180)
 	/* the target was not left stopped */
 	assert_running_free(t.pid, "after snapshot_process");
 	cr_assert_eq(target__stop(&t), 0, "%s", t.err);
+}
+
+/* The members of schema 1.1 in get_leak_report, typed as the output schema must say. */
+static const struct field groups_iteration_fields[] = {
+	{ "leak_groups", "array|null" }, { "total_leak_groups", "integer|null" }, { 0 },
+};
+static const struct field group_fields[] = {
+	{ "root", "string" }, { "root_kind", "string" }, { "path", "string" }, { "object_count", "integer" },
+	{ "retained_size_bytes", "integer" }, { "retained_size_exact", "boolean" }, { "types", "array" },
+	{ "total_types", "integer" }, { 0 },
+};
+static const struct field group_type_fields[] = { { "object_type", "string" }, { "count", "integer" }, { 0 } };
+static const struct field details_1_1_fields[] = {
+	{ "retained_size_bytes", "integer|null" }, { "deep_size_complete", "boolean|null" },
+	{ "deep_size_objects", "integer|null" }, { 0 },
+};
+
+/*
+ * get_leak_report serves the leak groups of a real report (filter_types
+ * keeps the groups that hold a type it names), typed as its output schema
+ * says; a report written before schema 1.1 gets them, and the retained and
+ * bounded deep sizes of its details, as null.
+ */
+Test(mcp, get_leak_report_has_leak_groups, .fini = harness__cleanup, .timeout = 180)
+{
+	char dir[PATH_MAX], root[PATH_MAX + 16], id[STORE_ID_LEN + 1], old[STORE_ID_LEN + 1];
+	char *extra[] = { "--report-directory", root, NULL };
+	json_t *iters[GROUPS_MAX_REPORTS], *res, *x, *d, *gr;
+	const json_t *list, *schema, *is;
+	struct groups_run g;
+	struct session s;
+	struct input in;
+	size_t i, k, n = 0;
+
+	temp_dir(dir, sizeof(dir));
+	snprintf(root, sizeof(root), "%s/reports", dir);
+	groups_run__start(&g, LABEL, root);
+	cr_assert_eq(target__stop(&g.t), 0, "%s", g.t.err);
+	only_report(root, id);
+	groups__report_1_0(root, old);
+
+	input__init(&in);
+	input__initialize(&in);
+	input__request(&in, json_integer(1), "tools/list", NULL);
+	input__call(&in, 2, "get_leak_report", json_pack("{s:s, s:i}", "report_id", id, "num_iterations", 0));
+	input__call(&in, 3, "get_leak_report", json_pack("{s:s, s:i, s:[s]}", "report_id", id, "num_iterations", 0,
+							 "filter_types", "QueuedItem"));
+	input__call(&in, 4, "get_leak_report", json_pack("{s:s}", "report_id", old));
+	input__call(&in, 5, "get_object_details", json_pack("{s:s, s:i, s:I}", "report_id", old, "iteration", 1,
+							    "object_id", (json_int_t)0x7f0000001000LL));
+	input__run(&in, extra, &s);
+	list = result(&s, 1);
+	schema = output_schema(list, "get_leak_report");
+	is = schema_items(schema, "iterations");
+
+	/* the live reports' groups, and every member typed as the schema says */
+	res = tool_ok(&s, 2);
+	json_array_foreach(json_object_get(res, "iterations"), i, x) {
+		cr_assert_lt(n, GROUPS_MAX_REPORTS);
+		iters[n++] = x;
+		assert_fields("iteration", x, is, groups_iteration_fields);
+		json_array_foreach(json_object_get(x, "leak_groups"), k, gr) {
+			const json_t *t;
+			size_t m;
+
+			assert_fields("leak_groups[]", gr, schema_items(is, "leak_groups"), group_fields);
+			json_array_foreach(json_object_get(gr, "types"), m, t)
+				assert_fields("leak_groups[].types[]", t,
+					      schema_items(schema_items(is, "leak_groups"), "types"), group_type_fields);
+		}
+		json_array_foreach(json_object_get(x, "object_details_list"), k, d)
+			assert_fields("object_details_list[]", d, schema_items(is, "object_details_list"),
+				      details_1_1_fields);
+	}
+	groups__check("MCP get_leak_report", iters, n, g.sum);
+	/* filter_types: only the thread's list's group */
+	json_array_foreach(json_object_get(tool_ok(&s, 3), "iterations"), i, x)
+		json_array_foreach(json_object_get(x, "leak_groups"), k, gr)
+			cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(gr, "types"), 0),
+									   "object_type")),
+					 GROUPS_QUEUE_TYPE, "filter_types QueuedItem kept another group");
+
+	/* a 1.0 report: what it does not tell is null */
+	x = json_array_get(json_object_get(tool_ok(&s, 4), "iterations"), 0);
+	cr_assert_not_null(x, "no iteration in the 1.0 report");
+	assert_fields("iteration of a 1.0 report", x, is, groups_iteration_fields);
+	cr_assert(json_is_null(json_object_get(x, "leak_groups")) && json_is_null(json_object_get(x, "total_leak_groups")),
+		  "leak_groups of a 1.0 report are not null");
+	d = json_array_get(json_object_get(x, "object_details_list"), 0);
+	assert_fields("details of a 1.0 report", d, schema_items(is, "object_details_list"), details_1_1_fields);
+	cr_assert(json_is_null(json_object_get(d, "retained_size_bytes")) &&
+		  json_is_null(json_object_get(d, "deep_size_complete")), "the sizes of a 1.0 report's details");
+	res = tool_ok(&s, 5);
+	assert_fields("get_object_details of a 1.0 report", res, output_schema(list, "get_object_details"),
+		      details_1_1_fields);
+	cr_assert(json_is_null(json_object_get(res, "retained_size_bytes")), "get_object_details of a 1.0 report");
+	session__release(&s);
+	groups_run__release(&g);
+	rm_rf(dir);
 }

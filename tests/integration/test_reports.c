@@ -20,6 +20,7 @@
 
 #include "../../common/util.h"
 #include "../../reports/store.h"
+#include "../lib/groups.h"
 #include "../lib/harness.h"
 #include "../lib/start.h"
 
@@ -549,7 +550,7 @@ Test(reports, bad_ids_and_empty_directories, .fini = cleanup)
 Test(reports, no_save_and_graphs, .fini = cleanup, .timeout = 120)
 {
 	char pidstr[16], id[STORE_ID_LEN + 1], *dir = new_dir(), *dot, *svg;
-	char *nosave[] = { "attach", pidstr, "--max-object-lifetime", "1", "--iterations", "1", "--report-directory",
+	char *nosave[] = { "attach", pidstr, "--max-object-lifetime", "1", "--iterations", "2", "--report-directory",
 			   dir, "--no-save-reports", "--max-object-details", "2", NULL };
 	struct run_result r;
 	struct target t;
@@ -597,5 +598,85 @@ Test(reports, no_save_and_graphs, .fini = cleanup, .timeout = 120)
 	run_result__release(&r);
 	free(dot);
 	free(svg);
+	free(dir);
+}
+
+/*
+ * Leak groups are saved (schema 1.1): print --json gives attach's JSON with
+ * its leak_groups, the text leads with them, and --filter-types keeps the
+ * groups that hold a type it names.
+ */
+Test(reports, print_shows_leak_groups, .fini = cleanup, .timeout = 180)
+{
+	char id[STORE_ID_LEN + 1], *dir = new_dir();
+	struct run_result printed, text, filtered;
+	struct groups_run g;
+	json_t *rep[GROUPS_MAX_REPORTS];
+	size_t n;
+
+	groups_run__start(&g, LABEL, dir);
+	cr_assert_eq(target__stop(&g.t), 0, "%s", g.t.err);
+	only_report(dir, id);
+	cr_assert_eq(run(&printed, "print", id, "--report-directory", dir, "--json", NULL), 0);
+	cr_assert_eq(printed.status, 0, "print exit %d: %s", printed.status, printed.err);
+	cr_assert_str_eq(printed.out, g.r.out, "print --json differs from the live output");
+	n = json_lines("print --json", printed.out, rep, GROUPS_MAX_REPORTS);
+	groups__check("memalot print --json", rep, n, g.sum);
+	for (size_t i = 0; i < n; i++)
+		json_decref(rep[i]);
+	cr_assert_eq(run(&text, "print", id, "--report-directory", dir, NULL, NULL), 0);
+	cr_assert_eq(text.status, 0, "print exit %d: %s", text.status, text.err);
+	cr_assert(strstr(text.out, "Leak groups (by what holds them)") &&
+		  strstr(text.out, " objects, ") && strstr(text.out, "held by " GROUPS_CACHE_PATH "\n") &&
+		  strstr(text.out, "held by " GROUPS_QUEUE_ROOT),
+		  "the text does not lead with the groups: %s", text.out);
+	/* the groups come before the table of types */
+	cr_assert_lt(strstr(text.out, "Leak groups") - text.out,
+		     strstr(strstr(text.out, "Leak groups"), "Possible New Leaks") - text.out);
+	cr_assert_eq(run(&filtered, "print", id, "--report-directory", dir, "--filter-types", "QueuedItem"), 0);
+	cr_assert_eq(filtered.status, 0, "%s", filtered.err);
+	cr_assert(strstr(filtered.out, "held by " GROUPS_QUEUE_ROOT) && !strstr(filtered.out, GROUPS_CACHE_PATH),
+		  "--filter-types QueuedItem: %s", filtered.out);
+	run_result__release(&printed);
+	run_result__release(&text);
+	run_result__release(&filtered);
+	groups_run__release(&g);
+	free(dir);
+}
+
+/*
+ * A report written before schema 1.1 (schema_minor 0: no leak_groups, no
+ * retained or bounded deep sizes) still lists and prints, as text and JSON,
+ * without a warning, as it printed then.
+ */
+Test(reports, schema_1_0_reports_still_read, .fini = cleanup, .timeout = 60)
+{
+	char id[STORE_ID_LEN + 1], *dir = new_dir();
+	struct run_result text, json, listed;
+	json_t *doc;
+
+	groups__report_1_0(dir, id);
+	cr_assert_eq(run(&text, "print", id, "--report-directory", dir, NULL, NULL), 0);
+	cr_assert_eq(text.status, 0, "print exit %d: %s", text.status, text.err);
+	cr_assert_str_empty(text.err, "%s", text.err);
+	cr_assert(strstr(text.out, "__main__.Session at 0x7f0000001000: 56 bytes, ~56 bytes deep\n"),
+		  "the details of a 1.0 report: %s", text.out);
+	cr_assert(!strstr(text.out, "Leak groups") && !strstr(text.out, "retained"), "%s", text.out);
+	cr_assert(strstr(text.out, "__main__.Session"), "%s", text.out);
+	cr_assert_eq(run(&json, "print", id, "--report-directory", dir, "--json", NULL), 0);
+	cr_assert_eq(json.status, 0, "print --json exit %d: %s", json.status, json.err);
+	cr_assert_str_empty(json.err, "%s", json.err);
+	doc = json_loads(json.out, 0, NULL);
+	cr_assert_not_null(doc, "%s", json.out);
+	cr_assert_null(json_object_get(doc, "leak_groups"), "print added leak_groups to a 1.0 report");
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(doc, "leak_summary"), "total_objects")), 7);
+	json_decref(doc);
+	cr_assert_eq(run(&listed, "list", "--report-directory", dir, NULL, NULL, NULL), 0);
+	cr_assert_eq(listed.status, 0, "%s", listed.err);
+	cr_assert_str_empty(listed.err, "%s", listed.err);
+	cr_assert(strstr(listed.out, id), "%s", listed.out);
+	run_result__release(&text);
+	run_result__release(&json);
+	run_result__release(&listed);
 	free(dir);
 }

@@ -367,7 +367,9 @@ static void why(const char *label, const char *name, const struct scenario *sc)
 	WHY(sc, sid_3_13, "sid-3.13") \
 	WHY(sc, sid_3_13d, "sid-3.13d") \
 	WHY(sc, sid_3_14, "sid-3.14") \
-	WHY(sc, sid_3_14d, "sid-3.14d")
+	WHY(sc, sid_3_14d, "sid-3.14d") \
+	WHY(sc, sid_3_15, "sid-3.15") \
+	WHY(sc, sid_3_15d, "sid-3.15d")
 
 WHY_MATRIX(cache)
 WHY_MATRIX(handler_list)

@@ -61,7 +61,9 @@ async function callError(client, name, args, pattern) {
 // path of members, "[]" for every item of an array, "" for the result), the
 // members its outputSchema must require.
 const details = ['object_type_name', 'object_id', 'object_str', 'shallow_size_bytes', 'deep_size_bytes',
-	'referrers_checked', 'referrer_graph'];
+	'deep_size_complete', 'deep_size_objects', 'retained_size_bytes', 'referrers_checked', 'referrer_graph'];
+const group = ['root', 'root_kind', 'path', 'object_count', 'retained_size_bytes', 'retained_size_exact', 'types',
+	'total_types'];
 const graph = ['target_ids', 'root_ids', 'graph_nodes', 'stopped_by_limit'];
 const node = ['id', 'name', 'object_id', 'referent_ids'];
 const promised = {
@@ -75,7 +77,9 @@ const promised = {
 			'memalot_version', 'max_object_lifetime', 'check_interval', 'warmup_time', 'schema_version'],
 		'iterations[]': ['report_id', 'iteration_number', 'pid', 'command', 'start_time', 'end_time',
 			'max_object_lifetime', 'memory_usage', 'leak_summary', 'object_details_list',
-			'details_matched_objects', 'details_matched_types'],
+			'details_matched_objects', 'details_matched_types', 'leak_groups', 'total_leak_groups'],
+		'iterations[].leak_groups[]': group,
+		'iterations[].leak_groups[].types[]': ['object_type', 'count'],
 		'iterations[].memory_usage': ['rss_bytes', 'peak_rss_bytes', 'rss_change_bytes', 'peak_rss_change_bytes'],
 		'iterations[].leak_summary': ['type_summaries', 'total_objects', 'total_types', 'size_computed'],
 		'iterations[].leak_summary.type_summaries[]': ['object_type', 'count', 'shallow_size_bytes'],
