@@ -275,12 +275,6 @@ struct iteration {
 	bool warmup;                       /* the warm-up report: no leaks yet */
 };
 
-/* Is object i reported as a new leak in this iteration's window? */
-static bool leaked(const struct lt_ages *a, const struct iteration *it, size_t i)
-{
-	return !it->warmup && lifetime__is_new_leak(a, i);
-}
-
 /*
  * Report the objects that became leaks in this iteration's window
  * (lifetime__is_new_leak() decides which), with the count of all leaks still
@@ -299,12 +293,13 @@ static json_t *report(FILE *out, const struct attach_opts *o, struct graph *g, c
 	size_t buflen = 0;
 	json_t *root;
 	FILE *mem = open_memstream(&buf, &buflen);
+	uint32_t *lk = xmalloc((it->warmup ? 1 : g->n + 1) * sizeof(*lk)); /* the window's leaks, node order */
 
 	for (size_t i = 0; i < ntypes; i++)
 		row_of[i] = -1;
-	for (size_t i = 0; i < g->n; i++) {
+	for (size_t i = 0; i < g->n && !it->warmup; i++) {
 		uint32_t t = g->nodes[i].type;
-		if (it->warmup || !lifetime__is_leak(a, i) || !name_passes(o, g->snap->types.v[t].name))
+		if (!lifetime__is_leak(a, i) || !name_passes(o, g->snap->types.v[t].name))
 			continue;
 		nalive++;
 		if (!lifetime__is_new_leak(a, i))
@@ -314,7 +309,7 @@ static json_t *report(FILE *out, const struct attach_opts *o, struct graph *g, c
 			rows[nrows++] = (struct type_row){ t, 0, 0 };
 		}
 		rows[row_of[t]].count++;
-		nleaks++;
+		lk[nleaks++] = (uint32_t)i;
 	}
 	/*
 	 * The leaked objects grouped by the root and path that hold them, with
@@ -322,21 +317,15 @@ static json_t *report(FILE *out, const struct attach_opts *o, struct graph *g, c
 	 * the report), and details sampled across the groups.
 	 */
 	if (nleaks) {
-		uint32_t *lk = xmalloc(nleaks * sizeof(*lk));
-		size_t n = 0;
-
-		for (size_t i = 0; i < g->n && n < nleaks; i++)
-			if (row_of[g->nodes[i].type] >= 0 && leaked(a, it, i))
-				lk[n++] = (uint32_t)i;
-		why__run_nodes(g, &wopts, lk, n, &wr);
+		why__run_nodes(g, &wopts, lk, nleaks, &wr);
 		ndetail = wr.n;
-		for (size_t k = 0; o->compute_size && k < n; k++)
+		for (size_t k = 0; o->compute_size && k < nleaks; k++)
 			rows[row_of[g->nodes[lk[k]].type]].size += wr.node_size[lk[k]];
 		log_debug("report: %zu leaks in %zu groups; sizes %.0f ms, dominators %.0f ms, groups %.0f ms, "
-			  "details %.0f ms", n, wr.groups.n, wr.sizes_ns / 1e6, wr.dom_ns / 1e6, wr.groups_ns / 1e6,
+			  "details %.0f ms", nleaks, wr.groups.n, wr.sizes_ns / 1e6, wr.dom_ns / 1e6, wr.groups_ns / 1e6,
 			  wr.search_ns / 1e6);
-		free(lk);
 	}
+	free(lk);
 	qsort(rows, nrows, sizeof(*rows), cmp_rows);
 	/* re-index after sorting */
 	for (size_t k = 0; k < nrows; k++)
@@ -528,7 +517,7 @@ int cmd_attach(int argc, char **argv)
 	FILE *out = stdout;
 	uint64_t deadline = UINT64_MAX;
 	uint64_t start, warmup_end, next_report, next_check, prev_report_now = 0;
-	uint32_t checks_since = 0; /* snapshots since the last report with leaks */
+	uint32_t checks_since = 0; /* snapshots since the last report but the warm-up one */
 	long rss_prev = 0, hwm_prev = 0;
 	time_t iter_start;
 	int c, pid, ret, iteration = 0, code = EXIT_OK;
@@ -779,11 +768,12 @@ int cmd_attach(int argc, char **argv)
 			rss_prev = it.rss;
 			hwm_prev = it.hwm;
 			iter_start = it.end;
-			if (!it.warmup)
-				prev_report_now = now;
-			checks_since = it.warmup ? checks_since : 0;
-			if (it.warmup)
+			if (it.warmup) {
 				next_report = warmup_end + (uint64_t)((o.lifetime + o.interval) * 1e9);
+			} else {
+				prev_report_now = now; /* the next window starts here */
+				checks_since = 0;
+			}
 			while (next_report <= now)
 				next_report += (uint64_t)(o.lifetime * 1e9);
 		}
