@@ -5,9 +5,10 @@
 # in one run, in the order A B B A (drift on a shared machine cancels).
 #
 # Each run is `attach --max-object-lifetime 2 --check-interval 0.05
-# --iterations 1 -vv`: checks back to back (the interval is shorter than a
+# --iterations 2 -vv`: checks back to back (the interval is shorter than a
 # check), so the time between two "check:" lines is the cost of a check,
-# pause and analysis; the median over all runs of a binary is its figure.
+# pause and analysis; the median over all runs of a binary is its figure
+# (two iterations: since the warm-up report, one iteration ends at the warm-up).
 #
 # usage: bench/check-cost.sh [BASE [NEW]]
 #   BASE  a memalot binary, or a git revision to build into bench/build-base
@@ -59,7 +60,7 @@ grep -qx ready "$tmp/out" || { log "the target did not say ready"; exit 1; }
 run() {
 	# (reports saved by versions that save them go to the temporary directory)
 	MEMALOT_REPORT_DIRECTORY=$tmp/reports "$1" attach "$target_pid" --max-object-lifetime 2 \
-		--check-interval 0.05 --iterations 1 -vv 2>&1 >/dev/null |
+		--check-interval 0.05 --iterations 2 -vv 2>&1 >/dev/null |
 		while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done >"$tmp/err"
 	grep -q 'check:' "$tmp/err" || { log "$1 failed:"; tail -n 3 "$tmp/err" >&2; exit 1; }
 	awk '/check:/ { if (last) printf "%.1f\n", ($1 - last) * 1000; last = $1 }' "$tmp/err"
