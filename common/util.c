@@ -93,6 +93,55 @@ void *map_aligned(size_t len, size_t align)
 #define HUGE_PAGE ((size_t)2 << 20)
 #define TABLE_HUGE_MIN ((size_t)8 << 20)
 
+/*
+ * Tables freed and kept for the next table_zalloc of about their size. A
+ * report builds the same dozen tables of a million nodes each time: mapped
+ * anew, each of their pages faults in and is cleared by the kernel, which
+ * in a virtual machine with 4 KiB pages costs several times the work done
+ * in them (a quarter of a second for the dominator tree of 1.2 million
+ * nodes, against 70 ms when its memory is reused). A kept table is marked
+ * MADV_FREE, so the kernel may take its pages back under memory pressure
+ * (a read then gives zeroes), and is cleared by memset when reused.
+ */
+#define TABLE_CACHE_SLOTS 16
+#define TABLE_CACHE_MAX ((size_t)1 << 30)
+
+static struct {
+	void *p;
+	size_t len;
+} table_cache[TABLE_CACHE_SLOTS];
+static size_t table_cache_bytes;
+
+/* A kept mapping of len bytes or up to twice as many, the smallest; NULL if none. */
+static void *table_cache_take(size_t len)
+{
+	size_t best = TABLE_CACHE_SLOTS;
+	void *p;
+
+	for (size_t i = 0; i < TABLE_CACHE_SLOTS; i++)
+		if (table_cache[i].p && table_cache[i].len >= len && table_cache[i].len / 2 <= len &&
+		    (best == TABLE_CACHE_SLOTS || table_cache[i].len < table_cache[best].len))
+			best = i;
+	if (best == TABLE_CACHE_SLOTS)
+		return NULL;
+	p = table_cache[best].p;
+	table_cache_bytes -= table_cache[best].len;
+	if (table_cache[best].len > len) /* table_free is told the size asked for: keep just that */
+		munmap((unsigned char *)p + len, table_cache[best].len - len);
+	table_cache[best].p = NULL;
+	return p;
+}
+
+void table_cache_drop(void)
+{
+	for (size_t i = 0; i < TABLE_CACHE_SLOTS; i++)
+		if (table_cache[i].p) {
+			munmap(table_cache[i].p, table_cache[i].len);
+			table_cache[i].p = NULL;
+		}
+	table_cache_bytes = 0;
+}
+
 void *table_zalloc(size_t bytes)
 {
 	size_t len = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
@@ -100,6 +149,11 @@ void *table_zalloc(size_t bytes)
 
 	if (bytes < TABLE_HUGE_MIN)
 		return xcalloc(bytes ? bytes : 1, 1);
+	p = table_cache_take(len);
+	if (p) {
+		memset(p, 0, bytes);
+		return p;
+	}
 	p = map_aligned(len, HUGE_PAGE);
 	if (!p)
 		oom(len);
@@ -109,12 +163,24 @@ void *table_zalloc(size_t bytes)
 
 void table_free(void *p, size_t bytes)
 {
+	size_t len = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+
 	if (!p)
 		return;
-	if (bytes < TABLE_HUGE_MIN)
+	if (bytes < TABLE_HUGE_MIN) {
 		free(p);
-	else
-		munmap(p, (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1));
+		return;
+	}
+	if (table_cache_bytes + len <= TABLE_CACHE_MAX)
+		for (size_t i = 0; i < TABLE_CACHE_SLOTS; i++)
+			if (!table_cache[i].p) {
+				(void)madvise(p, len, MADV_FREE);
+				table_cache[i].p = p;
+				table_cache[i].len = len;
+				table_cache_bytes += len;
+				return;
+			}
+	munmap(p, len);
 }
 
 char *xstrndup(const char *s, size_t n)

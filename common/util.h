@@ -50,7 +50,10 @@ void *map_aligned(size_t len, size_t align);
  * look-up is one cache miss and not also a TLB miss. Free with table_free.
  */
 void *table_zalloc(size_t bytes);
+/* Free a table: kept (up to 1 GiB in all) for a later table_zalloc of about its size. */
 void table_free(void *p, size_t bytes);
+/* Unmap the tables table_free kept. */
+void table_cache_drop(void);
 
 /* Free *pp and set it to NULL. */
 void zfree_(void **pp);

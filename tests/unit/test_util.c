@@ -2,6 +2,7 @@
 /* Unit tests of common/util.c. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "../../common/util.h"
@@ -24,4 +25,45 @@ Test(util, me_strerror_covers_private_codes)
 {
 	cr_assert_str_eq(me_strerror(-ME_NOTPYTHON), "not a Python process");
 	cr_assert_str_eq(me_strerror(-ESRCH), strerror(ESRCH));
+}
+
+/* Whether every byte of p[0 .. n) is zero. */
+static bool all_zero(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/*
+ * A big table freed is kept and handed to the next table_zalloc of about its
+ * size (a report's tables then fault in once per session, not per report),
+ * zeroed again whatever it held; one of another size gets a mapping of its own.
+ */
+Test(util, freed_tables_are_reused_and_zeroed)
+{
+	size_t big = (size_t)20 << 20, smaller = (size_t)13 << 20;
+	unsigned char *a, *b, *c;
+
+	table_cache_drop();
+	a = table_zalloc(big);
+	cr_assert(all_zero(a, big));
+	memset(a, 0xa5, big);
+	table_free(a, big);
+	b = table_zalloc(smaller); /* at least half of the kept one: reused, its tail given back */
+	cr_assert_eq(b, a, "a kept table of 20 MiB was not reused for 13 MiB");
+	cr_assert(all_zero(b, smaller), "a reused table is not zeroed");
+	memset(b, 0x5a, smaller);
+	table_free(b, smaller);
+	c = table_zalloc(big); /* more than the kept one: a mapping of its own */
+	cr_assert_neq(c, b);
+	cr_assert(all_zero(c, big));
+	memset(c, 0x3c, big);
+	table_free(c, big);
+	a = table_zalloc(smaller); /* both kept: the smaller one that fits */
+	cr_assert_eq(a, b);
+	cr_assert(all_zero(a, smaller));
+	table_free(a, smaller);
+	table_cache_drop();
 }
