@@ -32,7 +32,7 @@ msg = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
 LIB_SRCS := common/util.c \
-	attach/proc.c attach/freeze.c attach/remote.c \
+	attach/proc.c attach/native.c attach/freeze.c attach/remote.c \
 	symbols/fields.c symbols/elfimg.c symbols/dwarf.c symbols/tables.c symbols/layout.c \
 	analyzer/snapshot.c analyzer/types.c analyzer/pyobj.c analyzer/sizes.c analyzer/refs.c analyzer/graph.c analyzer/roots.c analyzer/lifetime.c analyzer/dominators.c analyzer/groups.c \
 	reports/store.c reports/render.c

@@ -26,6 +26,7 @@
 #include "../analyzer/pyobj.h"
 #include "../analyzer/snapshot.h"
 #include "../attach/freeze.h"
+#include "../attach/native.h"
 #include "../attach/proc.h"
 #include "cli.h"
 #include "../reports/render.h"
@@ -273,7 +274,78 @@ struct iteration {
 	time_t start, end;
 	long rss, hwm, rss_prev, hwm_prev; /* KiB */
 	bool warmup;                       /* the warm-up report: no leaks yet */
+	struct native *native;             /* the native figures across iterations */
 };
+
+/*
+ * The target's native figures (attach/native.h) at the warm-up report, the
+ * last report and now, with the bytes of its Python objects at each: growth
+ * since the warm-up and in the window, and how much of it Python objects do
+ * not explain.
+ */
+struct native {
+	struct native_stats base, prev, now;
+	uint64_t py_base, py_prev, py_now;
+	struct fd_table base_fds;
+	bool have_base, have_now;
+};
+
+#define NATIVE_MAX_NEW_FDS 20
+
+static void native_set(json_t *o, const struct native_stats *a, const struct native_stats *b, uint64_t py_a,
+		       uint64_t py_b)
+{
+	/* a - b, or a alone when b is NULL */
+#define D(x) (b ? (json_int_t)a->x - (json_int_t)b->x : (json_int_t)a->x)
+	json_object_set_new(o, "rss_bytes", json_integer(D(rss)));
+	json_object_set_new(o, "uss_bytes", json_integer(D(uss)));
+	json_object_set_new(o, "pss_bytes", json_integer(D(pss)));
+	json_object_set_new(o, "anon_bytes", json_integer(D(anon)));
+	json_object_set_new(o, "heap_bytes", json_integer(D(heap)));
+	json_object_set_new(o, "swap_bytes", json_integer(D(swap)));
+	json_object_set_new(o, "fds", json_integer(D(fds)));
+	json_object_set_new(o, "threads", json_integer(D(threads)));
+#undef D
+	json_object_set_new(o, "python_object_bytes", json_integer(b ? (json_int_t)py_a - (json_int_t)py_b : (json_int_t)py_a));
+	if (b)
+		json_object_set_new(o, "unexplained_bytes",
+				    json_integer(((json_int_t)a->rss - (json_int_t)b->rss) -
+						 ((json_int_t)py_a - (json_int_t)py_b)));
+}
+
+/* The iteration's "native", "native_growth" and "native_window_growth" (null when /proc could not be read). */
+static void native_json(json_t *root, struct native *n, pid_t pid)
+{
+	json_t *now, *growth, *window, *fds;
+	const struct fd_entry *fresh[NATIVE_MAX_NEW_FDS];
+	struct fd_table cur = { 0 };
+	size_t total = 0;
+
+	if (!n->have_now || !n->have_base) {
+		json_object_set_new(root, "native", json_null());
+		json_object_set_new(root, "native_growth", json_null());
+		json_object_set_new(root, "native_window_growth", json_null());
+		return;
+	}
+	now = json_object();
+	growth = json_object();
+	window = json_object();
+	fds = json_array();
+	native_set(now, &n->now, NULL, n->py_now, 0);
+	native_set(growth, &n->now, &n->base, n->py_now, n->py_base);
+	native_set(window, &n->now, &n->prev, n->py_now, n->py_prev);
+	if (!native__fds(pid, &cur))
+		total = native__new_fds(&n->base_fds, &cur, fresh, NATIVE_MAX_NEW_FDS);
+	for (size_t i = 0; i < MIN(total, (size_t)NATIVE_MAX_NEW_FDS); i++)
+		json_array_append_new(fds, json_pack("{s:i, s:s}", "fd", fresh[i]->fd, "target", fresh[i]->target));
+	/* the descriptors open now that were not at the warm-up (at most NATIVE_MAX_NEW_FDS listed) */
+	json_object_set_new(growth, "new_fds", fds);
+	json_object_set_new(growth, "total_new_fds", json_integer((json_int_t)total));
+	native__fds_release(&cur);
+	json_object_set_new(root, "native", now);
+	json_object_set_new(root, "native_growth", growth);
+	json_object_set_new(root, "native_window_growth", window);
+}
 
 /*
  * Report the objects that became leaks in this iteration's window
@@ -350,6 +422,23 @@ static json_t *report(FILE *out, const struct attach_opts *o, struct graph *g, c
 		json_object_set_new(mu, "peak_rss_change_bytes",
 				    json_integer((json_int_t)(it->hwm - it->hwm_prev) * 1024));
 		json_object_set_new(root, "memory_usage", mu);
+		if (it->native) {
+			struct native *n = it->native;
+
+			n->py_now = why__object_bytes(g, nleaks ? &wr : NULL);
+			if (it->warmup || !n->have_base) {
+				/* the baseline: growth is counted from here */
+				n->base = n->prev = n->now;
+				n->py_base = n->py_prev = n->py_now;
+				n->have_base = n->have_now;
+				native__fds_release(&n->base_fds);
+				if (n->have_now && native__fds(it->pid, &n->base_fds))
+					native__fds_release(&n->base_fds);
+			}
+			native_json(root, n, it->pid);
+			n->prev = n->now;
+			n->py_prev = n->py_now;
+		}
 		/* what holds the leaks leads the report (schema 1.1) */
 		json_object_set_new(root, "leak_groups", why__groups_json(g, &wr));
 		json_object_set_new(root, "total_leak_groups", json_integer((json_int_t)wr.groups.n));
@@ -519,6 +608,7 @@ int cmd_attach(int argc, char **argv)
 	uint64_t start, warmup_end, next_report, next_check, prev_report_now = 0;
 	uint32_t checks_since = 0; /* snapshots since the last report but the warm-up one */
 	long rss_prev = 0, hwm_prev = 0;
+	struct native native = { 0 };
 	time_t iter_start;
 	int c, pid, ret, iteration = 0, code = EXIT_OK;
 	bool final = false, have_snapshot = false, started = false;
@@ -751,9 +841,10 @@ int cmd_attach(int argc, char **argv)
 		have_snapshot = true;
 		if (now >= next_report || (final && now >= warmup_end)) {
 			struct iteration it = { report_id, ++iteration, pid, command, iter_start, time(NULL),
-						0, 0, rss_prev, hwm_prev, false };
+						0, 0, rss_prev, hwm_prev, false, &native };
 			it.warmup = it.number == 1 && !final; /* a last report (Ctrl-C) has the leaks so far */
 			proc__rss(r.pid, &it.rss, &it.hwm);
+			native.have_now = !native__read(r.pid, &native.now);
 			graph__index(&g);
 			struct lt_ages a = { first_seen, checks, warmup_end, now, (uint64_t)(o.lifetime * 1e9),
 					     prev_report_now, checks_since };
@@ -801,6 +892,7 @@ usage:
 	code = EXIT_USAGE;
 done:
 	store__close(&store);
+	native__fds_release(&native.base_fds);
 	free(report_dir);
 	lifetimes__release(&lt);
 	layout__release(&layout);

@@ -501,13 +501,14 @@ static void fill_details_1_1(json_t *d)
 }
 
 /*
- * The members of schema 1.1 that a report written before it lacks (leak
- * groups, retained and bounded deep sizes): null, so that every member the
+ * The members of schema 1.1 and 1.2 that a report written before them lacks
+ * (leak groups, retained and bounded deep sizes, native figures): null, so that every member the
  * output schema requires is there and says "not known".
  */
 static void fill_schema_1_1(json_t *it)
 {
-	static const char *const it_keys[] = { "leak_groups", "total_leak_groups", NULL };
+	static const char *const it_keys[] = { "leak_groups", "total_leak_groups", "native", "native_growth",
+					       "native_window_growth", NULL };
 	json_t *d;
 	size_t i;
 
@@ -993,6 +994,28 @@ static const char list_output[] =
 	"\"referrers_checked\", \"referrer_graph\""
 
 /* One entry of leak_groups (attach's iterations, snapshot --why). */
+/* An iteration's native figures and their growth (schema 1.2; null in older reports or when /proc was not read). */
+#define NATIVE_PROPS \
+	"\"rss_bytes\": {\"type\": \"integer\"}, \"uss_bytes\": {\"type\": \"integer\"}," \
+	"\"pss_bytes\": {\"type\": \"integer\"}, \"anon_bytes\": {\"type\": \"integer\"}," \
+	"\"heap_bytes\": {\"type\": \"integer\"}, \"swap_bytes\": {\"type\": \"integer\"}," \
+	"\"fds\": {\"type\": \"integer\"}, \"threads\": {\"type\": \"integer\"}," \
+	"\"python_object_bytes\": {\"type\": \"integer\"}"
+#define NATIVE_REQUIRED \
+	"\"rss_bytes\", \"uss_bytes\", \"pss_bytes\", \"anon_bytes\", \"heap_bytes\", \"swap_bytes\", \"fds\", " \
+	"\"threads\", \"python_object_bytes\""
+#define NATIVE_OBJECT \
+	"{\"type\": [\"object\", \"null\"], \"properties\": {" NATIVE_PROPS "}, \"required\": [" NATIVE_REQUIRED "]}"
+#define NATIVE_WINDOW_OBJECT \
+	"{\"type\": [\"object\", \"null\"], \"properties\": {" NATIVE_PROPS \
+	", \"unexplained_bytes\": {\"type\": \"integer\"}}, \"required\": [" NATIVE_REQUIRED ", \"unexplained_bytes\"]}"
+#define NATIVE_GROWTH_OBJECT \
+	"{\"type\": [\"object\", \"null\"], \"properties\": {" NATIVE_PROPS \
+	", \"unexplained_bytes\": {\"type\": \"integer\"}, \"total_new_fds\": {\"type\": \"integer\"}," \
+	" \"new_fds\": {\"type\": \"array\", \"items\": {\"type\": \"object\", \"properties\": {" \
+	"  \"fd\": {\"type\": \"integer\"}, \"target\": {\"type\": \"string\"}}, \"required\": [\"fd\", \"target\"]}}}," \
+	" \"required\": [" NATIVE_REQUIRED ", \"unexplained_bytes\", \"new_fds\", \"total_new_fds\"]}"
+
 #define LEAK_GROUP_ITEM                                                                                        \
 	"{\"type\": \"object\", \"properties\": {"                                                            \
 	"  \"root\": {\"type\": \"string\"}, \"root_kind\": {\"type\": \"string\"},"                      \
@@ -1040,10 +1063,14 @@ static const char report_output[] =
 	OBJECT_DETAILS_PROPS "}, \"required\": [" OBJECT_DETAILS_REQUIRED "]}},"
 	"    \"details_matched_objects\": {\"type\": \"integer\"}, \"details_matched_types\": {\"type\": \"integer\"},"
 	"    \"leak_groups\": {\"type\": [\"array\", \"null\"], \"items\": " LEAK_GROUP_ITEM "},"
-	"    \"total_leak_groups\": {\"type\": [\"integer\", \"null\"]}},"
+	"    \"total_leak_groups\": {\"type\": [\"integer\", \"null\"]},"
+	"    \"native\": " NATIVE_OBJECT ","
+	"    \"native_growth\": " NATIVE_GROWTH_OBJECT ","
+	"    \"native_window_growth\": " NATIVE_WINDOW_OBJECT "},"
 	"    \"required\": [\"report_id\", \"iteration_number\", \"pid\", \"command\", \"start_time\", \"end_time\","
 	"      \"max_object_lifetime\", \"memory_usage\", \"leak_summary\", \"object_details_list\","
-	"      \"details_matched_objects\", \"details_matched_types\", \"leak_groups\", \"total_leak_groups\"]}},"
+	"      \"details_matched_objects\", \"details_matched_types\", \"leak_groups\", \"total_leak_groups\","
+	"      \"native\", \"native_growth\", \"native_window_growth\"]}},"
 	"  \"filter_types\": {\"type\": \"array\", \"items\": {\"type\": \"string\"}}, " TRUNCATION_PROPS "},"
 	" \"required\": [\"report_id\", \"summary\", \"iterations\"]}";
 

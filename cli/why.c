@@ -146,9 +146,46 @@ static int why_objects(struct graph *g, const struct why_opts *o, struct why_res
 	return 0;
 }
 
+/* sys.getsizeof of every node of g into size[0 .. g->n) (0 where it cannot be read); @return their sum */
+static uint64_t node_sizes(const struct graph *g, uint64_t *size)
+{
+	struct sizes_cache *c = sizes__cache_new();
+	/* the size of each type whose objects all have the same: those are not read */
+	size_t nt = g->snap->types.n;
+	uint64_t *fixed = xcalloc(nt + 1, sizeof(*fixed)), sum = 0;
+
+	for (size_t t = 0; t < nt; t++)
+		if (sizes__fixed(c, g->ctx.r, g->ctx.l, g->snap->types.v[t].addr, &fixed[t]))
+			fixed[t] = 0;
+	for (size_t v = 0; v < g->n; v++) {
+		uint32_t t = g->nodes[v].type;
+
+		size[v] = t < nt ? fixed[t] : 0;
+		if (!size[v])
+			sizes__shallow_cached(c, g->ctx.r, g->ctx.l, g->nodes[v].addr, g->snap->types.v[t].addr,
+					      &size[v]);
+		sum += size[v];
+	}
+	free(fixed);
+	sizes__cache_free(c);
+	return sum;
+}
+
+uint64_t why__object_bytes(const struct graph *g, const struct why_result *w)
+{
+	size_t n = g->n ? g->n : 1;
+	uint64_t *size, sum;
+
+	if (w && w->have_dom)
+		return w->dom.total;
+	size = table_zalloc(n * sizeof(*size));
+	sum = node_sizes(g, size);
+	table_free(size, n * sizeof(*size));
+	return sum;
+}
+
 int why__sizes(struct graph *g, struct why_result *out)
 {
-	struct sizes_cache *c;
 	uint64_t t0 = now_ns();
 	int ret;
 
@@ -157,26 +194,7 @@ int why__sizes(struct graph *g, struct why_result *out)
 	graph__index(g);
 	out->nsizes = g->n ? g->n : 1;
 	out->node_size = table_zalloc(out->nsizes * sizeof(*out->node_size));
-	c = sizes__cache_new();
-	{
-		/* the size of each type whose objects all have the same: those are not read */
-		size_t nt = g->snap->types.n;
-		uint64_t *fixed = xcalloc(nt + 1, sizeof(*fixed));
-
-		for (size_t t = 0; t < nt; t++)
-			if (sizes__fixed(c, g->ctx.r, g->ctx.l, g->snap->types.v[t].addr, &fixed[t]))
-				fixed[t] = 0;
-		for (size_t v = 0; v < g->n; v++) {
-			uint32_t t = g->nodes[v].type;
-
-			out->node_size[v] = t < nt ? fixed[t] : 0;
-			if (!out->node_size[v])
-				sizes__shallow_cached(c, g->ctx.r, g->ctx.l, g->nodes[v].addr,
-						      g->snap->types.v[t].addr, &out->node_size[v]);
-		}
-		free(fixed);
-	}
-	sizes__cache_free(c);
+	node_sizes(g, out->node_size);
 	out->sizes_ns = now_ns() - t0;
 	ret = dominators__compute(&out->dom, g, out->node_size);
 	out->have_dom = !ret;

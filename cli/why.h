@@ -78,6 +78,12 @@ int why__run_nodes(struct graph *g, const struct why_opts *o, const uint32_t *no
  */
 int why__sizes(struct graph *g, struct why_result *out);
 
+/*
+ * The bytes of every object of g (sys.getsizeof summed): w's when it has
+ * them (why__sizes ran), else read now (w may be NULL).
+ */
+uint64_t why__object_bytes(const struct graph *g, const struct why_result *w);
+
 void why__release(struct why_result *w);
 void why__print(FILE *f, const struct graph *g, const struct why_result *w);
 /* The object details (object_details, object_details_list). */

@@ -178,6 +178,43 @@ void render__details_text(FILE *f, const json_t *details, long long matched_obje
 		print_object(f, d);
 }
 
+/*
+ * The native figures (schema 1.2; absent in older reports): each with its
+ * growth since the warm-up and in the window, what Python objects do not
+ * explain, and the descriptors opened since the warm-up.
+ */
+static void native_text(FILE *f, const json_t *it)
+{
+	static const struct {
+		const char *key, *label;
+	} mem[] = { { "uss_bytes", "USS" }, { "pss_bytes", "PSS" }, { "anon_bytes", "anon" },
+		    { "heap_bytes", "heap" }, { "swap_bytes", "swap" } };
+	const json_t *n = json_object_get(it, "native"), *g = json_object_get(it, "native_growth"),
+		     *w = json_object_get(it, "native_window_growth"), *fds = json_object_get(g, "new_fds"), *fd;
+	long long total_fds = int_of(g, "total_new_fds");
+	size_t i;
+
+	if (!json_is_object(n) || !json_is_object(g) || !json_is_object(w))
+		return;
+	fprintf(f, "native:");
+	for (i = 0; i < sizeof(mem) / sizeof(mem[0]); i++)
+		fprintf(f, "%s %s %.1f MiB (%+.1f)", i ? "," : "", mem[i].label, num_of(n, mem[i].key) / 1048576.0,
+			num_of(g, mem[i].key) / 1048576.0);
+	fprintf(f, ", fds %lld (%+lld), threads %lld (%+lld)   (change since the warm-up)\n", int_of(n, "fds"),
+		int_of(g, "fds"), int_of(n, "threads"), int_of(g, "threads"));
+	fprintf(f, "not explained by Python objects: %+.1f MiB of RSS since the warm-up, %+.1f MiB in this window "
+		   "(Python objects %.1f MiB, %+.1f)\n",
+		num_of(g, "unexplained_bytes") / 1048576.0, num_of(w, "unexplained_bytes") / 1048576.0,
+		num_of(n, "python_object_bytes") / 1048576.0, num_of(g, "python_object_bytes") / 1048576.0);
+	if (total_fds > 0) {
+		fprintf(f, "file descriptors opened since the warm-up: %lld\n", total_fds);
+		json_array_foreach(fds, i, fd)
+			fprintf(f, "  fd %lld -> %s\n", int_of(fd, "fd"), str_of(fd, "target", "?"));
+		if ((long long)json_array_size(fds) < total_fds)
+			fprintf(f, "  ... and %lld more\n", total_fds - (long long)json_array_size(fds));
+	}
+}
+
 void render__iteration_text(FILE *f, const json_t *it, bool summary_only)
 {
 	const json_t *mu = json_object_get(it, "memory_usage"), *ls = json_object_get(it, "leak_summary");
@@ -193,6 +230,7 @@ void render__iteration_text(FILE *f, const json_t *it, bool summary_only)
 	fprintf(f, "memory: RSS %.1f MiB (%+.1f MiB), peak %.1f MiB (%+.1f MiB)\n",
 		num_of(mu, "rss_bytes") / 1048576.0, num_of(mu, "rss_change_bytes") / 1048576.0,
 		num_of(mu, "peak_rss_bytes") / 1048576.0, num_of(mu, "peak_rss_change_bytes") / 1048576.0);
+	native_text(f, it);
 	/* what holds the leaks leads the report (schema 1.1; absent in older reports) */
 	render__groups_text(f, json_object_get(it, "leak_groups"), int_of(it, "total_leak_groups"),
 			    int_of(ls, "total_objects"), false);

@@ -175,7 +175,7 @@ else
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 	export UBSAN_OPTIONS
 	MEMALOT=$asan_build/memalot
-	for t in ${MEMALOT_ASAN_TESTS:-test_census test_layout test_faults test_attach_faults test_options test_walk test_refs test_refs_image test_store test_reports test_mcp}; do
+	for t in ${MEMALOT_ASAN_TESTS:-test_census test_layout test_faults test_attach_faults test_native test_options test_walk test_refs test_refs_image test_store test_reports test_mcp}; do
 		if [ -x "$asan_build/tests/$t" ]; then
 			run_bin "$asan_build/tests/$t" "asan/$t" 1
 		else

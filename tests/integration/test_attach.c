@@ -18,23 +18,6 @@
 
 #define LABEL DEFAULT_PYTHON
 
-/*
- * memalot attach with args (args[1] is the pid, filled in here) on target t,
- * which must exit 0; its JSON reports into rep. @return how many
- */
-static size_t attach_reports(const char *label, const struct target *t, char *args[], struct run_result *r,
-			     json_t **rep, size_t max)
-{
-	char pidstr[16];
-
-	snprintf(pidstr, sizeof(pidstr), "%d", (int)t->pid);
-	args[1] = pidstr;
-	cr_assert_eq(memalot__run(args, r), 0);
-	args[1] = NULL;
-	cr_assert_eq(r->status, 0, "%s: exit %d: %s", label, r->status, r->err);
-	return json_lines(label, r->out, rep, max);
-}
-
 /* Is label the name of a root of some detailed object of type? */
 static bool root_of(const json_t *rep, const char *type, const char *prefix)
 {

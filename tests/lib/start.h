@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,23 @@ static inline size_t json_lines(const char *what, const char *out, json_t **v, s
 		p += len + (nl != NULL);
 	}
 	return n;
+}
+
+/*
+ * memalot attach with args (args[1] is the pid, filled in here) on target t,
+ * which must exit 0; its JSON reports into rep. @return how many
+ */
+static inline size_t attach_reports(const char *label, const struct target *t, char *args[], struct run_result *r,
+			     json_t **rep, size_t max)
+{
+	char pidstr[16];
+
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t->pid);
+	args[1] = pidstr;
+	cr_assert_eq(memalot__run(args, r), 0);
+	args[1] = NULL;
+	cr_assert_eq(r->status, 0, "%s: exit %d: %s", label, r->status, r->err);
+	return json_lines(label, r->out, rep, max);
 }
 
 /* How many objects of type a report's leak summary names (0 when it does not). */

@@ -66,6 +66,8 @@ const group = ['root', 'root_kind', 'path', 'object_count', 'retained_size_bytes
 	'total_types'];
 const graph = ['target_ids', 'root_ids', 'graph_nodes', 'stopped_by_limit'];
 const node = ['id', 'name', 'object_id', 'referent_ids'];
+const native = ['rss_bytes', 'uss_bytes', 'pss_bytes', 'anon_bytes', 'heap_bytes', 'swap_bytes', 'fds', 'threads',
+	'python_object_bytes'];
 const promised = {
 	list_leak_reports: {
 		'': ['reports', 'total_reports', 'report_directory'],
@@ -77,7 +79,11 @@ const promised = {
 			'memalot_version', 'max_object_lifetime', 'check_interval', 'warmup_time', 'schema_version'],
 		'iterations[]': ['report_id', 'iteration_number', 'pid', 'command', 'start_time', 'end_time',
 			'max_object_lifetime', 'memory_usage', 'leak_summary', 'object_details_list',
-			'details_matched_objects', 'details_matched_types', 'leak_groups', 'total_leak_groups'],
+			'details_matched_objects', 'details_matched_types', 'leak_groups', 'total_leak_groups', 'native',
+			'native_growth', 'native_window_growth'],
+		'iterations[].native': native,
+		'iterations[].native_growth': [...native, 'unexplained_bytes', 'new_fds', 'total_new_fds'],
+		'iterations[].native_window_growth': [...native, 'unexplained_bytes'],
 		'iterations[].leak_groups[]': group,
 		'iterations[].leak_groups[].types[]': ['object_type', 'count'],
 		'iterations[].memory_usage': ['rss_bytes', 'peak_rss_bytes', 'rss_change_bytes', 'peak_rss_change_bytes'],
