@@ -25,7 +25,7 @@
  * not keep its class: the class is held by its module) and derived edges (an
  * attribute read through an instance's __dict__ restates the dict's
  * reference; the instance -> __dict__ -> value path holds it), as
- * cli/why.c's deep_size does. Weak references are not in the graph.
+ * engine/why.c's deep_size does. Weak references are not in the graph.
  * Closures are not roots of their own: a cell is held by its function's
  * __closure__ tuple, the function by whatever holds it.
  *

@@ -34,7 +34,7 @@ log "building libmemalot into $build"
 make --no-print-directory BUILD="$build" "$build/libmemalot.a" >&2
 pkgs="libdw libelf jansson $(pkg-config --exists msgpack-c && echo msgpack-c || echo msgpack)"
 # shellcheck disable=SC2046
-cc -std=c11 -O2 -g -Wall -Wextra -o "$tmp/dom_bench" bench/dom_bench.c cli/why.c "$build/libmemalot.a" \
+cc -std=c11 -O2 -g -Wall -Wextra -o "$tmp/dom_bench" bench/dom_bench.c "$build/libmemalot.a" \
 	$(pkg-config --libs $pkgs)
 
 find_pythons

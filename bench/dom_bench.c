@@ -5,7 +5,7 @@
  * attach does for a check with a report: the graph's nodes and edges (the
  * check), then the report of the objects whose type name contains TYPE
  * taken for leaks, the way cli/cmd_attach.c makes one (the graph's
- * indexes, cli/why.c's why__run_nodes, the JSON of its groups and
+ * indexes, engine/why.c's why__run_nodes, the JSON of its groups and
  * details). Of each report: the extra, every node's sys.getsizeof
  * (analyzer/sizes.c), the dominator tree (analyzer/dominators.c) and the
  * groups (analyzer/groups.c); and the rest, what a report cost without
@@ -28,7 +28,7 @@
 #include "../analyzer/snapshot.h"
 #include "../attach/freeze.h"
 #include "../attach/remote.h"
-#include "../cli/why.h"
+#include "../engine/why.h"
 #include "../symbols/layout.h"
 
 int main(int argc, char **argv)

@@ -31,7 +31,7 @@
 #include "cli.h"
 #include "../reports/render.h"
 #include "../reports/store.h"
-#include "why.h"
+#include "../engine/why.h"
 
 static const char attach_usage[] =
 	"usage: memalot attach [options] PID\n"

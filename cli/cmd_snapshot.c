@@ -17,7 +17,7 @@
 #include "../attach/remote.h"
 #include "../symbols/layout.h"
 #include "cli.h"
-#include "why.h"
+#include "../engine/why.h"
 
 static const char snapshot_usage[] =
 	"usage: memalot snapshot [options] PID\n"

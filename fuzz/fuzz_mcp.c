@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target: the MCP server (cli/cmd_mcp.c) on arbitrary input
+ * libFuzzer target: the MCP server (mcp/server.c) on arbitrary input
  * lines, as a misbehaving client would send them. The server's source is
  * included to reach its static line handler; it serves a report directory
  * made at start with one report (the seeds of fuzz/corpus-store, under the
@@ -8,7 +8,7 @@
  * its answers go to /dev/null. snapshot_process is not
  * enabled: the fuzzer must never attach to anything.
  */
-#include "../cli/cmd_mcp.c"
+#include "../mcp/server.c"
 
 #include <ftw.h>
 #include <stdint.h>

@@ -18,7 +18,7 @@
 #include "../lib/harness.h"
 #include "../lib/start.h"
 
-/* cli/why.c's bound of the deep size */
+/* engine/why.c's bound of the deep size */
 #define DEEP_SIZE_MAX_NODES 4096
 
 /* memalot snapshot --object the cache dict: its retained size, its deep size stopped by the bound. */

@@ -27,7 +27,7 @@
 #define LABEL DEFAULT_PYTHON
 #define MCP_MS 60000            /* one memalot mcp session */
 #define MAX_MSGS 64
-#define MAX_RESULT (4u << 20)   /* cmd_mcp.c's MCP_MAX_RESULT */
+#define MAX_RESULT (4u << 20)   /* mcp/server.c's MCP_MAX_RESULT */
 
 /* ------------------------------------------------------------ helpers */
 

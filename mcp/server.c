@@ -21,7 +21,7 @@
 #include "../common/util.h"
 #include "../reports/render.h"
 #include "../reports/store.h"
-#include "cli.h"
+#include "../cli/cli.h"
 
 /*
  * The transport is MCP's stdio transport: JSON-RPC 2.0, one message per
