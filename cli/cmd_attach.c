@@ -1,37 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * memalot attach: time-based leak discovery from outside the process (the
- * seed's start_leak_monitoring(max_object_lifetime=...)). Snapshots every
- * --check-interval, learns when each object was first seen
- * (analyzer/lifetime.c), and after the warm-up prints a report every
- * lifetime: the objects first seen after the warm-up that are now older
- * than the lifetime, with referrer graphs for some of them.
+ * seed's start_leak_monitoring(max_object_lifetime=...)): the options, then
+ * the monitoring engine (engine/monitor.c) on the target.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <jansson.h>
 #include <malloc.h>
-#include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "../analyzer/graph.h"
-#include "../analyzer/lifetime.h"
-#include "../analyzer/pyobj.h"
-#include "../analyzer/snapshot.h"
 #include "../attach/freeze.h"
-#include "../attach/native.h"
-#include "../attach/proc.h"
+#include "../common/util.h"
+#include "../engine/monitor.h"
 #include "cli.h"
-#include "../reports/render.h"
-#include "../reports/store.h"
-#include "../engine/why.h"
 
 static const char attach_usage[] =
 	"usage: memalot attach [options] PID\n"
@@ -67,487 +53,6 @@ static const char attach_usage[] =
 	"                                   is honoured)\n"
 	"  -v, --verbose / -q, --quiet      more or less on stderr\n"
 	"  -h, --help                       this help\n";
-
-struct attach_opts {
-	double lifetime, interval, warmup, duration;
-	long iterations;
-	char **include, **exclude;
-	size_t ninclude, nexclude;
-	long max_types;
-	bool compute_size, json, tee;
-	const char *output, *report_dir;
-	bool no_save;
-	struct why_opts why;
-};
-
-/* FNV-1a over bytes */
-static uint64_t fnv(const void *p, size_t n, uint64_t h)
-{
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ull;
-	return h;
-}
-
-/* A hash of an immutable object's contents (str, tuple items, int), 0 for others. */
-static uint64_t content_hash(const struct graph *g, long node)
-{
-	const struct layout *l = g->ctx.l;
-	struct remote *r = g->ctx.r;
-	raddr_t addr = g->nodes[node].addr, type = g->snap->types.v[g->nodes[node].type].addr;
-	uint64_t h = 0xcbf29ce484222325ull;
-	char buf[512];
-	int64_t iv;
-
-	if (type == l->types[T_STR]) {
-		int n = pyobj__str(r, l, addr, buf, sizeof(buf));
-		return n < 0 ? 1 : fnv(buf, (size_t)n, h);
-	}
-	if (type == l->types[T_INT])
-		return pyobj__int(r, l, addr, &iv) ? 1 : fnv(&iv, sizeof(iv), h);
-	if (type == l->types[T_FLOAT]) {
-		double d;
-		return pyobj__float(r, l, addr, &d) ? 1 : fnv(&d, sizeof(d), h);
-	}
-	if (type == l->types[T_BYTES]) {
-		size_t n = 0;
-		return pyobj__bytes(r, l, addr, buf, sizeof(buf), &n) ? 1 : fnv(buf, MIN(n, sizeof(buf)), fnv(&n, sizeof(n), h));
-	}
-	if (type == l->types[T_TUPLE]) {
-		uint64_t n = 0, items[64];
-		if (remote__u64(r, addr + (raddr_t)l->v[F_VAR_OB_SIZE], &n) || n > (1u << 24))
-			return 1;
-		n = MIN(n, (uint64_t)ARRAY_SIZE(items));
-		if (remote__read(r, addr + (raddr_t)l->v[F_TUPLE_ITEMS], items, n * 8))
-			return 1;
-		return fnv(items, n * 8, fnv(&n, sizeof(n), h));
-	}
-	return 0;
-}
-
-static bool name_passes(const struct attach_opts *o, const char *name)
-{
-	if (!name)
-		return false;
-	for (size_t i = 0; i < o->nexclude; i++)
-		if (strstr(name, o->exclude[i]))
-			return false;
-	if (!o->ninclude)
-		return true;
-	for (size_t i = 0; i < o->ninclude; i++)
-		if (strstr(name, o->include[i]))
-			return true;
-	return false;
-}
-
-/* The lifetime tracker's generation of the objects of GC list name. */
-static int8_t gen_of_list(const char *name)
-{
-	if (!strcmp(name, "permanent"))
-		return LT_PERMANENT;
-	if (!strcmp(name, "gen0") || !strcmp(name, "young"))
-		return 0;
-	if (!strcmp(name, "gen1"))
-		return 1;
-	return 2; /* gen2, or either old space of 3.14 (see lifetime.h) */
-}
-
-/*
- * Rule 7 of analyzer/lifetime.c: each node's holder, the referrer of a
- * smaller depth (a tracked node: a tracked referrer) with the lowest
- * address, then the lowest hash of the reference; strong references only.
- * Independent of the order of the edges, so the same in every snapshot.
- */
-static void holders(const struct graph *g, struct lt_obj *objs)
-{
-	uint64_t *name_hash = xcalloc(g->nnames + 1, sizeof(*name_hash));
-	raddr_t *best = xcalloc(g->n + 1, sizeof(*best));
-
-	for (size_t k = 0; k < g->nnames; k++)
-		name_hash[k] = fnv(g->names[k], strlen(g->names[k]), 0xcbf29ce484222325ull);
-	for (size_t k = 0; k < g->nedges; k++) {
-		const struct gedge *e = &g->edges[k];
-		uint8_t dto, dfrom;
-		uint64_t h = 0xcbf29ce484222325ull;
-		raddr_t from;
-
-		if (e->derived || e->kind == EDGE_WEAK || e->kind == EDGE_TYPE_OF || e->kind == EDGE_SCANNED ||
-		    e->from == e->to || e->from >= g->n || e->to >= g->n)
-			continue;
-		dto = g->nodes[e->to].depth;
-		dfrom = g->nodes[e->from].depth;
-		if (dto ? dfrom >= dto : dfrom != 0)
-			continue;
-		h = fnv(&e->kind, sizeof(e->kind), h);
-		h = fnv(&e->index, sizeof(e->index), h);
-		h = fnv(&e->key, sizeof(e->key), h);
-		h ^= e->name < g->nnames ? name_hash[e->name] : 0;
-		from = g->nodes[e->from].addr;
-		if (!objs[e->to].holder || from < best[e->to] || (from == best[e->to] && h < objs[e->to].edge)) {
-			objs[e->to].holder = e->from + 1;
-			objs[e->to].edge = h;
-			best[e->to] = from;
-		}
-	}
-	free(best);
-	free(name_hash);
-}
-
-/* The tracker's view of every node of g: identity keys per type and generations per list, computed once. */
-static void tracker_objects(const struct snapshot *snap, const struct graph *g, struct lt_obj *objs)
-{
-	uint64_t *type_key = xcalloc(snap->types.n + 1, sizeof(*type_key));
-	const struct layout *l = g->ctx.l;
-	int8_t gen[SNAP_MAX_LISTS];
-
-	for (size_t t = 0; t < snap->types.n; t++) {
-		const char *name = snap->types.v[t].name;
-		type_key[t] = snap->types.v[t].addr ^ fnv(name, name ? strlen(name) : 0, 0);
-	}
-	for (int k = 0; k < snap->nlists; k++)
-		gen[k] = gen_of_list(snap->lists[k].name);
-	for (size_t i = 0; i < g->n; i++) {
-		bool tracked = i < snap->n && !g->nodes[i].depth;
-		uint16_t list = tracked ? snap->objs[i].list : 0;
-		raddr_t type = snap->types.v[g->nodes[i].type].addr;
-		uint8_t flags = 0;
-
-		if (type && type == l->types[T_DICT])
-			flags = LT_MAY_UNTRACK | LT_MAY_RETRACK;
-		else if (type && type == l->types[T_TUPLE])
-			flags = LT_MAY_UNTRACK;
-		objs[i] = (struct lt_obj){ g->nodes[i].addr, type_key[g->nodes[i].type],
-					   tracked ? gen[list] : (int8_t)LT_UNTRACKED, (uint32_t)i,
-					   content_hash(g, (long)i), list, 0, 0, g->nodes[i].depth, flags };
-	}
-	holders(g, objs);
-	free(type_key);
-}
-
-struct type_row {
-	uint32_t type;
-	size_t count;
-	uint64_t size;
-};
-
-static int cmp_rows(const void *a, const void *b)
-{
-	const struct type_row *x = a, *y = b;
-	return x->count < y->count ? 1 : x->count > y->count ? -1 : (x->type > y->type) - (x->type < y->type);
-}
-
-static char *iso_time(time_t t)
-{
-	char buf[64];
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return xstrdup(buf);
-}
-
-/* What --output names ("'FILE'"), or "standard output"; and whether a write to it or to stdout failed. */
-static const char *out_name = "standard output";
-static bool out_failed;
-
-/* Write a report to out (and stdout with --tee-console); a write error is said once and ends the run. */
-static void emit(FILE *out, bool tee, const char *text)
-{
-	errno = 0; /* a failed write's reason, for cli__flush */
-	fputs(text, out);
-	if (cli__flush(out, out_name))
-		out_failed = true;
-	if (tee && out != stdout) {
-		errno = 0;
-		fputs(text, stdout);
-		if (cli__flush(stdout, "standard output"))
-			out_failed = true;
-	}
-}
-
-struct iteration {
-	const char *report_id;
-	int number;
-	pid_t pid;
-	const char *command;
-	time_t start, end;
-	long rss, hwm, rss_prev, hwm_prev; /* KiB */
-	bool warmup;                       /* the warm-up report: no leaks yet */
-	struct native *native;             /* the native figures across iterations */
-};
-
-/*
- * The target's native figures (attach/native.h) at the warm-up report, the
- * last report and now, with the bytes of its Python objects at each: growth
- * since the warm-up and in the window, and how much of it Python objects do
- * not explain.
- */
-struct native {
-	struct native_stats base, prev, now;
-	uint64_t py_base, py_prev, py_now;
-	struct fd_table base_fds;
-	bool have_base, have_now;
-};
-
-#define NATIVE_MAX_NEW_FDS 20
-
-static void native_set(json_t *o, const struct native_stats *a, const struct native_stats *b, uint64_t py_a,
-		       uint64_t py_b)
-{
-	/* a - b, or a alone when b is NULL */
-#define D(x) (b ? (json_int_t)a->x - (json_int_t)b->x : (json_int_t)a->x)
-	json_object_set_new(o, "rss_bytes", json_integer(D(rss)));
-	json_object_set_new(o, "uss_bytes", json_integer(D(uss)));
-	json_object_set_new(o, "pss_bytes", json_integer(D(pss)));
-	json_object_set_new(o, "anon_bytes", json_integer(D(anon)));
-	json_object_set_new(o, "heap_bytes", json_integer(D(heap)));
-	json_object_set_new(o, "swap_bytes", json_integer(D(swap)));
-	json_object_set_new(o, "fds", json_integer(D(fds)));
-	json_object_set_new(o, "threads", json_integer(D(threads)));
-#undef D
-	json_object_set_new(o, "python_object_bytes", json_integer(b ? (json_int_t)py_a - (json_int_t)py_b : (json_int_t)py_a));
-	if (b)
-		json_object_set_new(o, "unexplained_bytes",
-				    json_integer(((json_int_t)a->rss - (json_int_t)b->rss) -
-						 ((json_int_t)py_a - (json_int_t)py_b)));
-}
-
-/* The iteration's "native", "native_growth" and "native_window_growth" (null when /proc could not be read). */
-static void native_json(json_t *root, struct native *n, pid_t pid)
-{
-	json_t *now, *growth, *window, *fds;
-	const struct fd_entry *fresh[NATIVE_MAX_NEW_FDS];
-	struct fd_table cur = { 0 };
-	size_t total = 0;
-
-	if (!n->have_now || !n->have_base) {
-		json_object_set_new(root, "native", json_null());
-		json_object_set_new(root, "native_growth", json_null());
-		json_object_set_new(root, "native_window_growth", json_null());
-		return;
-	}
-	now = json_object();
-	growth = json_object();
-	window = json_object();
-	fds = json_array();
-	native_set(now, &n->now, NULL, n->py_now, 0);
-	native_set(growth, &n->now, &n->base, n->py_now, n->py_base);
-	native_set(window, &n->now, &n->prev, n->py_now, n->py_prev);
-	if (!native__fds(pid, &cur))
-		total = native__new_fds(&n->base_fds, &cur, fresh, NATIVE_MAX_NEW_FDS);
-	for (size_t i = 0; i < MIN(total, (size_t)NATIVE_MAX_NEW_FDS); i++)
-		json_array_append_new(fds, json_pack("{s:i, s:s}", "fd", fresh[i]->fd, "target", fresh[i]->target));
-	/* the descriptors open now that were not at the warm-up (at most NATIVE_MAX_NEW_FDS listed) */
-	json_object_set_new(growth, "new_fds", fds);
-	json_object_set_new(growth, "total_new_fds", json_integer((json_int_t)total));
-	native__fds_release(&cur);
-	json_object_set_new(root, "native", now);
-	json_object_set_new(root, "native_growth", growth);
-	json_object_set_new(root, "native_window_growth", window);
-}
-
-/*
- * Report the objects that became leaks in this iteration's window
- * (lifetime__is_new_leak() decides which), with the count of all leaks still
- * alive; nothing but the memory use for the warm-up report. @return the
- * report's document
- */
-static json_t *report(FILE *out, const struct attach_opts *o, struct graph *g, const struct lt_ages *a,
-		     const struct iteration *it)
-{
-	size_t ntypes = g->snap->types.n, nrows = 0, nleaks = 0, nalive = 0, ndetail = 0;
-	struct type_row *rows = xcalloc(ntypes + 1, sizeof(*rows));
-	long *row_of = xcalloc(ntypes + 1, sizeof(*row_of));
-	struct why_opts wopts = o->why;
-	struct why_result wr = { 0 };
-	char *buf = NULL, *start, *end;
-	size_t buflen = 0;
-	json_t *root;
-	FILE *mem = open_memstream(&buf, &buflen);
-	uint32_t *lk = xmalloc((it->warmup ? 1 : g->n + 1) * sizeof(*lk)); /* the window's leaks, node order */
-
-	for (size_t i = 0; i < ntypes; i++)
-		row_of[i] = -1;
-	for (size_t i = 0; i < g->n && !it->warmup; i++) {
-		uint32_t t = g->nodes[i].type;
-		if (!lifetime__is_leak(a, i) || !name_passes(o, g->snap->types.v[t].name))
-			continue;
-		nalive++;
-		if (!lifetime__is_new_leak(a, i))
-			continue;
-		if (row_of[t] < 0) {
-			row_of[t] = (long)nrows;
-			rows[nrows++] = (struct type_row){ t, 0, 0 };
-		}
-		rows[row_of[t]].count++;
-		lk[nleaks++] = (uint32_t)i;
-	}
-	/*
-	 * The leaked objects grouped by the root and path that hold them, with
-	 * every object's sys.getsizeof and retained size (one sizes cache for
-	 * the report), and details sampled across the groups.
-	 */
-	if (nleaks) {
-		why__run_nodes(g, &wopts, lk, nleaks, &wr);
-		ndetail = wr.n;
-		for (size_t k = 0; o->compute_size && k < nleaks; k++)
-			rows[row_of[g->nodes[lk[k]].type]].size += wr.node_size[lk[k]];
-		log_debug("report: %zu leaks in %zu groups; sizes %.0f ms, dominators %.0f ms, groups %.0f ms, "
-			  "details %.0f ms", nleaks, wr.groups.n, wr.sizes_ns / 1e6, wr.dom_ns / 1e6, wr.groups_ns / 1e6,
-			  wr.search_ns / 1e6);
-	}
-	free(lk);
-	qsort(rows, nrows, sizeof(*rows), cmp_rows);
-	/* re-index after sorting */
-	for (size_t k = 0; k < nrows; k++)
-		row_of[rows[k].type] = (long)k;
-	start = iso_time(it->start);
-	end = iso_time(it->end);
-	{
-		json_t *mu = json_object(), *ls = json_object(), *ts = json_array();
-
-		root = json_object();
-		json_object_set_new(root, "report_id", json_string(it->report_id));
-		json_object_set_new(root, "iteration_number", json_integer(it->number));
-		json_object_set_new(root, "pid", json_integer(it->pid));
-		json_object_set_new(root, "command", json_string(it->command ? it->command : ""));
-		json_object_set_new(root, "start_time", json_string(start));
-		json_object_set_new(root, "end_time", json_string(end));
-		json_object_set_new(root, "max_object_lifetime", json_real(o->lifetime));
-		json_object_set_new(root, "warmup_report", json_boolean(it->warmup));
-		json_object_set_new(mu, "rss_bytes", json_integer((json_int_t)it->rss * 1024));
-		json_object_set_new(mu, "peak_rss_bytes", json_integer((json_int_t)it->hwm * 1024));
-		json_object_set_new(mu, "rss_change_bytes", json_integer((json_int_t)(it->rss - it->rss_prev) * 1024));
-		json_object_set_new(mu, "peak_rss_change_bytes",
-				    json_integer((json_int_t)(it->hwm - it->hwm_prev) * 1024));
-		json_object_set_new(root, "memory_usage", mu);
-		if (it->native) {
-			struct native *n = it->native;
-
-			n->py_now = why__object_bytes(g, nleaks ? &wr : NULL);
-			if (it->warmup || !n->have_base) {
-				/* the baseline: growth is counted from here */
-				n->base = n->prev = n->now;
-				n->py_base = n->py_prev = n->py_now;
-				n->have_base = n->have_now;
-				native__fds_release(&n->base_fds);
-				if (n->have_now && native__fds(it->pid, &n->base_fds))
-					native__fds_release(&n->base_fds);
-			}
-			native_json(root, n, it->pid);
-			n->prev = n->now;
-			n->py_prev = n->py_now;
-		}
-		/* what holds the leaks leads the report (schema 1.1) */
-		json_object_set_new(root, "leak_groups", why__groups_json(g, &wr));
-		json_object_set_new(root, "total_leak_groups", json_integer((json_int_t)wr.groups.n));
-		for (size_t k = 0; k < nrows && (long)k < o->max_types; k++) {
-			json_t *t = json_object();
-			json_object_set_new(t, "object_type", json_string(g->snap->types.v[rows[k].type].name));
-			json_object_set_new(t, "count", json_integer((json_int_t)rows[k].count));
-			json_object_set_new(t, "shallow_size_bytes",
-					    o->compute_size ? json_integer((json_int_t)rows[k].size) : json_null());
-			json_array_append_new(ts, t);
-		}
-		json_object_set_new(ls, "type_summaries", ts);
-		json_object_set_new(ls, "total_objects", json_integer((json_int_t)nleaks));
-		/* the leaks of every window since the warm-up, still alive */
-		json_object_set_new(ls, "total_alive_objects", json_integer((json_int_t)nalive));
-		json_object_set_new(ls, "total_types", json_integer((json_int_t)nrows));
-		json_object_set_new(ls, "size_computed", json_boolean(o->compute_size));
-		json_object_set_new(root, "leak_summary", ls);
-		json_object_set_new(root, "object_details_list", ndetail ? why__json(g, &wr) : json_array());
-		/* the details are chosen among all the leaked objects */
-		json_object_set_new(root, "details_matched_objects", json_integer((json_int_t)nleaks));
-		json_object_set_new(root, "details_matched_types", json_integer((json_int_t)nrows));
-	}
-	if (o->json)
-		render__iteration_json(mem, root);
-	else
-		render__iteration_text(mem, root, false);
-	fclose(mem);
-	emit(out, o->tee, buf);
-	free(buf);
-	free(start);
-	free(end);
-	why__release(&wr);
-	free(rows);
-	free(row_of);
-	return root;
-}
-
-/* The summary document of a saved session (docs/report-format.md). */
-static json_t *session_summary(const struct attach_opts *o, pid_t pid, const char *command, const char *version,
-			       const char *report_id)
-{
-	json_t *s = json_object();
-	char host[256] = "", *exe = proc__exe(pid), *start = iso_time(time(NULL));
-
-	if (gethostname(host, sizeof(host) - 1))
-		host[0] = 0;
-	json_object_set_new(s, "report_id", json_string(report_id));
-	json_object_set_new(s, "pid", json_integer(pid));
-	json_object_set_new(s, "command", json_string(command ? command : ""));
-	json_object_set_new(s, "executable", json_string(exe ? exe : ""));
-	json_object_set_new(s, "python_version", json_string(version));
-	json_object_set_new(s, "host_name", json_string(utf8_sanitize(host)));
-	json_object_set_new(s, "start_time", json_string(start));
-	json_object_set_new(s, "memalot_version", json_string(MEMALOT_VERSION));
-	json_object_set_new(s, "max_object_lifetime", json_real(o->lifetime));
-	json_object_set_new(s, "check_interval", json_real(o->interval));
-	json_object_set_new(s, "warmup_time", json_real(o->warmup));
-	json_object_set_new(s, "schema_version", json_string(STORE_SCHEMA_STRING));
-	free(exe);
-	free(start);
-	return s;
-}
-
-static void sleep_until(uint64_t t)
-{
-	while (!freezer_stop_requested) {
-		uint64_t now = now_ns();
-		struct timespec ts;
-
-		if (now >= t)
-			return;
-		/* in slices, so that Ctrl-C is noticed at once */
-		uint64_t d = MIN(t - now, (uint64_t)100000000);
-		ts.tv_sec = (time_t)(d / 1000000000ull);
-		ts.tv_nsec = (long)(d % 1000000000ull);
-		nanosleep(&ts, NULL);
-	}
-}
-
-/*
- * Create the saved report (under --report-directory, $MEMALOT_REPORT_DIRECTORY
- * or ~/.memalot/reports) and write its summary; report_id becomes its ID.
- * @return 0, or -1 after the message
- */
-static int start_session(const struct attach_opts *o, pid_t pid, const char *command, const char *version,
-			 struct store_session *store, char **report_dir, char *report_id)
-{
-	char err[512];
-	json_t *summary;
-	int ret;
-
-	*report_dir = o->report_dir ? xstrdup(o->report_dir) : store__default_dir();
-	if (store__create(*report_dir, store, err, sizeof(err))) {
-		log_err("%s (--report-directory, or --no-save-reports)", err);
-		return -1;
-	}
-	memcpy(report_id, store->id, sizeof(store->id));
-	summary = session_summary(o, pid, command, version, report_id);
-	ret = store__write_summary(store, summary, err, sizeof(err));
-	json_decref(summary);
-	if (ret) {
-		log_err("%s (--report-directory, or --no-save-reports)", err);
-		/* no summary, no report: the session directory is empty still */
-		rmdir(store->path);
-		store__close(store);
-	}
-	return ret ? -1 : 0;
-}
 
 static void add_word(char ***v, size_t *n, const char *s)
 {
@@ -592,27 +97,13 @@ int cmd_attach(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct attach_opts o = { 60, 0, -1, 0, 0, NULL, NULL, 0, 0, 500, false, false, false, NULL, NULL, false,
+	struct monitor_opts o = { 60, 0, -1, 0, 0, NULL, NULL, 0, 0, 500, false, false, false, NULL, NULL, false,
 				 { "", NULL, 0, 30, 3, false, 100, { 50, 300.0, 100, NULL } } };
-	struct store_session store = { .dirfd = -1 };
-	char *report_dir = NULL;
-	char **prefixes = NULL, *end, *command = NULL, report_id[16];
+	char **prefixes = NULL, *end;
 	size_t nprefixes = 0;
-	struct snapshot_opts sopts = { 0 };
-	/* what the end of the run releases: ready for it from the start */
-	struct lifetimes lt = { 0 };
-	struct layout layout = { 0 };
-	struct remote r = { .mem_fd = -1 };
-	FILE *out = stdout;
-	uint64_t deadline = UINT64_MAX;
-	uint64_t start, warmup_end, next_report, next_check, prev_report_now = 0;
-	uint32_t checks_since = 0; /* snapshots since the last report but the warm-up one */
-	long rss_prev = 0, hwm_prev = 0;
-	struct native native = { 0 };
-	time_t iter_start;
-	int c, pid, ret, iteration = 0, code = EXIT_OK;
-	bool final = false, have_snapshot = false, started = false;
-	char *why = NULL;
+	struct monitor_out out = { stdout, "standard output", false, false };
+	struct monitor m;
+	int c, pid, code = EXIT_OK;
 	long num;
 	int li = 0;
 
@@ -718,24 +209,12 @@ int cmd_attach(int argc, char **argv)
 			code = EXIT_ERROR;
 			goto done;
 		}
-		out = f;
-		out_name = xasprintf("'%s'", o.output);
+		out.f = f;
+		out.name = xasprintf("'%s'", o.output);
 	}
+	out.tee = o.tee;
 
 	freezer__install_signal_handlers();
-	ret = remote__open(&r, pid);
-	if (ret) {
-		code = cli__target_error(pid, ret, NULL, false);
-		goto done;
-	}
-	ret = layout__discover(&r, LWANT_AUTO, &layout, &why);
-	if (ret) {
-		/* a target that exits as memalot starts is 8, not "not Python" or "not readable" */
-		code = cli__target_error(pid, ret, why, true);
-		free(why);
-		goto done;
-	}
-	command = proc__cmdline(r.pid); /* r.pid: a live thread when the main thread has exited */
 	/*
 	 * Every check allocates and frees tens of MB in big arrays; from mmap
 	 * they go back to the system at once, where glibc's growing dynamic
@@ -743,178 +222,31 @@ int cmd_attach(int argc, char **argv)
 	 * over a long run).
 	 */
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-	lifetimes__init(&lt);
-	lt.incremental = layout__gc_model(&layout) == GCM_INCREMENTAL; /* 3.14.0-3.14.4: young and old spaces */
-	store__new_id(report_id); /* the saved report's own ID once it is created */
-	sopts.copy_memory = true;
-	start = now_ns();
-	/* bounded by parse_seconds: no overflow, and the waits end at the deadline */
-	warmup_end = start + seconds_ns(o.warmup);
-	if (o.duration)
-		deadline = start + seconds_ns(o.duration);
-	/*
-	 * The first report, the warm-up report, comes at the first check after
-	 * the warm-up; the second one check after the earliest moment an
-	 * object first seen after the warm-up can be older than the lifetime,
-	 * then one every lifetime, each with the leaks of its window.
-	 */
-	next_report = warmup_end;
-	next_check = start;
-	iter_start = time(NULL);
-	proc__rss(r.pid, &rss_prev, &hwm_prev);
-	for (;;) {
-		struct snapshot snap;
-		struct graph g;
-		struct graph_opts gopts = { o.why.untracked_depth };
-		struct lt_obj *objs;
-		uint64_t *first_seen, now, t_check, t_build, t_ages;
-		uint16_t *checks;
-
-		sleep_until(MIN(next_check, deadline));
-		if (!freezer_stop_requested && next_check > deadline)
-			break; /* --duration is over before the next check */
-		if (freezer_stop_requested) {
-			if (final || !have_snapshot)
-				break;
-			/*
-			 * Ctrl-C: one last snapshot and report, then stop. The
-			 * handler released the target already; a second Ctrl-C
-			 * during this last round ends it at once.
-			 */
-			final = true;
-			freezer_stop_requested = 0;
-			log_info("stopping: a last report first (Ctrl-C again to skip it)");
-		}
-		t_check = now_ns();
-		ret = snapshot__take(&r, &layout, &sopts, &snap);
-		now = now_ns();
-		if (ret) {
-			snapshot__release(&snap); /* what a failed snapshot read */
-			if (ret == -ME_INTERRUPTED)
-				break;
-			if (!started) {
-				/* no snapshot yet: the attach failed (8 for a target that exited as it began) */
-				code = cli__target_error(pid, ret, NULL, true);
-				break;
-			}
-			if (ret == -ME_EXITED || ret == -ESRCH || cli__target_exited(pid, ret, true)) {
-				log_info("process %d exited; monitoring ends", pid);
-				break;
-			}
-			log_err("pid %d: %s", pid, me_strerror(ret));
-			code = exit_code_for(ret);
-			break;
-		}
-		if (!started) {
-			/* saved from the first snapshot on: a failed attach leaves no empty report behind */
-			started = true;
-			if (!o.no_save && start_session(&o, pid, command, layout.version, &store, &report_dir, report_id)) {
-				snapshot__release(&snap);
-				code = EXIT_ERROR;
-				break;
-			}
-			log_info("watching pid %d (Python %s): lifetime %g s, check every %g s, warm-up %g s, report %s",
-				 pid, layout.version, o.lifetime, o.interval, o.warmup, report_id);
-		}
-		if (snap.partial) {
-			/* an unreliable snapshot must not reset ages: skip it, keep the last one */
-			log_info("snapshot skipped: %s", snap.partial_reason);
-			snapshot__release(&snap);
-			next_check += seconds_ns(o.interval);
-			continue;
-		}
-		t_build = now_ns();
-		graph__build_nodes(&g, &snap, &r, &layout, &gopts); /* indexes only for a report */
-		t_ages = now_ns();
-		objs = xcalloc(g.n + 1, sizeof(*objs));
-		first_seen = xcalloc(g.n + 1, sizeof(*first_seen));
-		checks = xcalloc(g.n + 1, sizeof(*checks));
-		tracker_objects(&snap, &g, objs);
-		lifetimes__update(&lt, objs, g.n, snap.collections, snap.have_collections, now, first_seen, checks);
-		checks_since++;
-		log_debug("check: %zu objects (%zu kept, %zu fresh; reused: type %zu, generation %zu, "
-			  "collection %zu, order %zu, content %zu, holder %zu), pause %.1f ms; snapshot %.0f ms, "
-			  "graph %.0f ms, ages %.0f ms",
-			  g.n, lt.kept, lt.fresh, lt.reused_type, lt.reused_gen, lt.reused_collected,
-			  lt.reused_order, lt.reused_content, lt.reused_holder, snap.pause_ns / 1e6, (t_build - t_check) / 1e6,
-			  (t_ages - t_build) / 1e6, (now_ns() - t_ages) / 1e6);
-		have_snapshot = true;
-		if (now >= next_report || (final && now >= warmup_end)) {
-			struct iteration it = { report_id, ++iteration, pid, command, iter_start, time(NULL),
-						0, 0, rss_prev, hwm_prev, false, &native };
-			it.warmup = it.number == 1 && !final; /* a last report (Ctrl-C) has the leaks so far */
-			proc__rss(r.pid, &it.rss, &it.hwm);
-			native.have_now = !native__read(r.pid, &native.now);
-			graph__index(&g);
-			struct lt_ages a = { first_seen, checks, warmup_end, now, (uint64_t)(o.lifetime * 1e9),
-					     prev_report_now, checks_since };
-			json_t *doc = report(out, &o, &g, &a, &it);
-			char err[512];
-
-			if (store.dirfd >= 0 && store__write_iteration(&store, it.number, doc, err, sizeof(err))) {
-				log_err("%s", err);
-				code = EXIT_ERROR; /* reports go on live; the run ends with 1 */
-			}
-			json_decref(doc);
-			rss_prev = it.rss;
-			hwm_prev = it.hwm;
-			iter_start = it.end;
-			if (it.warmup) {
-				next_report = warmup_end + (uint64_t)((o.lifetime + o.interval) * 1e9);
-			} else {
-				prev_report_now = now; /* the next window starts here */
-				checks_since = 0;
-			}
-			while (next_report <= now)
-				next_report += (uint64_t)(o.lifetime * 1e9);
-		}
-		free(objs);
-		free(first_seen);
-		free(checks);
-		graph__release(&g);
-		snapshot__release(&snap);
-		if (final || (o.iterations && iteration >= o.iterations))
-			break;
-		if (out_failed)
-			break; /* said by emit */
-		if (now >= deadline)
-			break;
-		next_check += seconds_ns(o.interval);
-		if (next_check < now)
-			next_check = now; /* a check took longer than the interval */
-	}
-	if (final || freezer_stop_requested)
-		log_info("stopped; the target runs on");
-	if (store.dirfd >= 0)
-		log_info("report %s saved in %s ('memalot print %s')", report_id, store.path, report_id);
+	monitor__init(&m, &o, &out);
+	code = monitor__add(&m, pid);
+	if (!code)
+		code = monitor__run(&m, NULL, NULL, 0);
+	monitor__release(&m);
 	goto done;
 usage:
 	code = EXIT_USAGE;
 done:
-	store__close(&store);
-	native__fds_release(&native.base_fds);
-	free(report_dir);
-	lifetimes__release(&lt);
-	layout__release(&layout);
-	remote__release(&r);
-	free(command);
 	free(prefixes);
 	free(o.include);
 	free(o.exclude);
-	if (out != stdout) {
+	if (out.f != stdout) {
 		/* a report the file system took but could not write shows at the close */
-		bool failed = cli__flush(out, out_name) != 0;
+		bool failed = cli__flush(out.f, out.name) != 0;
 
-		if (fclose(out) && !failed) {
-			log_err("error writing %s: %s", out_name, strerror(errno));
+		if (fclose(out.f) && !failed) {
+			log_err("error writing %s: %s", out.name, strerror(errno));
 			failed = true;
 		}
 		if (failed && code == EXIT_OK)
 			code = EXIT_ERROR;
-		free((char *)out_name);
-		out_name = "standard output";
+		free((char *)out.name);
 	}
-	if (out_failed && code == EXIT_OK)
+	if (out.failed && code == EXIT_OK)
 		code = EXIT_ERROR;
 	return code;
 }

@@ -1,0 +1,823 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The monitoring engine (monitor.h): snapshots every --check-interval,
+ * learns when each object was first seen (analyzer/lifetime.c), and after
+ * the warm-up prints a report every lifetime: the objects first seen after
+ * the warm-up that are now older than the lifetime, with referrer graphs
+ * for some of them, and the target's native figures. One session a target,
+ * all driven by one loop that runs the check due first.
+ */
+#define _GNU_SOURCE
+#include "monitor.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../analyzer/graph.h"
+#include "../analyzer/lifetime.h"
+#include "../analyzer/pyobj.h"
+#include "../analyzer/snapshot.h"
+#include "../attach/freeze.h"
+#include "../attach/native.h"
+#include "../attach/proc.h"
+#include "../attach/remote.h"
+#include "../cli/cli.h"
+#include "../reports/render.h"
+#include "../reports/store.h"
+#include "../symbols/layout.h"
+
+/* FNV-1a over bytes */
+static uint64_t fnv(const void *p, size_t n, uint64_t h)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* A hash of an immutable object's contents (str, tuple items, int), 0 for others. */
+static uint64_t content_hash(const struct graph *g, long node)
+{
+	const struct layout *l = g->ctx.l;
+	struct remote *r = g->ctx.r;
+	raddr_t addr = g->nodes[node].addr, type = g->snap->types.v[g->nodes[node].type].addr;
+	uint64_t h = 0xcbf29ce484222325ull;
+	char buf[512];
+	int64_t iv;
+
+	if (type == l->types[T_STR]) {
+		int n = pyobj__str(r, l, addr, buf, sizeof(buf));
+		return n < 0 ? 1 : fnv(buf, (size_t)n, h);
+	}
+	if (type == l->types[T_INT])
+		return pyobj__int(r, l, addr, &iv) ? 1 : fnv(&iv, sizeof(iv), h);
+	if (type == l->types[T_FLOAT]) {
+		double d;
+		return pyobj__float(r, l, addr, &d) ? 1 : fnv(&d, sizeof(d), h);
+	}
+	if (type == l->types[T_BYTES]) {
+		size_t n = 0;
+		return pyobj__bytes(r, l, addr, buf, sizeof(buf), &n) ? 1 : fnv(buf, MIN(n, sizeof(buf)), fnv(&n, sizeof(n), h));
+	}
+	if (type == l->types[T_TUPLE]) {
+		uint64_t n = 0, items[64];
+		if (remote__u64(r, addr + (raddr_t)l->v[F_VAR_OB_SIZE], &n) || n > (1u << 24))
+			return 1;
+		n = MIN(n, (uint64_t)ARRAY_SIZE(items));
+		if (remote__read(r, addr + (raddr_t)l->v[F_TUPLE_ITEMS], items, n * 8))
+			return 1;
+		return fnv(items, n * 8, fnv(&n, sizeof(n), h));
+	}
+	return 0;
+}
+
+static bool name_passes(const struct monitor_opts *o, const char *name)
+{
+	if (!name)
+		return false;
+	for (size_t i = 0; i < o->nexclude; i++)
+		if (strstr(name, o->exclude[i]))
+			return false;
+	if (!o->ninclude)
+		return true;
+	for (size_t i = 0; i < o->ninclude; i++)
+		if (strstr(name, o->include[i]))
+			return true;
+	return false;
+}
+
+/* The lifetime tracker's generation of the objects of GC list name. */
+static int8_t gen_of_list(const char *name)
+{
+	if (!strcmp(name, "permanent"))
+		return LT_PERMANENT;
+	if (!strcmp(name, "gen0") || !strcmp(name, "young"))
+		return 0;
+	if (!strcmp(name, "gen1"))
+		return 1;
+	return 2; /* gen2, or either old space of 3.14 (see lifetime.h) */
+}
+
+/*
+ * Rule 7 of analyzer/lifetime.c: each node's holder, the referrer of a
+ * smaller depth (a tracked node: a tracked referrer) with the lowest
+ * address, then the lowest hash of the reference; strong references only.
+ * Independent of the order of the edges, so the same in every snapshot.
+ */
+static void holders(const struct graph *g, struct lt_obj *objs)
+{
+	uint64_t *name_hash = xcalloc(g->nnames + 1, sizeof(*name_hash));
+	raddr_t *best = xcalloc(g->n + 1, sizeof(*best));
+
+	for (size_t k = 0; k < g->nnames; k++)
+		name_hash[k] = fnv(g->names[k], strlen(g->names[k]), 0xcbf29ce484222325ull);
+	for (size_t k = 0; k < g->nedges; k++) {
+		const struct gedge *e = &g->edges[k];
+		uint8_t dto, dfrom;
+		uint64_t h = 0xcbf29ce484222325ull;
+		raddr_t from;
+
+		if (e->derived || e->kind == EDGE_WEAK || e->kind == EDGE_TYPE_OF || e->kind == EDGE_SCANNED ||
+		    e->from == e->to || e->from >= g->n || e->to >= g->n)
+			continue;
+		dto = g->nodes[e->to].depth;
+		dfrom = g->nodes[e->from].depth;
+		if (dto ? dfrom >= dto : dfrom != 0)
+			continue;
+		h = fnv(&e->kind, sizeof(e->kind), h);
+		h = fnv(&e->index, sizeof(e->index), h);
+		h = fnv(&e->key, sizeof(e->key), h);
+		h ^= e->name < g->nnames ? name_hash[e->name] : 0;
+		from = g->nodes[e->from].addr;
+		if (!objs[e->to].holder || from < best[e->to] || (from == best[e->to] && h < objs[e->to].edge)) {
+			objs[e->to].holder = e->from + 1;
+			objs[e->to].edge = h;
+			best[e->to] = from;
+		}
+	}
+	free(best);
+	free(name_hash);
+}
+
+/* The tracker's view of every node of g: identity keys per type and generations per list, computed once. */
+static void tracker_objects(const struct snapshot *snap, const struct graph *g, struct lt_obj *objs)
+{
+	uint64_t *type_key = xcalloc(snap->types.n + 1, sizeof(*type_key));
+	const struct layout *l = g->ctx.l;
+	int8_t gen[SNAP_MAX_LISTS];
+
+	for (size_t t = 0; t < snap->types.n; t++) {
+		const char *name = snap->types.v[t].name;
+		type_key[t] = snap->types.v[t].addr ^ fnv(name, name ? strlen(name) : 0, 0);
+	}
+	for (int k = 0; k < snap->nlists; k++)
+		gen[k] = gen_of_list(snap->lists[k].name);
+	for (size_t i = 0; i < g->n; i++) {
+		bool tracked = i < snap->n && !g->nodes[i].depth;
+		uint16_t list = tracked ? snap->objs[i].list : 0;
+		raddr_t type = snap->types.v[g->nodes[i].type].addr;
+		uint8_t flags = 0;
+
+		if (type && type == l->types[T_DICT])
+			flags = LT_MAY_UNTRACK | LT_MAY_RETRACK;
+		else if (type && type == l->types[T_TUPLE])
+			flags = LT_MAY_UNTRACK;
+		objs[i] = (struct lt_obj){ g->nodes[i].addr, type_key[g->nodes[i].type],
+					   tracked ? gen[list] : (int8_t)LT_UNTRACKED, (uint32_t)i,
+					   content_hash(g, (long)i), list, 0, 0, g->nodes[i].depth, flags };
+	}
+	holders(g, objs);
+	free(type_key);
+}
+
+struct type_row {
+	uint32_t type;
+	size_t count;
+	uint64_t size;
+};
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct type_row *x = a, *y = b;
+	return x->count < y->count ? 1 : x->count > y->count ? -1 : (x->type > y->type) - (x->type < y->type);
+}
+
+static char *iso_time(time_t t)
+{
+	char buf[64];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return xstrdup(buf);
+}
+
+/* Write a report to out (and stdout with tee); a write error is said once and ends the run. */
+static void emit(struct monitor_out *out, const char *text)
+{
+	errno = 0; /* a failed write's reason, for cli__flush */
+	fputs(text, out->f);
+	if (cli__flush(out->f, out->name))
+		out->failed = true;
+	if (out->tee && out->f != stdout) {
+		errno = 0;
+		fputs(text, stdout);
+		if (cli__flush(stdout, "standard output"))
+			out->failed = true;
+	}
+}
+
+struct iteration {
+	const char *report_id;
+	int number;
+	pid_t pid;
+	const char *command;
+	time_t start, end;
+	long rss, hwm, rss_prev, hwm_prev; /* KiB */
+	bool warmup;                       /* the warm-up report: no leaks yet */
+	struct native *native;             /* the native figures across iterations */
+};
+
+/*
+ * The target's native figures (attach/native.h) at the warm-up report, the
+ * last report and now, with the bytes of its Python objects at each: growth
+ * since the warm-up and in the window, and how much of it Python objects do
+ * not explain.
+ */
+struct native {
+	struct native_stats base, prev, now;
+	uint64_t py_base, py_prev, py_now;
+	struct fd_table base_fds;
+	bool have_base, have_now;
+};
+
+#define NATIVE_MAX_NEW_FDS 20
+
+static void native_set(json_t *o, const struct native_stats *a, const struct native_stats *b, uint64_t py_a,
+		       uint64_t py_b)
+{
+	/* a - b, or a alone when b is NULL */
+#define D(x) (b ? (json_int_t)a->x - (json_int_t)b->x : (json_int_t)a->x)
+	json_object_set_new(o, "rss_bytes", json_integer(D(rss)));
+	json_object_set_new(o, "uss_bytes", json_integer(D(uss)));
+	json_object_set_new(o, "pss_bytes", json_integer(D(pss)));
+	json_object_set_new(o, "anon_bytes", json_integer(D(anon)));
+	json_object_set_new(o, "heap_bytes", json_integer(D(heap)));
+	json_object_set_new(o, "swap_bytes", json_integer(D(swap)));
+	json_object_set_new(o, "fds", json_integer(D(fds)));
+	json_object_set_new(o, "threads", json_integer(D(threads)));
+#undef D
+	json_object_set_new(o, "python_object_bytes", json_integer(b ? (json_int_t)py_a - (json_int_t)py_b : (json_int_t)py_a));
+	if (b)
+		json_object_set_new(o, "unexplained_bytes",
+				    json_integer(((json_int_t)a->rss - (json_int_t)b->rss) -
+						 ((json_int_t)py_a - (json_int_t)py_b)));
+}
+
+/* The iteration's "native", "native_growth" and "native_window_growth" (null when /proc could not be read). */
+static void native_json(json_t *root, struct native *n, pid_t pid)
+{
+	json_t *now, *growth, *window, *fds;
+	const struct fd_entry *fresh[NATIVE_MAX_NEW_FDS];
+	struct fd_table cur = { 0 };
+	size_t total = 0;
+
+	if (!n->have_now || !n->have_base) {
+		json_object_set_new(root, "native", json_null());
+		json_object_set_new(root, "native_growth", json_null());
+		json_object_set_new(root, "native_window_growth", json_null());
+		return;
+	}
+	now = json_object();
+	growth = json_object();
+	window = json_object();
+	fds = json_array();
+	native_set(now, &n->now, NULL, n->py_now, 0);
+	native_set(growth, &n->now, &n->base, n->py_now, n->py_base);
+	native_set(window, &n->now, &n->prev, n->py_now, n->py_prev);
+	if (!native__fds(pid, &cur))
+		total = native__new_fds(&n->base_fds, &cur, fresh, NATIVE_MAX_NEW_FDS);
+	for (size_t i = 0; i < MIN(total, (size_t)NATIVE_MAX_NEW_FDS); i++)
+		json_array_append_new(fds, json_pack("{s:i, s:s}", "fd", fresh[i]->fd, "target", fresh[i]->target));
+	/* the descriptors open now that were not at the warm-up (at most NATIVE_MAX_NEW_FDS listed) */
+	json_object_set_new(growth, "new_fds", fds);
+	json_object_set_new(growth, "total_new_fds", json_integer((json_int_t)total));
+	native__fds_release(&cur);
+	json_object_set_new(root, "native", now);
+	json_object_set_new(root, "native_growth", growth);
+	json_object_set_new(root, "native_window_growth", window);
+}
+
+/*
+ * Report the objects that became leaks in this iteration's window
+ * (lifetime__is_new_leak() decides which), with the count of all leaks still
+ * alive; nothing but the memory use for the warm-up report. @return the
+ * report's document
+ */
+static json_t *report(struct monitor_out *out, const struct monitor_opts *o, struct graph *g, const struct lt_ages *a,
+		     const struct iteration *it)
+{
+	size_t ntypes = g->snap->types.n, nrows = 0, nleaks = 0, nalive = 0, ndetail = 0;
+	struct type_row *rows = xcalloc(ntypes + 1, sizeof(*rows));
+	long *row_of = xcalloc(ntypes + 1, sizeof(*row_of));
+	struct why_opts wopts = o->why;
+	struct why_result wr = { 0 };
+	char *buf = NULL, *start, *end;
+	size_t buflen = 0;
+	json_t *root;
+	FILE *mem = open_memstream(&buf, &buflen);
+	uint32_t *lk = xmalloc((it->warmup ? 1 : g->n + 1) * sizeof(*lk)); /* the window's leaks, node order */
+
+	for (size_t i = 0; i < ntypes; i++)
+		row_of[i] = -1;
+	for (size_t i = 0; i < g->n && !it->warmup; i++) {
+		uint32_t t = g->nodes[i].type;
+		if (!lifetime__is_leak(a, i) || !name_passes(o, g->snap->types.v[t].name))
+			continue;
+		nalive++;
+		if (!lifetime__is_new_leak(a, i))
+			continue;
+		if (row_of[t] < 0) {
+			row_of[t] = (long)nrows;
+			rows[nrows++] = (struct type_row){ t, 0, 0 };
+		}
+		rows[row_of[t]].count++;
+		lk[nleaks++] = (uint32_t)i;
+	}
+	/*
+	 * The leaked objects grouped by the root and path that hold them, with
+	 * every object's sys.getsizeof and retained size (one sizes cache for
+	 * the report), and details sampled across the groups.
+	 */
+	if (nleaks) {
+		why__run_nodes(g, &wopts, lk, nleaks, &wr);
+		ndetail = wr.n;
+		for (size_t k = 0; o->compute_size && k < nleaks; k++)
+			rows[row_of[g->nodes[lk[k]].type]].size += wr.node_size[lk[k]];
+		log_debug("report: %zu leaks in %zu groups; sizes %.0f ms, dominators %.0f ms, groups %.0f ms, "
+			  "details %.0f ms", nleaks, wr.groups.n, wr.sizes_ns / 1e6, wr.dom_ns / 1e6, wr.groups_ns / 1e6,
+			  wr.search_ns / 1e6);
+	}
+	free(lk);
+	qsort(rows, nrows, sizeof(*rows), cmp_rows);
+	/* re-index after sorting */
+	for (size_t k = 0; k < nrows; k++)
+		row_of[rows[k].type] = (long)k;
+	start = iso_time(it->start);
+	end = iso_time(it->end);
+	{
+		json_t *mu = json_object(), *ls = json_object(), *ts = json_array();
+
+		root = json_object();
+		json_object_set_new(root, "report_id", json_string(it->report_id));
+		json_object_set_new(root, "iteration_number", json_integer(it->number));
+		json_object_set_new(root, "pid", json_integer(it->pid));
+		json_object_set_new(root, "command", json_string(it->command ? it->command : ""));
+		json_object_set_new(root, "start_time", json_string(start));
+		json_object_set_new(root, "end_time", json_string(end));
+		json_object_set_new(root, "max_object_lifetime", json_real(o->lifetime));
+		json_object_set_new(root, "warmup_report", json_boolean(it->warmup));
+		json_object_set_new(mu, "rss_bytes", json_integer((json_int_t)it->rss * 1024));
+		json_object_set_new(mu, "peak_rss_bytes", json_integer((json_int_t)it->hwm * 1024));
+		json_object_set_new(mu, "rss_change_bytes", json_integer((json_int_t)(it->rss - it->rss_prev) * 1024));
+		json_object_set_new(mu, "peak_rss_change_bytes",
+				    json_integer((json_int_t)(it->hwm - it->hwm_prev) * 1024));
+		json_object_set_new(root, "memory_usage", mu);
+		if (it->native) {
+			struct native *n = it->native;
+
+			n->py_now = why__object_bytes(g, nleaks ? &wr : NULL);
+			if (it->warmup || !n->have_base) {
+				/* the baseline: growth is counted from here */
+				n->base = n->prev = n->now;
+				n->py_base = n->py_prev = n->py_now;
+				n->have_base = n->have_now;
+				native__fds_release(&n->base_fds);
+				if (n->have_now && native__fds(it->pid, &n->base_fds))
+					native__fds_release(&n->base_fds);
+			}
+			native_json(root, n, it->pid);
+			n->prev = n->now;
+			n->py_prev = n->py_now;
+		}
+		/* what holds the leaks leads the report (schema 1.1) */
+		json_object_set_new(root, "leak_groups", why__groups_json(g, &wr));
+		json_object_set_new(root, "total_leak_groups", json_integer((json_int_t)wr.groups.n));
+		for (size_t k = 0; k < nrows && (long)k < o->max_types; k++) {
+			json_t *t = json_object();
+			json_object_set_new(t, "object_type", json_string(g->snap->types.v[rows[k].type].name));
+			json_object_set_new(t, "count", json_integer((json_int_t)rows[k].count));
+			json_object_set_new(t, "shallow_size_bytes",
+					    o->compute_size ? json_integer((json_int_t)rows[k].size) : json_null());
+			json_array_append_new(ts, t);
+		}
+		json_object_set_new(ls, "type_summaries", ts);
+		json_object_set_new(ls, "total_objects", json_integer((json_int_t)nleaks));
+		/* the leaks of every window since the warm-up, still alive */
+		json_object_set_new(ls, "total_alive_objects", json_integer((json_int_t)nalive));
+		json_object_set_new(ls, "total_types", json_integer((json_int_t)nrows));
+		json_object_set_new(ls, "size_computed", json_boolean(o->compute_size));
+		json_object_set_new(root, "leak_summary", ls);
+		json_object_set_new(root, "object_details_list", ndetail ? why__json(g, &wr) : json_array());
+		/* the details are chosen among all the leaked objects */
+		json_object_set_new(root, "details_matched_objects", json_integer((json_int_t)nleaks));
+		json_object_set_new(root, "details_matched_types", json_integer((json_int_t)nrows));
+	}
+	if (o->json)
+		render__iteration_json(mem, root);
+	else
+		render__iteration_text(mem, root, false);
+	fclose(mem);
+	emit(out, buf);
+	free(buf);
+	free(start);
+	free(end);
+	why__release(&wr);
+	free(rows);
+	free(row_of);
+	return root;
+}
+
+/* The summary document of a saved session (docs/report-format.md). */
+static json_t *session_summary(const struct monitor_opts *o, pid_t pid, const char *command, const char *version,
+			       const char *report_id)
+{
+	json_t *s = json_object();
+	char host[256] = "", *exe = proc__exe(pid), *start = iso_time(time(NULL));
+
+	if (gethostname(host, sizeof(host) - 1))
+		host[0] = 0;
+	json_object_set_new(s, "report_id", json_string(report_id));
+	json_object_set_new(s, "pid", json_integer(pid));
+	json_object_set_new(s, "command", json_string(command ? command : ""));
+	json_object_set_new(s, "executable", json_string(exe ? exe : ""));
+	json_object_set_new(s, "python_version", json_string(version));
+	json_object_set_new(s, "host_name", json_string(utf8_sanitize(host)));
+	json_object_set_new(s, "start_time", json_string(start));
+	json_object_set_new(s, "memalot_version", json_string(MEMALOT_VERSION));
+	json_object_set_new(s, "max_object_lifetime", json_real(o->lifetime));
+	json_object_set_new(s, "check_interval", json_real(o->interval));
+	json_object_set_new(s, "warmup_time", json_real(o->warmup));
+	json_object_set_new(s, "schema_version", json_string(STORE_SCHEMA_STRING));
+	free(exe);
+	free(start);
+	return s;
+}
+
+static void sleep_until(uint64_t t)
+{
+	while (!freezer_stop_requested) {
+		uint64_t now = now_ns();
+		struct timespec ts;
+
+		if (now >= t)
+			return;
+		/* in slices, so that Ctrl-C is noticed at once */
+		uint64_t d = MIN(t - now, (uint64_t)100000000);
+		ts.tv_sec = (time_t)(d / 1000000000ull);
+		ts.tv_nsec = (long)(d % 1000000000ull);
+		nanosleep(&ts, NULL);
+	}
+}
+
+/*
+ * Create the saved report (under --report-directory, $MEMALOT_REPORT_DIRECTORY
+ * or ~/.memalot/reports) and write its summary; report_id becomes its ID.
+ * @return 0, or -1 after the message
+ */
+static int start_session(const struct monitor_opts *o, pid_t pid, const char *command, const char *version,
+			 struct store_session *store, char **report_dir, char *report_id)
+{
+	char err[512];
+	json_t *summary;
+	int ret;
+
+	*report_dir = o->report_dir ? xstrdup(o->report_dir) : store__default_dir();
+	if (store__create(*report_dir, store, err, sizeof(err))) {
+		log_err("%s (--report-directory, or --no-save-reports)", err);
+		return -1;
+	}
+	memcpy(report_id, store->id, sizeof(store->id));
+	summary = session_summary(o, pid, command, version, report_id);
+	ret = store__write_summary(store, summary, err, sizeof(err));
+	json_decref(summary);
+	if (ret) {
+		log_err("%s (--report-directory, or --no-save-reports)", err);
+		/* no summary, no report: the session directory is empty still */
+		rmdir(store->path);
+		store__close(store);
+	}
+	return ret ? -1 : 0;
+}
+
+
+/* ------------------------------------------------------------ sessions */
+
+struct monitor_session {
+	pid_t pid; /* as given */
+	struct remote r;
+	struct layout layout;
+	struct lifetimes lt;
+	struct store_session store;
+	struct snapshot_opts sopts;
+	struct native native;
+	char *report_dir, *command, report_id[16];
+	uint64_t warmup_end, next_report, next_check, prev_report_now;
+	uint32_t checks_since; /* snapshots since the last report but the warm-up one */
+	long rss_prev, hwm_prev;
+	time_t iter_start;
+	int iteration;
+	bool started, have_snapshot, final, ended;
+	int code; /* the session's exit code */
+};
+
+/* What a check says of its session. */
+enum step {
+	STEP_GO_ON,
+	STEP_END,       /* this session is over */
+	STEP_STOP_ALL,  /* the run is over (a write failed, --duration) */
+	STEP_INTERRUPTED,
+};
+
+void monitor__init(struct monitor *m, const struct monitor_opts *o, struct monitor_out *out)
+{
+	memset(m, 0, sizeof(*m));
+	m->o = o;
+	m->out = out;
+	m->deadline = UINT64_MAX;
+}
+
+static void session_free(struct monitor_session *s)
+{
+	store__close(&s->store);
+	native__fds_release(&s->native.base_fds);
+	free(s->report_dir);
+	lifetimes__release(&s->lt);
+	layout__release(&s->layout);
+	remote__release(&s->r);
+	free(s->command);
+	free(s);
+}
+
+int monitor__add(struct monitor *m, pid_t pid)
+{
+	struct monitor_session *s = xcalloc(1, sizeof(*s));
+	uint64_t start;
+	char *why = NULL;
+	int ret;
+
+	s->pid = pid;
+	s->r.mem_fd = -1;
+	s->store.dirfd = -1;
+	ret = remote__open(&s->r, pid);
+	if (ret) {
+		ret = cli__target_error(pid, ret, NULL, false);
+		session_free(s);
+		return ret;
+	}
+	ret = layout__discover(&s->r, LWANT_AUTO, &s->layout, &why);
+	if (ret) {
+		/* a target that exits as memalot starts is 8, not "not Python" or "not readable" */
+		if (m->quiet_not_python && exit_code_for(ret) == EXIT_NOT_PYTHON && !cli__target_exited(pid, ret, true))
+			ret = EXIT_NOT_PYTHON;
+		else
+			ret = cli__target_error(pid, ret, why, true);
+		free(why);
+		session_free(s);
+		return ret;
+	}
+	s->command = proc__cmdline(s->r.pid); /* r.pid: a live thread when the main thread has exited */
+	lifetimes__init(&s->lt);
+	s->lt.incremental = layout__gc_model(&s->layout) == GCM_INCREMENTAL; /* 3.14.0-3.14.4: young and old spaces */
+	store__new_id(s->report_id); /* the saved report's own ID once it is created */
+	s->sopts.copy_memory = true;
+	start = now_ns();
+	/* bounded by parse_seconds: no overflow, and the waits end at the deadline */
+	s->warmup_end = start + seconds_ns(m->o->warmup);
+	if (m->o->duration && m->deadline == UINT64_MAX)
+		m->deadline = start + seconds_ns(m->o->duration);
+	/*
+	 * The first report, the warm-up report, comes at the first check after
+	 * the warm-up; the second one check after the earliest moment an
+	 * object first seen after the warm-up can be older than the lifetime,
+	 * then one every lifetime, each with the leaks of its window.
+	 */
+	s->next_report = s->warmup_end;
+	s->next_check = start;
+	s->iter_start = time(NULL);
+	proc__rss(s->r.pid, &s->rss_prev, &s->hwm_prev);
+	GROW(m->s, m->cap, m->n + 1);
+	m->s[m->n++] = s;
+	return 0;
+}
+
+bool monitor__watching(const struct monitor *m, pid_t pid)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (m->s[i]->pid == pid && !m->s[i]->ended)
+			return true;
+	return false;
+}
+
+size_t monitor__live(const struct monitor *m)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->n; i++)
+		n += !m->s[i]->ended;
+	return n;
+}
+
+/* One check of s: a snapshot, the ages, and the report when one is due. */
+static enum step session_check(struct monitor *m, struct monitor_session *s)
+{
+	const struct monitor_opts *o = m->o;
+	struct snapshot snap;
+	struct graph g;
+	struct graph_opts gopts = { o->why.untracked_depth };
+	struct lt_obj *objs;
+	uint64_t *first_seen, now, t_check, t_build, t_ages;
+	uint16_t *checks;
+	int ret;
+
+	t_check = now_ns();
+	ret = snapshot__take(&s->r, &s->layout, &s->sopts, &snap);
+	now = now_ns();
+	if (ret) {
+		snapshot__release(&snap); /* what a failed snapshot read */
+		if (ret == -ME_INTERRUPTED)
+			return STEP_INTERRUPTED;
+		if (!s->started) {
+			/* no snapshot yet: the attach failed (8 for a target that exited as it began) */
+			s->code = cli__target_error(s->pid, ret, NULL, true);
+			return STEP_END;
+		}
+		if (ret == -ME_EXITED || ret == -ESRCH || cli__target_exited(s->pid, ret, true)) {
+			log_info("process %d exited; monitoring ends", s->pid);
+			return STEP_END;
+		}
+		log_err("pid %d: %s", s->pid, me_strerror(ret));
+		s->code = exit_code_for(ret);
+		return STEP_END;
+	}
+	if (!s->started) {
+		/* saved from the first snapshot on: a failed attach leaves no empty report behind */
+		s->started = true;
+		if (!o->no_save && start_session(o, s->pid, s->command, s->layout.version, &s->store, &s->report_dir,
+						 s->report_id)) {
+			snapshot__release(&snap);
+			s->code = EXIT_ERROR;
+			return STEP_END;
+		}
+		log_info("watching pid %d (Python %s): lifetime %g s, check every %g s, warm-up %g s, report %s", s->pid,
+			 s->layout.version, o->lifetime, o->interval, o->warmup, s->report_id);
+	}
+	if (snap.partial) {
+		/* an unreliable snapshot must not reset ages: skip it, keep the last one */
+		log_info("snapshot skipped: %s", snap.partial_reason);
+		snapshot__release(&snap);
+		s->next_check += seconds_ns(o->interval);
+		return STEP_GO_ON;
+	}
+	t_build = now_ns();
+	graph__build_nodes(&g, &snap, &s->r, &s->layout, &gopts); /* indexes only for a report */
+	t_ages = now_ns();
+	objs = xcalloc(g.n + 1, sizeof(*objs));
+	first_seen = xcalloc(g.n + 1, sizeof(*first_seen));
+	checks = xcalloc(g.n + 1, sizeof(*checks));
+	tracker_objects(&snap, &g, objs);
+	lifetimes__update(&s->lt, objs, g.n, snap.collections, snap.have_collections, now, first_seen, checks);
+	s->checks_since++;
+	log_debug("check: %zu objects (%zu kept, %zu fresh; reused: type %zu, generation %zu, "
+		  "collection %zu, order %zu, content %zu, holder %zu), pause %.1f ms; snapshot %.0f ms, "
+		  "graph %.0f ms, ages %.0f ms",
+		  g.n, s->lt.kept, s->lt.fresh, s->lt.reused_type, s->lt.reused_gen, s->lt.reused_collected,
+		  s->lt.reused_order, s->lt.reused_content, s->lt.reused_holder, snap.pause_ns / 1e6,
+		  (t_build - t_check) / 1e6, (t_ages - t_build) / 1e6, (now_ns() - t_ages) / 1e6);
+	s->have_snapshot = true;
+	if (now >= s->next_report || (s->final && now >= s->warmup_end)) {
+		struct iteration it = { s->report_id, ++s->iteration, s->pid, s->command, s->iter_start, time(NULL),
+					0, 0, s->rss_prev, s->hwm_prev, false, &s->native };
+		it.warmup = it.number == 1 && !s->final; /* a last report (Ctrl-C) has the leaks so far */
+		proc__rss(s->r.pid, &it.rss, &it.hwm);
+		s->native.have_now = !native__read(s->r.pid, &s->native.now);
+		graph__index(&g);
+		struct lt_ages a = { first_seen, checks, s->warmup_end, now, (uint64_t)(o->lifetime * 1e9),
+				     s->prev_report_now, s->checks_since };
+		json_t *doc = report(m->out, o, &g, &a, &it);
+		char err[512];
+
+		if (s->store.dirfd >= 0 && store__write_iteration(&s->store, it.number, doc, err, sizeof(err))) {
+			log_err("%s", err);
+			s->code = EXIT_ERROR; /* reports go on live; the run ends with 1 */
+		}
+		json_decref(doc);
+		s->rss_prev = it.rss;
+		s->hwm_prev = it.hwm;
+		s->iter_start = it.end;
+		if (it.warmup) {
+			s->next_report = s->warmup_end + (uint64_t)((o->lifetime + o->interval) * 1e9);
+		} else {
+			s->prev_report_now = now; /* the next window starts here */
+			s->checks_since = 0;
+		}
+		while (s->next_report <= now)
+			s->next_report += (uint64_t)(o->lifetime * 1e9);
+	}
+	free(objs);
+	free(first_seen);
+	free(checks);
+	graph__release(&g);
+	snapshot__release(&snap);
+	if (s->final || (o->iterations && s->iteration >= o->iterations))
+		return STEP_END;
+	if (m->out->failed)
+		return STEP_STOP_ALL; /* said by emit */
+	if (now >= m->deadline)
+		return STEP_STOP_ALL;
+	s->next_check += seconds_ns(o->interval);
+	if (s->next_check < now)
+		s->next_check = now; /* a check took longer than the interval */
+	return STEP_GO_ON;
+}
+
+/* The live session whose check is due first, or NULL. */
+static struct monitor_session *next_due(const struct monitor *m)
+{
+	struct monitor_session *best = NULL;
+
+	for (size_t i = 0; i < m->n; i++)
+		if (!m->s[i]->ended && (!best || m->s[i]->next_check < best->next_check))
+			best = m->s[i];
+	return best;
+}
+
+int monitor__run(struct monitor *m, monitor_poll_fn poll, void *arg, uint64_t poll_ns)
+{
+	uint64_t next_poll = 0;
+	int code = EXIT_OK;
+
+	for (;;) {
+		struct monitor_session *s = next_due(m);
+		uint64_t wake, now;
+		enum step step;
+
+		if (!s && (!poll || m->final))
+			break;
+		wake = MIN(s ? s->next_check : UINT64_MAX, m->deadline);
+		if (poll && !m->final)
+			wake = MIN(wake, next_poll);
+		sleep_until(wake);
+		if (freezer_stop_requested) {
+			bool any = false;
+
+			for (size_t i = 0; i < m->n; i++)
+				any |= !m->s[i]->ended && m->s[i]->have_snapshot;
+			if (m->final || !any)
+				break;
+			/*
+			 * Ctrl-C: one last snapshot and report of each target, then
+			 * stop. The handler released the target already; a
+			 * second Ctrl-C during this last round ends it at once.
+			 */
+			m->final = true;
+			freezer_stop_requested = 0;
+			log_info("stopping: a last report first (Ctrl-C again to skip it)");
+			for (size_t i = 0; i < m->n; i++) {
+				struct monitor_session *x = m->s[i];
+
+				x->ended |= !x->have_snapshot;
+				x->final = true;
+				x->next_check = 0;
+			}
+			continue;
+		}
+		now = now_ns();
+		if (poll && !m->final && now >= next_poll) {
+			next_poll = now + poll_ns;
+			if (!poll(m, arg))
+				break;
+			continue; /* targets may have come */
+		}
+		if (!s) {
+			if (now >= m->deadline)
+				break;
+			continue;
+		}
+		if (s->next_check > m->deadline)
+			break; /* --duration is over before the next check */
+		if (s->next_check > now)
+			continue;
+		step = session_check(m, s);
+		if (step != STEP_GO_ON)
+			s->ended = true;
+		if (s->code && !code)
+			code = s->code;
+		if (step == STEP_INTERRUPTED || step == STEP_STOP_ALL)
+			break;
+	}
+	if (m->final || freezer_stop_requested)
+		log_info(m->n > 1 ? "stopped; the targets run on" : "stopped; the target runs on");
+	for (size_t i = 0; i < m->n; i++)
+		if (m->s[i]->store.dirfd >= 0)
+			log_info("report %s saved in %s ('memalot print %s')", m->s[i]->report_id, m->s[i]->store.path,
+				 m->s[i]->report_id);
+	return code;
+}
+
+void monitor__release(struct monitor *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		session_free(m->s[i]);
+	free(m->s);
+	m->s = NULL;
+	m->n = m->cap = 0;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The monitoring engine: time-based leak discovery from outside the process
+ * (the seed's start_leak_monitoring(max_object_lifetime=...)) for one or
+ * more targets at once. Each target is a session of its own: its snapshots
+ * every --check-interval, the ages of its objects (analyzer/lifetime.c),
+ * a report every lifetime after the warm-up, its native figures and its
+ * saved report. The front ends (`memalot attach`, `memalot run`) only
+ * configure it, add targets and drive it.
+ */
+#ifndef MEMALOT_MONITOR_H
+#define MEMALOT_MONITOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "why.h"
+
+struct monitor_opts {
+	double lifetime, interval, warmup, duration;
+	long iterations;
+	char **include, **exclude;
+	size_t ninclude, nexclude;
+	long max_types;
+	bool compute_size, json, tee;
+	const char *output, *report_dir;
+	bool no_save;
+	struct why_opts why;
+};
+
+/* Where reports go: a stream the user knows as name ("standard output", "'FILE'"), and stdout too with tee. */
+struct monitor_out {
+	FILE *f;
+	const char *name;
+	bool tee;
+	bool failed; /* a write failed (said once): the run ends with 1 */
+};
+
+struct monitor_session;
+
+struct monitor {
+	const struct monitor_opts *o;
+	struct monitor_out *out;
+	struct monitor_session **s;
+	size_t n, cap;
+	uint64_t deadline;
+	bool final; /* Ctrl-C: a last report of each target, then stop */
+	bool quiet_not_python; /* monitor__add says nothing of a process that is not Python (a child of `run`) */
+};
+
+void monitor__init(struct monitor *m, const struct monitor_opts *o, struct monitor_out *out);
+
+/*
+ * Start watching pid: find its interpreter (remote__open,
+ * layout__discover). @return 0, or the exit code after the message
+ * (EXIT_NOT_PYTHON said nothing with quiet_not_python)
+ */
+int monitor__add(struct monitor *m, pid_t pid);
+
+/* Whether pid is being watched (its session has not ended). */
+bool monitor__watching(const struct monitor *m, pid_t pid);
+
+/* Sessions that have not ended. */
+size_t monitor__live(const struct monitor *m);
+
+/*
+ * Called between checks with the time of the next one (ns, now_ns's
+ * clock): may add targets, and returns false to stop the run.
+ */
+typedef bool (*monitor_poll_fn)(struct monitor *m, void *arg);
+
+/*
+ * Check and report until every session ended (the targets exited, or
+ * --iterations reports each), --duration is over, Ctrl-C (a last report
+ * first), a write failed, or poll says stop. poll (may be NULL) runs at
+ * least every poll_ns. @return the exit code: the first session's error,
+ * else 0
+ */
+int monitor__run(struct monitor *m, monitor_poll_fn poll, void *arg, uint64_t poll_ns);
+
+/* End every session (nothing is left stopped) and free them. */
+void monitor__release(struct monitor *m);
+
+#endif
