@@ -17,6 +17,7 @@
 
 /* A real process has a few thousand mappings; cap what a hostile one can cost. */
 #define MAX_MAPS (1u << 20)
+#define MAX_PROCS (1u << 22) /* pid_max is at most 2^22 */
 
 static int open_proc_file(pid_t pid, const char *name, FILE **out)
 {
@@ -257,6 +258,74 @@ char proc__state(pid_t tid)
 	if (!p || p[1] != ' ')
 		return 0;
 	return p[2];
+}
+
+int proc__stat(pid_t pid, pid_t *ppid, unsigned long long *start)
+{
+	char buf[1024], *p;
+	unsigned long long v[20];
+	int pp;
+
+	if (read_small(pid, "stat", buf, sizeof(buf)) <= 0)
+		return -ESRCH;
+	p = strrchr(buf, ')'); /* comm may contain spaces and parentheses */
+	if (!p || p[1] != ' ')
+		return -EINVAL;
+	/* after ") ": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime
+	 * cutime cstime priority nice num_threads itrealvalue starttime */
+	if (sscanf(p + 2, "%*c %d %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu "
+			  "%llu %llu",
+		   &pp, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11], &v[12],
+		   &v[13], &v[14], &v[15], &v[16], &v[17]) != 19)
+		return -EINVAL;
+	if (ppid)
+		*ppid = pp;
+	if (start)
+		*start = v[17];
+	return 0;
+}
+
+size_t proc__descendants(pid_t root, pid_t *out, size_t max)
+{
+	struct pp {
+		pid_t pid, ppid;
+	} *all = NULL;
+	size_t n = 0, cap = 0, found = 0;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	bool grew = true;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) && n < MAX_PROCS) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		pid_t ppid;
+
+		if (*end || pid <= 0 || pid > INT_MAX || proc__stat((pid_t)pid, &ppid, NULL))
+			continue;
+		GROW(all, cap, n + 1);
+		all[n++] = (struct pp){ (pid_t)pid, ppid };
+	}
+	closedir(d);
+	/* out[0 .. found) grows until no process's parent is in it (each pass adds at least one level) */
+	while (grew && found < max) {
+		grew = false;
+		for (size_t i = 0; i < n && found < max; i++) {
+			bool parent_in = all[i].ppid == root, seen = all[i].pid == root;
+
+			for (size_t k = 0; k < found && !seen; k++) {
+				seen = out[k] == all[i].pid;
+				parent_in |= out[k] == all[i].ppid;
+			}
+			if (parent_in && !seen) {
+				out[found++] = all[i].pid;
+				grew = true;
+			}
+		}
+	}
+	free(all);
+	return found;
 }
 
 static int status_field(pid_t pid, const char *key, long *val)

@@ -80,6 +80,16 @@ pid_t proc__mm_pid(pid_t pid);
 bool proc__exiting(pid_t pid);
 /* Real uid of pid, or -errno. */
 long proc__uid(pid_t pid);
+/*
+ * From /proc/PID/stat: the parent's pid and the start time (clock ticks
+ * after boot: with the pid, an identity that pid reuse cannot fake).
+ * Either may be NULL. @return 0 or -errno
+ */
+int proc__stat(pid_t pid, pid_t *ppid, unsigned long long *start);
+
+/* The descendants of root (children, theirs, ...), at most max of them into out. @return how many */
+size_t proc__descendants(pid_t root, pid_t *out, size_t max);
+
 /* RSS in KiB and peak RSS (VmHWM) in KiB of pid. @return 0 or -errno */
 int proc__rss(pid_t pid, long *rss_kib, long *hwm_kib);
 

@@ -21,11 +21,13 @@ enum {
 	EXIT_UNSUPPORTED = 7,  /* version, free-threaded build, or no layout for it */
 	EXIT_EXITED = 8,       /* the target exited while we worked */
 	EXIT_PARTIAL = 9,      /* printed a partial result: the GC lists kept changing */
+	EXIT_LEAKED = 10,      /* --fail-on-leak: a process leaked past the thresholds */
 	EXIT_INTERRUPTED = 130,
 };
 
 int cmd_snapshot(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_print(int argc, char **argv);
 int cmd_mcp(int argc, char **argv);

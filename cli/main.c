@@ -25,6 +25,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "attach", cmd_attach, "watch a Python process and report objects that outlive a lifetime" },
+	{ "run", cmd_run, "start a program and watch it and its Python descendants for leaks" },
 	{ "snapshot", cmd_snapshot, "freeze a Python process and count its objects by type" },
 	{ "list", cmd_list, "list the saved leak reports, newest first" },
 	{ "print", cmd_print, "print a saved leak report as it was printed live" },

@@ -11,6 +11,7 @@
 #include "monitor.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
@@ -224,6 +225,9 @@ struct iteration {
 	long rss, hwm, rss_prev, hwm_prev; /* KiB */
 	bool warmup;                       /* the warm-up report: no leaks yet */
 	struct native *native;             /* the native figures across iterations */
+	/* set by report(): the window's new leaks */
+	size_t leaked_objects;
+	uint64_t leaked_bytes;
 };
 
 /*
@@ -237,6 +241,8 @@ struct native {
 	uint64_t py_base, py_prev, py_now;
 	struct fd_table base_fds;
 	bool have_base, have_now;
+	/* of the last report, since the warm-up */
+	int64_t unexplained, new_fds;
 };
 
 #define NATIVE_MAX_NEW_FDS 20
@@ -290,6 +296,8 @@ static void native_json(json_t *root, struct native *n, pid_t pid)
 	/* the descriptors open now that were not at the warm-up (at most NATIVE_MAX_NEW_FDS listed) */
 	json_object_set_new(growth, "new_fds", fds);
 	json_object_set_new(growth, "total_new_fds", json_integer((json_int_t)total));
+	n->new_fds = (int64_t)total;
+	n->unexplained = ((int64_t)n->now.rss - (int64_t)n->base.rss) - ((int64_t)n->py_now - (int64_t)n->py_base);
 	native__fds_release(&cur);
 	json_object_set_new(root, "native", now);
 	json_object_set_new(root, "native_growth", growth);
@@ -303,7 +311,7 @@ static void native_json(json_t *root, struct native *n, pid_t pid)
  * report's document
  */
 static json_t *report(struct monitor_out *out, const struct monitor_opts *o, struct graph *g, const struct lt_ages *a,
-		     const struct iteration *it)
+		     struct iteration *it)
 {
 	size_t ntypes = g->snap->types.n, nrows = 0, nleaks = 0, nalive = 0, ndetail = 0;
 	struct type_row *rows = xcalloc(ntypes + 1, sizeof(*rows));
@@ -340,8 +348,13 @@ static json_t *report(struct monitor_out *out, const struct monitor_opts *o, str
 	if (nleaks) {
 		why__run_nodes(g, &wopts, lk, nleaks, &wr);
 		ndetail = wr.n;
-		for (size_t k = 0; o->compute_size && k < nleaks; k++)
-			rows[row_of[g->nodes[lk[k]].type]].size += wr.node_size[lk[k]];
+		for (size_t k = 0; k < nleaks; k++) {
+			if (o->compute_size)
+				rows[row_of[g->nodes[lk[k]].type]].size += wr.node_size[lk[k]];
+			if (wr.node_size)
+				it->leaked_bytes += wr.node_size[lk[k]];
+		}
+		it->leaked_objects = nleaks;
 		log_debug("report: %zu leaks in %zu groups; sizes %.0f ms, dominators %.0f ms, groups %.0f ms, "
 			  "details %.0f ms", nleaks, wr.groups.n, wr.sizes_ns / 1e6, wr.dom_ns / 1e6, wr.groups_ns / 1e6,
 			  wr.search_ns / 1e6);
@@ -427,7 +440,7 @@ static json_t *report(struct monitor_out *out, const struct monitor_opts *o, str
 }
 
 /* The summary document of a saved session (docs/report-format.md). */
-static json_t *session_summary(const struct monitor_opts *o, pid_t pid, const char *command, const char *version,
+static json_t *session_summary(const struct monitor *m, pid_t pid, const char *command, const char *version,
 			       const char *report_id)
 {
 	json_t *s = json_object();
@@ -443,10 +456,12 @@ static json_t *session_summary(const struct monitor_opts *o, pid_t pid, const ch
 	json_object_set_new(s, "host_name", json_string(utf8_sanitize(host)));
 	json_object_set_new(s, "start_time", json_string(start));
 	json_object_set_new(s, "memalot_version", json_string(MEMALOT_VERSION));
-	json_object_set_new(s, "max_object_lifetime", json_real(o->lifetime));
-	json_object_set_new(s, "check_interval", json_real(o->interval));
-	json_object_set_new(s, "warmup_time", json_real(o->warmup));
+	json_object_set_new(s, "max_object_lifetime", json_real(m->o->lifetime));
+	json_object_set_new(s, "check_interval", json_real(m->o->interval));
+	json_object_set_new(s, "warmup_time", json_real(m->o->warmup));
 	json_object_set_new(s, "schema_version", json_string(STORE_SCHEMA_STRING));
+	/* the sessions of one run (memalot run, attach with several processes) share it (schema 1.2) */
+	json_object_set_new(s, "run_id", m->run_id[0] ? json_string(m->run_id) : json_null());
 	free(exe);
 	free(start);
 	return s;
@@ -473,20 +488,20 @@ static void sleep_until(uint64_t t)
  * or ~/.memalot/reports) and write its summary; report_id becomes its ID.
  * @return 0, or -1 after the message
  */
-static int start_session(const struct monitor_opts *o, pid_t pid, const char *command, const char *version,
+static int start_session(const struct monitor *m, pid_t pid, const char *command, const char *version,
 			 struct store_session *store, char **report_dir, char *report_id)
 {
 	char err[512];
 	json_t *summary;
 	int ret;
 
-	*report_dir = o->report_dir ? xstrdup(o->report_dir) : store__default_dir();
+	*report_dir = m->o->report_dir ? xstrdup(m->o->report_dir) : store__default_dir();
 	if (store__create(*report_dir, store, err, sizeof(err))) {
 		log_err("%s (--report-directory, or --no-save-reports)", err);
 		return -1;
 	}
 	memcpy(report_id, store->id, sizeof(store->id));
-	summary = session_summary(o, pid, command, version, report_id);
+	summary = session_summary(m, pid, command, version, report_id);
 	ret = store__write_summary(store, summary, err, sizeof(err));
 	json_decref(summary);
 	if (ret) {
@@ -517,6 +532,9 @@ struct monitor_session {
 	int iteration;
 	bool started, have_snapshot, final, ended;
 	int code; /* the session's exit code */
+	/* for the summary: new leaks of every report, reports made */
+	uint64_t leaked_objects, leaked_bytes;
+	int reports;
 };
 
 /* What a check says of its session. */
@@ -559,14 +577,16 @@ int monitor__add(struct monitor *m, pid_t pid)
 	s->store.dirfd = -1;
 	ret = remote__open(&s->r, pid);
 	if (ret) {
-		ret = cli__target_error(pid, ret, NULL, false);
+		ret = m->quiet && (ret == -ESRCH || ret == -ENOENT) ? EXIT_NO_PROCESS : cli__target_error(pid, ret, NULL, false);
 		session_free(s);
 		return ret;
 	}
 	ret = layout__discover(&s->r, LWANT_AUTO, &s->layout, &why);
 	if (ret) {
 		/* a target that exits as memalot starts is 8, not "not Python" or "not readable" */
-		if (m->quiet_not_python && exit_code_for(ret) == EXIT_NOT_PYTHON && !cli__target_exited(pid, ret, true))
+		if (m->quiet && cli__target_exited(pid, ret, true))
+			ret = EXIT_EXITED;
+		else if (m->quiet && exit_code_for(ret) == EXIT_NOT_PYTHON)
 			ret = EXIT_NOT_PYTHON;
 		else
 			ret = cli__target_error(pid, ret, why, true);
@@ -637,6 +657,8 @@ static enum step session_check(struct monitor *m, struct monitor_session *s)
 			return STEP_INTERRUPTED;
 		if (!s->started) {
 			/* no snapshot yet: the attach failed (8 for a target that exited as it began) */
+			if (m->quiet && cli__target_exited(s->pid, ret, true))
+				return STEP_END; /* a descendant that came and went: nothing to say */
 			s->code = cli__target_error(s->pid, ret, NULL, true);
 			return STEP_END;
 		}
@@ -651,7 +673,7 @@ static enum step session_check(struct monitor *m, struct monitor_session *s)
 	if (!s->started) {
 		/* saved from the first snapshot on: a failed attach leaves no empty report behind */
 		s->started = true;
-		if (!o->no_save && start_session(o, s->pid, s->command, s->layout.version, &s->store, &s->report_dir,
+		if (!o->no_save && start_session(m, s->pid, s->command, s->layout.version, &s->store, &s->report_dir,
 						 s->report_id)) {
 			snapshot__release(&snap);
 			s->code = EXIT_ERROR;
@@ -685,7 +707,7 @@ static enum step session_check(struct monitor *m, struct monitor_session *s)
 	s->have_snapshot = true;
 	if (now >= s->next_report || (s->final && now >= s->warmup_end)) {
 		struct iteration it = { s->report_id, ++s->iteration, s->pid, s->command, s->iter_start, time(NULL),
-					0, 0, s->rss_prev, s->hwm_prev, false, &s->native };
+					0, 0, s->rss_prev, s->hwm_prev, false, &s->native, 0, 0 };
 		it.warmup = it.number == 1 && !s->final; /* a last report (Ctrl-C) has the leaks so far */
 		proc__rss(s->r.pid, &it.rss, &it.hwm);
 		s->native.have_now = !native__read(s->r.pid, &s->native.now);
@@ -700,6 +722,9 @@ static enum step session_check(struct monitor *m, struct monitor_session *s)
 			s->code = EXIT_ERROR; /* reports go on live; the run ends with 1 */
 		}
 		json_decref(doc);
+		s->leaked_objects += it.leaked_objects;
+		s->leaked_bytes += it.leaked_bytes;
+		s->reports++;
 		s->rss_prev = it.rss;
 		s->hwm_prev = it.hwm;
 		s->iter_start = it.end;
@@ -769,6 +794,7 @@ int monitor__run(struct monitor *m, monitor_poll_fn poll, void *arg, uint64_t po
 			 * second Ctrl-C during this last round ends it at once.
 			 */
 			m->final = true;
+			m->stop_signal = freezer_stop_requested;
 			freezer_stop_requested = 0;
 			log_info("stopping: a last report first (Ctrl-C again to skip it)");
 			for (size_t i = 0; i < m->n; i++) {
@@ -804,6 +830,8 @@ int monitor__run(struct monitor *m, monitor_poll_fn poll, void *arg, uint64_t po
 		if (step == STEP_INTERRUPTED || step == STEP_STOP_ALL)
 			break;
 	}
+	if (freezer_stop_requested && !m->stop_signal)
+		m->stop_signal = freezer_stop_requested;
 	if (m->final || freezer_stop_requested)
 		log_info(m->n > 1 ? "stopped; the targets run on" : "stopped; the target runs on");
 	for (size_t i = 0; i < m->n; i++)
@@ -811,6 +839,46 @@ int monitor__run(struct monitor *m, monitor_poll_fn poll, void *arg, uint64_t po
 			log_info("report %s saved in %s ('memalot print %s')", m->s[i]->report_id, m->s[i]->store.path,
 				 m->s[i]->report_id);
 	return code;
+}
+
+/* "1.5 MiB", "880 bytes" */
+static void human_bytes(char *buf, size_t len, double b)
+{
+	if (fabs(b) >= 1048576)
+		snprintf(buf, len, "%.1f MiB", b / 1048576);
+	else if (fabs(b) >= 1024)
+		snprintf(buf, len, "%.1f KiB", b / 1024);
+	else
+		snprintf(buf, len, "%.0f bytes", b);
+}
+
+bool monitor__summary(const struct monitor *m, FILE *f, const struct monitor_fail *fail)
+{
+	bool tripped = false;
+
+	fprintf(f, "memalot: summary: %zu process%s watched\n", m->n, m->n == 1 ? "" : "es");
+	for (size_t i = 0; i < m->n; i++) {
+		const struct monitor_session *s = m->s[i];
+		char bytes[32], native[32];
+		bool leak = false;
+
+		human_bytes(bytes, sizeof(bytes), (double)s->leaked_bytes);
+		human_bytes(native, sizeof(native), (double)s->native.unexplained);
+		if (fail && fail->on_leak) {
+			leak = (fail->min_objects && s->leaked_objects >= fail->min_objects) ||
+			       (fail->min_bytes && s->leaked_bytes >= fail->min_bytes) ||
+			       (fail->on_fd_leak && s->native.new_fds > 0) ||
+			       (fail->native_bytes && s->native.unexplained > 0 &&
+				(uint64_t)s->native.unexplained >= fail->native_bytes);
+			tripped |= leak;
+		}
+		fprintf(f, "  pid %d (%.80s): %" PRIu64 " leaked object%s (%s) in %d report%s; native growth not explained "
+			   "by Python objects %s%s, %" PRId64 " descriptor%s opened since the warm-up%s\n",
+			(int)s->pid, s->command ? s->command : "?", s->leaked_objects, s->leaked_objects == 1 ? "" : "s",
+			bytes, s->reports, s->reports == 1 ? "" : "s", s->native.unexplained > 0 ? "+" : "", native,
+			s->native.new_fds, s->native.new_fds == 1 ? "" : "s", leak ? "  <- fails the run" : "");
+	}
+	return tripped;
 }
 
 void monitor__release(struct monitor *m)

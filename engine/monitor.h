@@ -48,8 +48,25 @@ struct monitor {
 	size_t n, cap;
 	uint64_t deadline;
 	bool final; /* Ctrl-C: a last report of each target, then stop */
-	bool quiet_not_python; /* monitor__add says nothing of a process that is not Python (a child of `run`) */
+	int stop_signal; /* the signal that stopped the run (SIGINT, SIGTERM, SIGHUP), or 0 */
+	/*
+	 * monitor__add says nothing of a process that is not Python or is gone
+	 * (the descendants of `run` and `--children`)
+	 */
+	bool quiet;
+	/* with several targets: the ID that links their saved reports ("run_id" in each summary) */
+	char run_id[16];
 };
+
+/* When a run fails for its leaks (--fail-on-leak and its thresholds). */
+struct monitor_fail {
+	bool on_leak;          /* --fail-on-leak */
+	uint64_t min_objects;  /* --fail-min-objects (default 1; 0: objects do not count) */
+	uint64_t min_bytes;    /* --fail-min-bytes (0: bytes do not count) */
+	bool on_fd_leak;       /* --fail-on-fd-leak: a descriptor opened since the warm-up still open */
+	uint64_t native_bytes; /* --fail-native-bytes (0: native growth does not count) */
+};
+
 
 void monitor__init(struct monitor *m, const struct monitor_opts *o, struct monitor_out *out);
 
@@ -80,6 +97,14 @@ typedef bool (*monitor_poll_fn)(struct monitor *m, void *arg);
  * else 0
  */
 int monitor__run(struct monitor *m, monitor_poll_fn poll, void *arg, uint64_t poll_ns);
+
+/*
+ * One line per target to f (pid, command, new leaks over the run and their
+ * bytes, reports, native growth Python objects do not explain, descriptors
+ * opened since the warm-up), then whether they pass fail.
+ * @return whether some target leaked past fail's thresholds (false without on_leak)
+ */
+bool monitor__summary(const struct monitor *m, FILE *f, const struct monitor_fail *fail);
 
 /* End every session (nothing is left stopped) and free them. */
 void monitor__release(struct monitor *m);

@@ -11,23 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../../common/util.h"
 #include "../lib/harness.h"
 #include "../lib/start.h"
 
 #define MIB (1ll << 20)
-
-static char *made_dir;
-
-static void cleanup(void)
-{
-	harness__cleanup();
-	if (made_dir)
-		harness__remove_tree(made_dir);
-	free(made_dir);
-	made_dir = NULL;
-}
 
 static long long num(const json_t *rep, const char *obj, const char *key)
 {
@@ -64,9 +54,9 @@ static void check_shape(const char *label, json_t *const *rep, size_t n)
 }
 
 /* A file opened every 0.2 s and never closed: the new descriptors with their paths, in JSON and text. */
-Test(native, fd_leak_reported_with_paths, .fini = cleanup, .timeout = 120)
+Test(native, fd_leak_reported_with_paths, .fini = scratch__cleanup, .timeout = 120)
 {
-	char tmpl[] = "/tmp/memalot-fds-XXXXXX", *extra[3] = { "fds", NULL, NULL }, *prefix;
+	char *dir, *extra[3] = { "fds", NULL, NULL }, *prefix;
 	char *args[] = { "attach", NULL, "--max-object-lifetime", "1", "--iterations", "3", "--json", "--no-save",
 			 NULL };
 	char *text_args[] = { "attach", NULL, "--max-object-lifetime", "1", "--iterations", "2", "--no-save", NULL };
@@ -76,9 +66,9 @@ Test(native, fd_leak_reported_with_paths, .fini = cleanup, .timeout = 120)
 	long long total;
 	size_t n, i;
 
-	cr_assert_not_null(mkdtemp(tmpl));
-	made_dir = xstrdup(tmpl);
-	extra[1] = made_dir;
+	dir = scratch__file("fds");
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	extra[1] = dir;
 	start_target(&t, DEFAULT_PYTHON, "native_growth.py", extra);
 	n = attach_reports(DEFAULT_PYTHON, &t, args, &r, rep, 4);
 	cr_assert_eq(n, 3, "%zu reports: %s", n, r.out);
@@ -90,7 +80,7 @@ Test(native, fd_leak_reported_with_paths, .fini = cleanup, .timeout = 120)
 	cr_assert_geq(num(rep[2], "native", "fds"), total);
 	fds = json_object_get(json_object_get(rep[2], "native_growth"), "new_fds");
 	cr_assert_eq((long long)json_array_size(fds), MIN(total, 20));
-	prefix = xasprintf("%s/leak-", made_dir);
+	prefix = xasprintf("%s/leak-", dir);
 	json_array_foreach(fds, i, fd) {
 		const char *target = json_string_value(json_object_get(fd, "target"));
 		cr_assert(target && !strncmp(target, prefix, strlen(prefix)), "descriptor %zu points at %s", i,
@@ -102,6 +92,7 @@ Test(native, fd_leak_reported_with_paths, .fini = cleanup, .timeout = 120)
 	cr_assert_not_null(strstr(rt.out, "file descriptors opened since the warm-up: "), "%s", rt.out);
 	cr_assert_not_null(strstr(rt.out, prefix), "%s", rt.out);
 	free(prefix);
+	free(dir);
 	for (i = 0; i < 3; i++)
 		json_decref(rep[i]);
 	run_result__release(&r);
@@ -137,13 +128,13 @@ static void malloc_leak(const char *label)
 	target__stop(&t);
 }
 
-Test(native, malloc_leak_is_native_growth, .fini = cleanup, .timeout = 120)
+Test(native, malloc_leak_is_native_growth, .fini = scratch__cleanup, .timeout = 120)
 {
 	malloc_leak(DEFAULT_PYTHON);
 }
 
 /* The same in the chroot (the container case). */
-Test(native, malloc_leak_is_native_growth_sid_3_14, .fini = cleanup, .timeout = 120)
+Test(native, malloc_leak_is_native_growth_sid_3_14, .fini = scratch__cleanup, .timeout = 120)
 {
 	malloc_leak("sid-3.14");
 }

@@ -95,6 +95,30 @@ static inline size_t attach_reports(const char *label, const struct target *t, c
 	return json_lines(label, r->out, rep, max);
 }
 
+/* A scratch directory for one test's files (made at the first scratch__file), removed by scratch__cleanup. */
+static char *scratch_dir_ __attribute__((unused));
+
+/* The path of name in the test's scratch directory (the caller frees it). */
+static inline char *scratch__file(const char *name)
+{
+	if (!scratch_dir_) {
+		char tmpl[] = "/tmp/memalot-test-XXXXXX";
+		cr_assert_not_null(mkdtemp(tmpl));
+		scratch_dir_ = xasprintf("%s", tmpl);
+	}
+	return xasprintf("%s/%s", scratch_dir_, name);
+}
+
+/* A .fini: the test's processes (harness__cleanup), then its scratch directory. */
+static inline void scratch__cleanup(void)
+{
+	harness__cleanup();
+	if (scratch_dir_)
+		harness__remove_tree(scratch_dir_);
+	free(scratch_dir_);
+	scratch_dir_ = NULL;
+}
+
 /* How many objects of type a report's leak summary names (0 when it does not). */
 static inline long long leak_count(const json_t *rep, const char *type)
 {
