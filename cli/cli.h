@@ -28,6 +28,7 @@ enum {
 int cmd_snapshot(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_options(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_print(int argc, char **argv);
 int cmd_mcp(int argc, char **argv);

@@ -6,8 +6,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <jansson.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,40 +20,9 @@
 #include "../attach/proc.h"
 #include "../common/util.h"
 #include "../engine/monitor.h"
+#include "../engine/options.h"
 #include "../reports/store.h"
 #include "cli.h"
-
-/* The options of attach and run, for both usages. */
-#define MONITOR_OPTIONS_HELP \
-	"  --max-object-lifetime S          seconds an object may live (default 60)\n" \
-	"  --check-interval S               seconds between snapshots (default lifetime/5)\n" \
-	"  --warmup-time S                  seconds before objects count (default: the lifetime;\n" \
-	"                                   --warmup-period is the same)\n" \
-	"  --iterations N                   stop after N reports\n" \
-	"  --duration S                     stop after S seconds\n" \
-	"  --included-type-names T          only types whose name contains T (repeatable)\n" \
-	"  --excluded-type-names T          leave out types whose name contains T (repeatable)\n" \
-	"  --max-types-in-leak-summary N    rows of the leak table (default 500)\n" \
-	"  --compute-size-in-leak-summary   add the shallow size of each type's objects\n" \
-	"  --max-object-details N           objects with referrer graphs per report (default 30)\n" \
-	"  --no-referrers                   no referrer graphs\n" \
-	"  --referrers-max-depth N, --referrers-search-timeout S,\n" \
-	"  --single-object-referrer-limit N, --referrers-module-prefix P,\n" \
-	"  --max-untracked-search-depth N, --str-max-length N   as for 'memalot snapshot'\n" \
-	"  --json                           one JSON object per report, one per line\n" \
-	"  --output FILE                    write reports to FILE (default: standard output;\n" \
-	"                                   run: standard error)\n" \
-	"  --tee-console                    with --output, print them too\n" \
-	"  --report-directory D             save reports under D (default $MEMALOT_REPORT_DIRECTORY,\n" \
-	"                                   else ~/.memalot/reports)\n" \
-	"  --no-save-reports                do not save reports\n" \
-	"  --no-color, --force-terminal     colour control (reports are plain text; NO_COLOR\n" \
-	"                                   is honoured)\n" \
-	"  --fail-on-leak                   exit 10 when a process leaked (the thresholds below)\n" \
-	"  --fail-min-objects N             ... at least N objects over the run (default 1; 0: not by count)\n" \
-	"  --fail-min-bytes B               ... or at least B bytes of them\n" \
-	"  --fail-on-fd-leak                ... or kept a descriptor opened after the warm-up\n" \
-	"  --fail-native-bytes B            ... or grew B bytes that Python objects do not explain\n"
 
 static const char attach_usage[] =
 	"usage: memalot attach [options] PID [PID...]\n"
@@ -63,13 +32,7 @@ static const char attach_usage[] =
 	"seen after the warm-up that are still alive. Runs until Ctrl-C, the targets\n"
 	"exit, or --iterations / --duration is reached.\n"
 	"\n"
-	"options:\n"
-	MONITOR_OPTIONS_HELP
-	"  --children                       also watch the Python processes among the PIDs'\n"
-	"                                   descendants (a master's workers), new ones too\n"
-	"  --max-processes N                watch at most N processes (default 64)\n"
-	"  -v, --verbose / -q, --quiet      more or less on stderr\n"
-	"  -h, --help                       this help\n";
+	"options:\n";
 
 static const char run_usage[] =
 	"usage: memalot run [options] -- PROGRAM [ARGS...]\n"
@@ -82,187 +45,7 @@ static const char run_usage[] =
 	"signal N killed it), or 10 with --fail-on-leak when a process leaked and PROGRAM\n"
 	"exited 0; 127 or 126 when PROGRAM cannot be found or run.\n"
 	"\n"
-	"options:\n"
-	MONITOR_OPTIONS_HELP
-	"  --max-processes N                watch at most N processes (default 64)\n"
-	"  -v, --verbose / -q, --quiet      more or less on stderr\n"
-	"  -h, --help                       this help\n";
-
-static void add_word(char ***v, size_t *n, const char *s)
-{
-	*v = xrealloc(*v, (*n + 2) * sizeof(**v));
-	(*v)[(*n)++] = (char *)s;
-	(*v)[*n] = NULL;
-}
-
-
-/* What the command line of attach or run says. */
-struct cmdline {
-	struct monitor_opts o;
-	char **prefixes;
-	size_t nprefixes;
-	bool children;
-	long max_processes;
-	struct monitor_fail fail;
-};
-
-enum { O_LIFE = 256, O_INTERVAL, O_WARMUP, O_ITER, O_DURATION, O_INC, O_EXC, O_MAXTYPES, O_SIZE,
-       O_DETAILS, O_NOREF, O_RDEPTH, O_RTIMEOUT, O_RLIMIT, O_RPREFIX, O_UDEPTH, O_STRLEN, O_JSON,
-       O_OUTPUT, O_TEE, O_NOCOLOR, O_FORCETERM, O_REPDIR, O_NOSAVE,
-       O_CHILDREN, O_MAXPROC, O_FAIL, O_FAILOBJ, O_FAILBYTES, O_FAILFD, O_FAILNATIVE };
-static const struct option longopts[] = {
-	{ "max-object-lifetime", required_argument, NULL, O_LIFE },
-	{ "check-interval", required_argument, NULL, O_INTERVAL },
-	{ "warmup-time", required_argument, NULL, O_WARMUP },
-	{ "warmup-period", required_argument, NULL, O_WARMUP },
-	{ "iterations", required_argument, NULL, O_ITER },
-	{ "duration", required_argument, NULL, O_DURATION },
-	{ "included-type-names", required_argument, NULL, O_INC },
-	{ "excluded-type-names", required_argument, NULL, O_EXC },
-	{ "max-types-in-leak-summary", required_argument, NULL, O_MAXTYPES },
-	{ "compute-size-in-leak-summary", no_argument, NULL, O_SIZE },
-	{ "max-object-details", required_argument, NULL, O_DETAILS },
-	{ "no-referrers", no_argument, NULL, O_NOREF },
-	{ "referrers-max-depth", required_argument, NULL, O_RDEPTH },
-	{ "referrers-search-timeout", required_argument, NULL, O_RTIMEOUT },
-	{ "single-object-referrer-limit", required_argument, NULL, O_RLIMIT },
-	{ "referrers-module-prefix", required_argument, NULL, O_RPREFIX },
-	{ "max-untracked-search-depth", required_argument, NULL, O_UDEPTH },
-	{ "str-max-length", required_argument, NULL, O_STRLEN },
-	{ "json", no_argument, NULL, O_JSON },
-	{ "output", required_argument, NULL, O_OUTPUT },
-	{ "tee-console", no_argument, NULL, O_TEE },
-	{ "report-directory", required_argument, NULL, O_REPDIR },
-	{ "no-save-reports", no_argument, NULL, O_NOSAVE },
-	{ "no-color", no_argument, NULL, O_NOCOLOR },
-	{ "force-terminal", no_argument, NULL, O_FORCETERM },
-	{ "children", no_argument, NULL, O_CHILDREN },
-	{ "max-processes", required_argument, NULL, O_MAXPROC },
-	{ "fail-on-leak", no_argument, NULL, O_FAIL },
-	{ "fail-min-objects", required_argument, NULL, O_FAILOBJ },
-	{ "fail-min-bytes", required_argument, NULL, O_FAILBYTES },
-	{ "fail-on-fd-leak", no_argument, NULL, O_FAILFD },
-	{ "fail-native-bytes", required_argument, NULL, O_FAILNATIVE },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ 0 },
-};
-
-/*
- * Parse the options of attach (run = false) or run into c; optind is then
- * the first operand. @return 0, -1 after --help, or EXIT_USAGE after the message
- */
-static int parse(int argc, char **argv, bool run, struct cmdline *c)
-{
-	const char *usage = run ? run_usage : attach_usage;
-	char *end;
-	long long num;
-	int ch, li = 0;
-
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, run ? "+vqh" : "vqh", longopts, &li)) != -1) {
-		const char *flag = NULL;
-		switch (ch) {
-		/* durations: finite, not negative, at most 10 years (seconds_ns cannot overflow) */
-		case O_LIFE: if (parse_seconds("max-object-lifetime", optarg, false, &c->o.lifetime)) return EXIT_USAGE; break;
-		case O_INTERVAL: if (parse_seconds("check-interval", optarg, false, &c->o.interval)) return EXIT_USAGE; break;
-		case O_WARMUP:
-			if (parse_seconds(longopts[li].name, optarg, true, &c->o.warmup)) /* -time or -period */
-				return EXIT_USAGE;
-			break;
-		case O_DURATION: if (parse_seconds("duration", optarg, false, &c->o.duration)) return EXIT_USAGE; break;
-		case O_RTIMEOUT:
-			if (parse_seconds("referrers-search-timeout", optarg, false, &c->o.why.ref.timeout_s))
-				return EXIT_USAGE;
-			break;
-		case O_ITER: case O_MAXTYPES: case O_DETAILS: case O_RDEPTH: case O_RLIMIT: case O_UDEPTH: case O_STRLEN:
-		case O_MAXPROC: case O_FAILOBJ: case O_FAILBYTES: case O_FAILNATIVE:
-			num = strtoll(optarg, &end, 10);
-			if (*end || end == optarg ||
-			    num < (ch == O_UDEPTH || ch == O_DETAILS || ch == O_FAILOBJ || ch == O_FAILBYTES ||
-				   ch == O_FAILNATIVE ? 0 : 1) ||
-			    num > (ch == O_FAILBYTES || ch == O_FAILNATIVE ? (1ll << 50) : 100000000)) {
-				flag = "(number)";
-				break;
-			}
-			if (ch == O_ITER) c->o.iterations = num;
-			else if (ch == O_MAXTYPES) c->o.max_types = num;
-			else if (ch == O_DETAILS) c->o.why.max_object_details = (int)num;
-			else if (ch == O_RDEPTH) c->o.why.ref.max_depth = (int)num;
-			else if (ch == O_RLIMIT) c->o.why.ref.single_object_limit = (int)num;
-			else if (ch == O_UDEPTH) c->o.why.untracked_depth = (int)num;
-			else if (ch == O_MAXPROC) c->max_processes = num;
-			else if (ch == O_FAILOBJ) c->fail.min_objects = (uint64_t)num;
-			else if (ch == O_FAILBYTES) c->fail.min_bytes = (uint64_t)num;
-			else if (ch == O_FAILNATIVE) c->fail.native_bytes = (uint64_t)num;
-			else c->o.why.str_max_length = (int)num;
-			break;
-		case O_INC: add_word(&c->o.include, &c->o.ninclude, optarg); break;
-		case O_EXC: add_word(&c->o.exclude, &c->o.nexclude, optarg); break;
-		case O_RPREFIX: add_word(&c->prefixes, &c->nprefixes, optarg); break;
-		case O_SIZE: c->o.compute_size = true; break;
-		case O_NOREF: c->o.why.no_referrers = true; break;
-		case O_JSON: c->o.json = true; break;
-		case O_OUTPUT: c->o.output = optarg; break;
-		case O_TEE: c->o.tee = true; break;
-		case O_REPDIR:
-			if (!*optarg) {
-				log_err("--report-directory takes a directory");
-				return EXIT_USAGE;
-			}
-			c->o.report_dir = optarg;
-			break;
-		case O_NOSAVE: c->o.no_save = true; break;
-		case O_CHILDREN:
-			if (run) {
-				log_err("--children is for attach: run watches PROGRAM's descendants always");
-				return EXIT_USAGE;
-			}
-			c->children = true;
-			break;
-		case O_FAIL: c->fail.on_leak = true; break;
-		case O_FAILFD: c->fail.on_fd_leak = true; break;
-		case O_NOCOLOR: case O_FORCETERM: break; /* reports are plain text */
-		case 'v': log_level++; break;
-		case 'q': log_level = 0; break;
-		case 'h': fputs(usage, stdout); return -1;
-		default: fputs(usage, stderr); return EXIT_USAGE;
-		}
-		if (flag) {
-			if (!strcmp(flag, "(number)")) {
-				const char *name = "?";
-				for (const struct option *lo = longopts; lo->name; lo++)
-					if (lo->val == ch) {
-						name = lo->name;
-						break;
-					}
-				log_err("'%s' is not a valid number for --%s", optarg, name);
-			}
-			return EXIT_USAGE;
-		}
-	}
-	if (c->o.tee && !c->o.output) {
-		log_err("--tee-console goes with --output");
-		return EXIT_USAGE;
-	}
-	if (c->o.warmup < 0)
-		c->o.warmup = c->o.lifetime;
-	if (!c->o.interval)
-		c->o.interval = MAX(0.1, MIN(60.0, c->o.lifetime / 5));
-	if (c->o.interval > c->o.lifetime) {
-		log_err("--check-interval (%g s) must not be longer than --max-object-lifetime (%g s)", c->o.interval,
-			c->o.lifetime);
-		return EXIT_USAGE;
-	}
-	if (c->o.interval < 0.001) {
-		/* and so the lifetime: a report every lifetime needs a lifetime of some nanoseconds */
-		log_err("--check-interval (%g s) must be at least 0.001 s", c->o.interval);
-		return EXIT_USAGE;
-	}
-	c->o.why.ref.module_prefixes = c->prefixes;
-	return 0;
-}
+	"options:\n";
 
 /* Open --output (mode 0600) into out, else leave it on dflt. @return 0, or EXIT_ERROR after the message */
 static int open_output(const struct monitor_opts *o, FILE *dflt, const char *dflt_name, struct monitor_out *out)
@@ -301,20 +84,6 @@ static int close_output(struct monitor_out *out, FILE *dflt, int code)
 	if (out->failed && code == EXIT_OK)
 		code = EXIT_ERROR;
 	return code;
-}
-
-static void cmdline_release(struct cmdline *c)
-{
-	free(c->prefixes);
-	free(c->o.include);
-	free(c->o.exclude);
-}
-
-static void cmdline_init(struct cmdline *c)
-{
-	*c = (struct cmdline){ { 60, 0, -1, 0, 0, NULL, NULL, 0, 0, 500, false, false, false, NULL, NULL, false,
-				 { "", NULL, 0, 30, 3, false, 100, { 50, 300.0, 100, NULL } } },
-			       NULL, 0, false, 64, { false, 1, 0, false, 0 } };
 }
 
 /* ------------------------------------------------------------ families of processes */
@@ -424,24 +193,22 @@ static bool family_poll(struct monitor *m, void *arg)
 
 int cmd_attach(int argc, char **argv)
 {
-	struct cmdline c;
+	struct monitor_config c;
 	struct monitor_out out;
 	struct monitor m;
 	pid_t *pids = NULL;
 	size_t npids = 0;
 	int code;
 
-	cmdline_init(&c);
-	optind = 1;
-	code = parse(argc, argv, false, &c);
+	options__init(&c);
+	code = options__parse(argc, argv, OPTS_ATTACH, attach_usage, &c);
 	if (code) {
-		cmdline_release(&c);
+		options__release(&c);
 		return code < 0 ? EXIT_OK : code;
 	}
 	if (optind >= argc) {
-		log_err("attach needs a PID");
-		fputs(attach_usage, stderr);
-		cmdline_release(&c);
+		log_err("attach needs a PID ('memalot attach --help')");
+		options__release(&c);
 		return EXIT_USAGE;
 	}
 	pids = xcalloc((size_t)(argc - optind), sizeof(*pids));
@@ -450,7 +217,7 @@ int cmd_attach(int argc, char **argv)
 
 		if (parse_pid(argv[i], &pid)) {
 			free(pids);
-			cmdline_release(&c);
+			options__release(&c);
 			return EXIT_USAGE;
 		}
 		pids[npids++] = pid;
@@ -458,13 +225,13 @@ int cmd_attach(int argc, char **argv)
 	if ((long)npids > c.max_processes) {
 		log_err("%zu PIDs, more than --max-processes %ld", npids, c.max_processes);
 		free(pids);
-		cmdline_release(&c);
+		options__release(&c);
 		return EXIT_USAGE;
 	}
 	code = open_output(&c.o, stdout, "standard output", &out);
 	if (code) {
 		free(pids);
-		cmdline_release(&c);
+		options__release(&c);
 		return code;
 	}
 	freezer__install_signal_handlers();
@@ -502,7 +269,7 @@ int cmd_attach(int argc, char **argv)
 	monitor__release(&m);
 	code = close_output(&out, stdout, code);
 	free(pids);
-	cmdline_release(&c);
+	options__release(&c);
 	return code;
 }
 
@@ -568,35 +335,33 @@ static pid_t start_program(char **argv)
 
 int cmd_run(int argc, char **argv)
 {
-	struct cmdline c;
+	struct monitor_config c;
 	struct monitor_out out;
 	struct monitor m;
 	struct family fam;
 	pid_t child;
 	int code, ret;
 
-	cmdline_init(&c);
-	optind = 1;
-	code = parse(argc, argv, true, &c);
+	options__init(&c);
+	code = options__parse(argc, argv, OPTS_RUN, run_usage, &c);
 	if (code) {
-		cmdline_release(&c);
+		options__release(&c);
 		return code < 0 ? EXIT_OK : code;
 	}
 	if (optind >= argc) {
-		log_err("run needs a program: memalot run [options] -- PROGRAM [ARGS...]");
-		fputs(run_usage, stderr);
-		cmdline_release(&c);
+		log_err("run needs a program: memalot run [options] -- PROGRAM [ARGS...] ('memalot run --help')");
+		options__release(&c);
 		return EXIT_USAGE;
 	}
 	code = open_output(&c.o, stderr, "standard error", &out);
 	if (code) {
-		cmdline_release(&c);
+		options__release(&c);
 		return code;
 	}
 	child = start_program(argv + optind);
 	if (child < 0) {
 		close_output(&out, stderr, 0);
-		cmdline_release(&c);
+		options__release(&c);
 		return -child;
 	}
 	freezer__install_signal_handlers();
@@ -623,6 +388,72 @@ int cmd_run(int argc, char **argv)
 	monitor__release(&m);
 	code = close_output(&out, stderr, code);
 	free(fam.seen);
-	cmdline_release(&c);
+	options__release(&c);
 	return code;
+}
+
+/* The names of enum option_type, for `memalot options --json`. */
+static const char *type_name(enum option_type t)
+{
+	switch (t) {
+	case OPT_SECONDS: return "seconds";
+	case OPT_SECONDS0: return "seconds_or_zero";
+	case OPT_COUNT: return "count";
+	case OPT_COUNT0: return "count_or_zero";
+	case OPT_BYTES: return "bytes";
+	case OPT_FLAG: return "flag";
+	case OPT_PATH: return "path";
+	case OPT_WORDS: return "strings";
+	case OPT_ACCEPTED: return "accepted";
+	}
+	return "?";
+}
+
+/*
+ * memalot options [--json]: the table of attach's and run's options (with
+ * the seed's keywords), for people and for front ends that make their own
+ * (the Python package's keywords).
+ */
+int cmd_options(int argc, char **argv)
+{
+	size_t n;
+	const struct option_def *t = options__table(&n);
+	bool json = argc == 2 && !strcmp(argv[1], "--json");
+	json_t *all;
+
+	if (argc > 2 || (argc == 2 && !json)) {
+		if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+			fputs("usage: memalot options [--json]\n\nThe options of attach and run, with the seed's keywords.\n",
+			      stdout);
+			return EXIT_OK;
+		}
+		log_err("usage: memalot options [--json]");
+		return EXIT_USAGE;
+	}
+	if (!json) {
+		fputs("attach:\n", stdout);
+		options__help(stdout, OPTS_ATTACH);
+		fputs("run:\n", stdout);
+		options__help(stdout, OPTS_RUN);
+		return cli__flush(stdout, "standard output") ? EXIT_ERROR : EXIT_OK;
+	}
+	all = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *cmds = json_array();
+
+		if (t[i].cmds & OPTS_ATTACH)
+			json_array_append_new(cmds, json_string("attach"));
+		if (t[i].cmds & OPTS_RUN)
+			json_array_append_new(cmds, json_string("run"));
+		json_array_append_new(all, json_pack("{s:s, s:o, s:b, s:s, s:o, s:o, s:o, s:o}", "name", t[i].name, "seed",
+						     t[i].seed ? json_string(t[i].seed) : json_null(), "seed_negates",
+						     t[i].seed_negates, "type", type_name(t[i].type), "commands", cmds,
+						     "default", t[i].dflt ? json_string(t[i].dflt) : json_null(), "help",
+						     t[i].help ? json_string(t[i].help) : json_null(), "alias_of",
+						     !t[i].help && i ? json_string(t[i - 1].name) : json_null()));
+	}
+	json_dumpf(all, stdout, JSON_INDENT(1));
+	fputc('\n', stdout);
+	json_decref(all);
+	return cli__flush(stdout, "standard output") ? EXIT_ERROR : EXIT_OK;
 }

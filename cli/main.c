@@ -30,6 +30,7 @@ static const struct command commands[] = {
 	{ "list", cmd_list, "list the saved leak reports, newest first" },
 	{ "print", cmd_print, "print a saved leak report as it was printed live" },
 	{ "mcp", cmd_mcp, "serve the saved reports to AI assistants (MCP over stdio)" },
+	{ "options", cmd_options, "the options of attach and run, with the seed's keywords (--json)" },
 };
 
 static void usage(FILE *f)

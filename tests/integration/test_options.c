@@ -385,3 +385,79 @@ Test(options, duration_ends_between_checks, .fini = harness__cleanup, .timeout =
 	assert_running_free(t.pid, "after --duration");
 	target__stop(&t);
 }
+
+/*
+ * One table of options (engine/options.c): `memalot options --json` lists
+ * it; attach's and run's --help list every option of theirs from it; each
+ * of the seed's keywords is there once, with the seed's default; a usage
+ * error is one line.
+ */
+Test(options, one_table_for_parsing_help_and_seed_keywords, .timeout = 60)
+{
+	static const struct {
+		const char *seed, *dflt;
+	} seed[] = {
+		{ "max_object_lifetime", "60" }, { "warmup_period", NULL }, { "included_type_names", NULL },
+		{ "excluded_type_names", NULL }, { "max_types_in_leak_summary", "500" },
+		{ "compute_size_in_leak_summary", NULL }, { "max_object_details", "30" }, { "check_referrers", NULL },
+		{ "referrers_max_depth", "50" }, { "referrers_search_timeout", "300" },
+		{ "single_object_referrer_limit", "100" }, { "referrers_module_prefixes", NULL },
+		{ "save_reports", NULL }, { "report_directory", NULL }, { "str_max_length", "100" },
+		{ "force_terminal", NULL }, { "tee_console", NULL }, { "color", NULL },
+		{ "max_untracked_search_depth", "3" },
+	};
+	char *list[] = { "options", "--json", NULL }, *ah[] = { "attach", "--help", NULL }, *rh[] = { "run", "--help", NULL };
+	char *bad[] = { "attach", "--no-such-option", "1", NULL };
+	struct run_result r, a, h, b;
+	json_error_t e;
+	json_t *t, *d;
+	size_t i;
+
+	cr_assert_eq(memalot__run(list, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	t = json_loads(r.out, 0, &e);
+	cr_assert(json_is_array(t), "%s", e.text);
+	cr_assert_eq(memalot__run(ah, &a), 0);
+	cr_assert_eq(a.status, 0);
+	cr_assert_eq(memalot__run(rh, &h), 0);
+	cr_assert_eq(h.status, 0);
+	json_array_foreach(t, i, d) {
+		const char *name = json_string_value(json_object_get(d, "name"));
+		const json_t *cmds = json_object_get(d, "commands"), *c;
+		char *flag = NULL;
+		size_t k;
+
+		cr_assert_not_null(name);
+		if (json_is_null(json_object_get(d, "help")))
+			continue; /* an alias, said in its option's help */
+		cr_assert_geq(asprintf(&flag, "  --%s ", name), 0);
+		json_array_foreach(cmds, k, c) {
+			const char *out = !strcmp(json_string_value(c), "attach") ? a.out : h.out;
+			cr_assert_not_null(strstr(out, flag), "%s --help does not list --%s", json_string_value(c), name);
+		}
+		free(flag);
+	}
+	for (size_t s = 0; s < sizeof(seed) / sizeof(*seed); s++) {
+		size_t found = 0;
+
+		json_array_foreach(t, i, d) {
+			const char *k = json_string_value(json_object_get(d, "seed"));
+			if (!k || strcmp(k, seed[s].seed))
+				continue;
+			found++;
+			if (seed[s].dflt)
+				cr_assert_str_eq(json_string_value(json_object_get(d, "default")) ?: "(none)", seed[s].dflt,
+						 "%s's default", seed[s].seed);
+		}
+		cr_assert_eq(found, 1, "the seed's %s is in the table %zu times", seed[s].seed, found);
+	}
+	cr_assert_eq(memalot__run(bad, &b), 0);
+	cr_assert_eq(b.status, 2);
+	cr_assert(!strncmp(b.err, "memalot: ", 9) && strchr(b.err, '\n') == b.err + strlen(b.err) - 1,
+		  "a usage error is not one line: %s", b.err);
+	json_decref(t);
+	run_result__release(&r);
+	run_result__release(&a);
+	run_result__release(&h);
+	run_result__release(&b);
+}
