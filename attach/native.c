@@ -175,7 +175,8 @@ int native__fds(pid_t pid, struct fd_table *out)
 		out->v[out->n++].fd = (int)fd;
 	}
 	closedir(d);
-	qsort(out->v, out->n, sizeof(*out->v), cmp_fd);
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_fd);
 	return 0;
 }
 

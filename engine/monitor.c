@@ -243,6 +243,7 @@ struct native {
 	bool have_base, have_now;
 	/* of the last report, since the warm-up */
 	int64_t unexplained, new_fds;
+	pid_t read_pid; /* whose /proc is read: a live thread when the main thread has exited */
 };
 
 #define NATIVE_MAX_NEW_FDS 20
@@ -394,10 +395,10 @@ static json_t *report(struct monitor_out *out, const struct monitor_opts *o, str
 				n->py_base = n->py_prev = n->py_now;
 				n->have_base = n->have_now;
 				native__fds_release(&n->base_fds);
-				if (n->have_now && native__fds(it->pid, &n->base_fds))
+				if (n->have_now && native__fds(n->read_pid, &n->base_fds))
 					native__fds_release(&n->base_fds);
 			}
-			native_json(root, n, it->pid);
+			native_json(root, n, n->read_pid);
 			n->prev = n->now;
 			n->py_prev = n->py_now;
 		}
@@ -710,6 +711,7 @@ static enum step session_check(struct monitor *m, struct monitor_session *s)
 					0, 0, s->rss_prev, s->hwm_prev, false, &s->native, 0, 0 };
 		it.warmup = it.number == 1 && !s->final; /* a last report (Ctrl-C) has the leaks so far */
 		proc__rss(s->r.pid, &it.rss, &it.hwm);
+		s->native.read_pid = s->r.pid;
 		s->native.have_now = !native__read(s->r.pid, &s->native.now);
 		graph__index(&g);
 		struct lt_ages a = { first_seen, checks, s->warmup_end, now, (uint64_t)(o->lifetime * 1e9),
