@@ -69,6 +69,6 @@ for r in 1 2; do
 		measure "1x800k" "$one"; measure "8x100k" "${eight[@]}"
 	fi
 done | tee "$tmp/figures"
-awk -F'\t' '{ split($3, a, " "); s[$1] += a[1]; c[$1]++ }
-	END { r = s["8x100k"] / s["1x800k"]; printf "objects checked per second, 8x100k / 1x800k: %.2f (load average %s)\n", r, ENVIRON["LOAD"] }' \
-	LOAD="$(cut -d' ' -f1-3 /proc/loadavg)" "$tmp/figures"
+awk -F'\t' -v load="$(cut -d' ' -f1-3 /proc/loadavg)" '{ split($3, a, " "); s[$1] += a[1] }
+	END { printf "objects checked per second, 8x100k / 1x800k: %.2f (load average %s)\n", s["8x100k"] / s["1x800k"], load }' \
+	"$tmp/figures"
