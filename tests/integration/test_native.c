@@ -138,3 +138,50 @@ Test(native, malloc_leak_is_native_growth_sid_3_14, .fini = scratch__cleanup, .t
 {
 	malloc_leak("sid-3.14");
 }
+
+/* attach --fail-on-leak with one target: the run's status, by its summary. */
+static int fail_status(const char *mode, char *const fail_args[], char *dir, struct run_result *r)
+{
+	char pidstr[16], *args[24] = { "attach", pidstr, "--max-object-lifetime", "1", "--iterations", "3",
+				      "--no-save-reports", "--fail-on-leak", "--fail-min-objects", "0" };
+	char *extra[] = { (char *)mode, dir, NULL };
+	struct target t;
+	size_t k = 10;
+
+	for (size_t i = 0; fail_args[i]; i++)
+		args[k++] = fail_args[i];
+	args[k] = NULL;
+	start_target(&t, DEFAULT_PYTHON, "native_growth.py", extra);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
+	cr_assert_eq(memalot__run(args, r), 0);
+	target__stop(&t);
+	cr_assert_not_null(strstr(r->err, "memalot: summary: 1 process watched"), "%s", r->err);
+	return r->status;
+}
+
+/*
+ * --fail-on-fd-leak and --fail-native-bytes trip the run (exit 10) on
+ * descriptors kept and on memory Python objects do not explain; neither
+ * trips on the other's growth, and without them neither does the count of
+ * objects (--fail-min-objects 0).
+ */
+Test(native, fail_on_fd_and_native_growth, .fini = scratch__cleanup, .timeout = 120)
+{
+	char *dir = scratch__file("fds");
+	char *fd[] = { "--fail-on-fd-leak", NULL }, *native[] = { "--fail-native-bytes", "2000000", NULL };
+	char *none[] = { NULL };
+	struct run_result r;
+
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	cr_assert_eq(fail_status("fds", fd, dir, &r), 10, "fds, --fail-on-fd-leak: %d: %s", r.status, r.err);
+	cr_assert_not_null(strstr(r.err, "<- fails the run"), "%s", r.err);
+	run_result__release(&r);
+	cr_assert_eq(fail_status("malloc", native, dir, &r), 10, "malloc, --fail-native-bytes: %d: %s", r.status,
+		     r.err);
+	run_result__release(&r);
+	cr_assert_eq(fail_status("malloc", fd, dir, &r), 0, "malloc, --fail-on-fd-leak: %d: %s", r.status, r.err);
+	run_result__release(&r);
+	cr_assert_eq(fail_status("fds", none, dir, &r), 0, "fds, objects only: %d: %s", r.status, r.err);
+	run_result__release(&r);
+	free(dir);
+}

@@ -262,6 +262,15 @@ Test(run, exit_status_passes_through, .fini = scratch__cleanup, .timeout = 120)
 		cr_assert_eq(end_run(&b, in_w, &r), want[i], "%s: exit %d: %s", modes[i][0], r.status, r.err);
 		run_result__release(&r);
 	}
+	/* a program that never starts Python runs as it would, and memalot says so once */
+	{
+		char *sh[] = { "run", "--no-save-reports", "--", "sh", "-c", "sleep 0.6; exit 4", NULL };
+
+		cr_assert_eq(memalot__run(sh, &r), 0);
+		cr_assert_eq(r.status, 4, "%d: %s", r.status, r.err);
+		cr_assert_str_eq(r.err, "memalot: no Python process was seen among sh and its descendants\n");
+		run_result__release(&r);
+	}
 	cr_assert_eq(memalot__run(missing, &r), 0);
 	cr_assert_eq(r.status, 127, "%d: %s", r.status, r.err);
 	cr_assert_not_null(strstr(r.err, "command not found"), "%s", r.err);
