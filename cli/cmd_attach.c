@@ -137,7 +137,7 @@ static void try_process(struct monitor *m, struct family *f, pid_t pid, unsigned
 		return;
 	if (now < start + (unsigned long long)sysconf(_SC_CLK_TCK) / 4)
 		return; /* too young: next time */
-	if ((long)m->n >= f->max_processes) {
+	if ((long)monitor__live(m) >= f->max_processes) {
 		if (!f->warned_max)
 			log_err("warning: --max-processes %ld reached: process %d and later ones are not watched",
 				f->max_processes, (int)pid);

@@ -554,6 +554,21 @@ void monitor__init(struct monitor *m, const struct monitor_opts *o, struct monit
 	m->deadline = UINT64_MAX;
 }
 
+/*
+ * A session is over: what it holds of its target (the copied memory, the
+ * ages of its objects) goes at once, not at the end of the run, where a
+ * long run whose workers come and go would keep every one's. What the
+ * summary and the "saved" line need stays.
+ */
+static void session_end(struct monitor_session *s)
+{
+	s->ended = true;
+	native__fds_release(&s->native.base_fds);
+	lifetimes__release(&s->lt);
+	layout__release(&s->layout);
+	remote__release(&s->r);
+}
+
 static void session_free(struct monitor_session *s)
 {
 	store__close(&s->store);
@@ -802,7 +817,8 @@ int monitor__run(struct monitor *m, monitor_poll_fn poll, void *arg, uint64_t po
 			for (size_t i = 0; i < m->n; i++) {
 				struct monitor_session *x = m->s[i];
 
-				x->ended |= !x->have_snapshot;
+				if (!x->ended && !x->have_snapshot)
+					session_end(x);
 				x->final = true;
 				x->next_check = 0;
 			}
@@ -826,7 +842,7 @@ int monitor__run(struct monitor *m, monitor_poll_fn poll, void *arg, uint64_t po
 			continue;
 		step = session_check(m, s);
 		if (step != STEP_GO_ON)
-			s->ended = true;
+			session_end(s);
 		if (s->code && !code)
 			code = s->code;
 		if (step == STEP_INTERRUPTED || step == STEP_STOP_ALL)

@@ -69,7 +69,7 @@ static const struct option_def table[] = {
 	{ "children", NULL, false, OPT_FLAG, OPTS_ATTACH, C(children), 0, NULL, NULL,
 	  "also watch the Python processes among the PIDs' descendants (a master's workers), new ones too" },
 	{ "max-processes", NULL, false, OPT_COUNT, OPTS_MONITOR, C(max_processes), N, "N", "64",
-	  "watch at most N processes" },
+	  "watch at most N processes at a time" },
 	{ "fail-on-leak", NULL, false, OPT_FLAG, OPTS_MONITOR, C(fail.on_leak), 0, NULL, NULL,
 	  "exit 10 when a process leaked (run: when PROGRAM exited 0), by the thresholds below" },
 	{ "fail-min-objects", NULL, false, OPT_COUNT0, OPTS_MONITOR, C(fail.min_objects), N, "N", "1",
