@@ -38,7 +38,7 @@ LIB_SRCS := common/util.c \
 	reports/store.c reports/render.c \
 	engine/why.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/symbols/layouts_data.o
-CLI_SRCS := cli/main.c cli/cmd_snapshot.c cli/cmd_attach.c cli/cmd_reports.c engine/monitor.c engine/options.c mcp/server.c
+CLI_SRCS := cli/main.c cli/cmd_snapshot.c cli/cmd_attach.c cli/cmd_reports.c engine/monitor.c engine/options.c engine/control.c mcp/server.c
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -108,15 +108,35 @@ check test: setup
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)sh tests/run-tests.sh $(BUILD)
 
+# PYTHON=python3.X make install: also the Python package, for that interpreter (from the wheel, no index)
+PYTHON ?=
+HOST_PYTHON ?= python3
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/memalot $(DESTDIR)$(PREFIX)/bin/memalot
 	install -m 0755 $(BUILD)/memalot-gen-offsets $(DESTDIR)$(PREFIX)/bin/memalot-gen-offsets
+	$(Q)if [ -n "$(PYTHON)" ]; then \
+		$(MAKE) --no-print-directory wheel && \
+		$(PYTHON) -m pip install --no-index --force-reinstall dist/memalot-*-linux_*.whl; fi
+
+# A wheel that carries the engine and its libraries (python/tools/bundle_engine.py): dist/memalot-*.whl
+wheel: all
+	$(call msg,WHEEL,dist/)
+	$(Q)rm -f dist/memalot-*.whl
+	$(Q)$(HOST_PYTHON) python/tools/bundle_engine.py $(BUILD)/memalot python/memalot/_bin
+	$(Q)mkdir -p dist && cd python && $(HOST_PYTHON) -c 'import sys; sys.path.insert(0, "_build"); \
+		import backend; print("dist/" + backend.build_wheel("../dist"))'; \
+		ret=$$?; rm -rf memalot/_bin; exit $$ret
+
+# python/memalot/_options.py from the engine's option table (a test checks it is current)
+python-options: all
+	$(Q)$(BUILD)/memalot options --json | $(HOST_PYTHON) python/tools/gen_options.py >python/memalot/_options.py
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) dist python/memalot/_bin
 
-.PHONY: all tests setup check test install clean demo
+.PHONY: all tests setup check test install clean demo wheel python-options
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

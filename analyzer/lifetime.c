@@ -418,8 +418,20 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
  * interval, an object older than the lifetime has been matched at six checks
  * in a row anyway.
  */
+/* Calls an object created during a call has lived (its own included), or 0 when not created during one. */
+static uint64_t age_in_calls(const struct lt_ages *a, size_t i)
+{
+	uint64_t first = a->first_seen[i];
+
+	if (!(first & 1) || first > a->now)
+		return 0; /* first seen at an entry: created between calls */
+	return (a->now - first) / 2 + 1;
+}
+
 bool lifetime__is_leak(const struct lt_ages *a, size_t i)
 {
+	if (a->age_calls)
+		return a->first_seen[i] >= a->warmup_end && age_in_calls(a, i) >= a->age_calls;
 	return a->first_seen[i] >= a->warmup_end && a->now - a->first_seen[i] > a->life_ns &&
 	       a->checks[i] >= LEAK_MIN_CHECKS;
 }
@@ -431,6 +443,8 @@ bool lifetime__is_new_leak(const struct lt_ages *a, size_t i)
 
 	if (!lifetime__is_leak(a, i))
 		return false;
+	if (a->age_calls) /* at the one exit where it reaches the age */
+		return age_in_calls(a, i) == a->age_calls;
 	if (!a->prev_now || a->checks[i] <= a->checks_since || first > a->prev_now)
 		return true; /* no report yet, or not the same object at the last one */
 	then = (uint32_t)a->checks[i] - a->checks_since;

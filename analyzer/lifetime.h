@@ -98,10 +98,20 @@ struct lt_ages {
 	/* the window: when the last report's snapshot was taken (0: no report yet), and snapshots since */
 	uint64_t prev_now;
 	uint32_t checks_since;        /* lifetimes__update() calls since that report's, this one included */
+	/*
+	 * Function-based discovery (0: time-based): the clock counts monitored
+	 * calls, call k's entry snapshot taken at 2k and its exit at 2k + 1,
+	 * and warmup_end is the entry of the first call after the warm-up. An
+	 * object first seen at an exit was created during that call; it is a
+	 * leak once it has lived age_calls calls (its own included).
+	 */
+	uint32_t age_calls;
 };
 
 /*
- * Does object i count as leaked? Only if it was first seen at or after the
+ * Does object i count as leaked? Function-based: created during a call
+ * after the warm-up and alive at the exit of the age_calls-th call since.
+ * Time-based: only if it was first seen at or after the
  * warm-up's end, is older than the lifetime (strictly), and was matched at
  * LEAK_MIN_CHECKS snapshots in a row or more.
  */

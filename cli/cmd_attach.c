@@ -13,12 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../attach/freeze.h"
 #include "../attach/proc.h"
 #include "../common/util.h"
+#include "../engine/control.h"
 #include "../engine/monitor.h"
 #include "../engine/options.h"
 #include "../reports/store.h"
@@ -50,7 +52,7 @@ static const char run_usage[] =
 /* Open --output (mode 0600) into out, else leave it on dflt. @return 0, or EXIT_ERROR after the message */
 static int open_output(const struct monitor_opts *o, FILE *dflt, const char *dflt_name, struct monitor_out *out)
 {
-	*out = (struct monitor_out){ dflt, dflt_name, o->tee, false };
+	*out = (struct monitor_out){ dflt, dflt_name, o->tee, false, 0 };
 	if (o->output) {
 		int fd = open(o->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
@@ -228,12 +230,29 @@ int cmd_attach(int argc, char **argv)
 		options__release(&c);
 		return EXIT_USAGE;
 	}
+	if (c.control_fd && (npids != 1 || c.children)) {
+		log_err("--control-fd takes one PID, the package's process");
+		free(pids);
+		options__release(&c);
+		return EXIT_USAGE;
+	}
+	if (c.control_fd) {
+		struct stat st;
+
+		if (fstat(c.control_fd, &st) || !S_ISSOCK(st.st_mode)) {
+			log_err("--control-fd %d is not a socket", c.control_fd);
+			free(pids);
+			options__release(&c);
+			return EXIT_USAGE;
+		}
+	}
 	code = open_output(&c.o, stdout, "standard output", &out);
 	if (code) {
 		free(pids);
 		options__release(&c);
 		return code;
 	}
+	out.control_fd = c.control_fd;
 	freezer__install_signal_handlers();
 	/*
 	 * Every check allocates and frees tens of MB in big arrays; from mmap
@@ -243,6 +262,11 @@ int cmd_attach(int argc, char **argv)
 	 */
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	monitor__init(&m, &c.o, &out);
+	if (c.control_fd) {
+		/* the Python package's helper: it drives, reports go back to it */
+		code = control__serve(&m, c.control_fd, pids[0]);
+		npids = 0;
+	}
 	/* each PID given must be a Python process; with several, one that is not is said and the others go on */
 	for (size_t i = 0; i < npids; i++) {
 		int ret = monitor__add(&m, pids[i]);
@@ -252,7 +276,7 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (npids > 1 || c.children)
 		store__new_id(m.run_id);
-	if (m.n && (npids > 1 || !code)) {
+	if (m.n && npids && (npids > 1 || !code)) {
 		struct family fam = { pids, npids, false, c.max_processes, false, NULL, 0, 0, 0, false, 0 };
 		int ret = monitor__run(&m, c.children ? family_poll : NULL, &fam, FAMILY_POLL_NS);
 

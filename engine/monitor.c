@@ -30,6 +30,7 @@
 #include "../attach/proc.h"
 #include "../attach/remote.h"
 #include "../cli/cli.h"
+#include "control.h"
 #include "../reports/render.h"
 #include "../reports/store.h"
 #include "../symbols/layout.h"
@@ -204,6 +205,14 @@ static char *iso_time(time_t t)
 /* Write a report to out (and stdout with tee); a write error is said once and ends the run. */
 static void emit(struct monitor_out *out, const char *text)
 {
+	if (out->control_fd > 0) {
+		/* the package prints it, or gives it to its output_func */
+		if (control__send(out->control_fd, "report", text, strlen(text))) {
+			log_err("the control channel is closed: %s", strerror(errno));
+			out->failed = true;
+		}
+		return;
+	}
 	errno = 0; /* a failed write's reason, for cli__flush */
 	fputs(text, out->f);
 	if (cli__flush(out->f, out->name))
@@ -225,6 +234,8 @@ struct iteration {
 	long rss, hwm, rss_prev, hwm_prev; /* KiB */
 	bool warmup;                       /* the warm-up report: no leaks yet */
 	struct native *native;             /* the native figures across iterations */
+	raddr_t exclude;                   /* function-based: the call's return value, or 0 */
+	uint64_t call;                     /* function-based: the call's number, or 0 */
 	/* set by report(): the window's new leaks */
 	size_t leaked_objects;
 	uint64_t leaked_bytes;
@@ -324,12 +335,22 @@ static json_t *report(struct monitor_out *out, const struct monitor_opts *o, str
 	json_t *root;
 	FILE *mem = open_memstream(&buf, &buflen);
 	uint32_t *lk = xmalloc((it->warmup ? 1 : g->n + 1) * sizeof(*lk)); /* the window's leaks, node order */
+	long ex = -1;
 
 	for (size_t i = 0; i < ntypes; i++)
 		row_of[i] = -1;
+	/*
+	 * A monitored call's return value is alive at its exit: it and what
+	 * only it holds (its dominator subtree) are the caller's, not leaks.
+	 */
+	if (it->exclude && !it->warmup && (ex = graph__find(g, it->exclude)) >= 0 &&
+	    (why__sizes(g, &wr) || !wr.have_dom))
+		ex = -1;
 	for (size_t i = 0; i < g->n && !it->warmup; i++) {
 		uint32_t t = g->nodes[i].type;
 		if (!lifetime__is_leak(a, i) || !name_passes(o, g->snap->types.v[t].name))
+			continue;
+		if (ex >= 0 && wr.dom.pre[ex] <= wr.dom.pre[i] && wr.dom.pre[i] <= wr.dom.end[ex])
 			continue;
 		nalive++;
 		if (!lifetime__is_new_leak(a, i))
@@ -377,7 +398,12 @@ static json_t *report(struct monitor_out *out, const struct monitor_opts *o, str
 		json_object_set_new(root, "command", json_string(it->command ? it->command : ""));
 		json_object_set_new(root, "start_time", json_string(start));
 		json_object_set_new(root, "end_time", json_string(end));
-		json_object_set_new(root, "max_object_lifetime", json_real(o->lifetime));
+		if (o->calls) {
+			json_object_set_new(root, "max_object_age_calls", json_integer(o->age_calls));
+			json_object_set_new(root, "call_number", json_integer((json_int_t)it->call));
+		} else {
+			json_object_set_new(root, "max_object_lifetime", json_real(o->lifetime));
+		}
 		json_object_set_new(root, "warmup_report", json_boolean(it->warmup));
 		json_object_set_new(mu, "rss_bytes", json_integer((json_int_t)it->rss * 1024));
 		json_object_set_new(mu, "peak_rss_bytes", json_integer((json_int_t)it->hwm * 1024));
@@ -457,7 +483,13 @@ static json_t *session_summary(const struct monitor *m, pid_t pid, const char *c
 	json_object_set_new(s, "host_name", json_string(utf8_sanitize(host)));
 	json_object_set_new(s, "start_time", json_string(start));
 	json_object_set_new(s, "memalot_version", json_string(MEMALOT_VERSION));
-	json_object_set_new(s, "max_object_lifetime", json_real(m->o->lifetime));
+	if (m->o->calls) {
+		json_object_set_new(s, "discovery", json_string("function"));
+		json_object_set_new(s, "max_object_age_calls", json_integer(m->o->age_calls));
+		json_object_set_new(s, "warmup_calls", json_integer(m->o->warmup_calls));
+	} else {
+		json_object_set_new(s, "max_object_lifetime", json_real(m->o->lifetime));
+	}
 	json_object_set_new(s, "check_interval", json_real(m->o->interval));
 	json_object_set_new(s, "warmup_time", json_real(m->o->warmup));
 	json_object_set_new(s, "schema_version", json_string(STORE_SCHEMA_STRING));
@@ -497,7 +529,7 @@ static int start_session(const struct monitor *m, pid_t pid, const char *command
 	int ret;
 
 	*report_dir = m->o->report_dir ? xstrdup(m->o->report_dir) : store__default_dir();
-	if (store__create(*report_dir, store, err, sizeof(err))) {
+	if (store__create_id(*report_dir, store, report_id, err, sizeof(err))) {
 		log_err("%s (--report-directory, or --no-save-reports)", err);
 		return -1;
 	}
@@ -531,6 +563,10 @@ struct monitor_session {
 	long rss_prev, hwm_prev;
 	time_t iter_start;
 	int iteration;
+	/* function-based: the call being checked, at its entry or exit, and its return value */
+	uint64_t call;
+	bool call_exit;
+	raddr_t exclude;
 	bool started, have_snapshot, final, ended;
 	int code; /* the session's exit code */
 	/* for the summary: new leaks of every report, reports made */
@@ -666,7 +702,8 @@ static enum step session_check(struct monitor *m, struct monitor_session *s)
 
 	t_check = now_ns();
 	ret = snapshot__take(&s->r, &s->layout, &s->sopts, &snap);
-	now = now_ns();
+	/* function-based, the clock counts calls: call k's entry is 2k, its exit 2k + 1 */
+	now = o->calls ? 2 * s->call + s->call_exit : now_ns();
 	if (ret) {
 		snapshot__release(&snap); /* what a failed snapshot read */
 		if (ret == -ME_INTERRUPTED)
@@ -695,8 +732,12 @@ static enum step session_check(struct monitor *m, struct monitor_session *s)
 			s->code = EXIT_ERROR;
 			return STEP_END;
 		}
-		log_info("watching pid %d (Python %s): lifetime %g s, check every %g s, warm-up %g s, report %s", s->pid,
-			 s->layout.version, o->lifetime, o->interval, o->warmup, s->report_id);
+		if (o->calls)
+			log_info("watching pid %d (Python %s): monitored calls, age %ld calls, warm-up %ld calls, report %s",
+				 s->pid, s->layout.version, o->age_calls, o->warmup_calls, s->report_id);
+		else
+			log_info("watching pid %d (Python %s): lifetime %g s, check every %g s, warm-up %g s, report %s",
+				 s->pid, s->layout.version, o->lifetime, o->interval, o->warmup, s->report_id);
 	}
 	if (snap.partial) {
 		/* an unreliable snapshot must not reset ages: skip it, keep the last one */
@@ -721,16 +762,22 @@ static enum step session_check(struct monitor *m, struct monitor_session *s)
 		  s->lt.reused_order, s->lt.reused_content, s->lt.reused_holder, snap.pause_ns / 1e6,
 		  (t_build - t_check) / 1e6, (t_ages - t_build) / 1e6, (now_ns() - t_ages) / 1e6);
 	s->have_snapshot = true;
-	if (now >= s->next_report || (s->final && now >= s->warmup_end)) {
+	if (o->calls ? s->call_exit : now >= s->next_report || (s->final && now >= s->warmup_end)) {
 		struct iteration it = { s->report_id, ++s->iteration, s->pid, s->command, s->iter_start, time(NULL),
-					0, 0, s->rss_prev, s->hwm_prev, false, &s->native, 0, 0 };
-		it.warmup = it.number == 1 && !s->final; /* a last report (Ctrl-C) has the leaks so far */
+					0, 0, s->rss_prev, s->hwm_prev, false, &s->native, s->exclude, s->call, 0, 0 };
+		/* a last report (Ctrl-C) has the leaks so far */
+		it.warmup = o->calls ? s->call <= (uint64_t)o->warmup_calls : it.number == 1 && !s->final;
 		proc__rss(s->r.pid, &it.rss, &it.hwm);
 		s->native.read_pid = s->r.pid;
 		s->native.have_now = !native__read(s->r.pid, &s->native.now);
 		graph__index(&g);
 		struct lt_ages a = { first_seen, checks, s->warmup_end, now, (uint64_t)(o->lifetime * 1e9),
-				     s->prev_report_now, s->checks_since };
+				     s->prev_report_now, s->checks_since, 0 };
+
+		if (o->calls) {
+			a.age_calls = (uint32_t)o->age_calls;
+			a.warmup_end = 2 * ((uint64_t)o->warmup_calls + 1);
+		}
 		json_t *doc = report(m->out, o, &g, &a, &it);
 		char err[512];
 
@@ -745,7 +792,9 @@ static enum step session_check(struct monitor *m, struct monitor_session *s)
 		s->rss_prev = it.rss;
 		s->hwm_prev = it.hwm;
 		s->iter_start = it.end;
-		if (it.warmup) {
+		if (o->calls) {
+			/* the next report is at the next exit */
+		} else if (it.warmup) {
 			s->next_report = s->warmup_end + (uint64_t)((o->lifetime + o->interval) * 1e9);
 		} else {
 			s->prev_report_now = now; /* the next window starts here */
@@ -759,7 +808,7 @@ static enum step session_check(struct monitor *m, struct monitor_session *s)
 	free(checks);
 	graph__release(&g);
 	snapshot__release(&snap);
-	if (s->final || (o->iterations && s->iteration >= o->iterations))
+	if (s->final || (o->iterations && s->iteration >= o->iterations && !o->calls))
 		return STEP_END;
 	if (m->out->failed)
 		return STEP_STOP_ALL; /* said by emit */
@@ -897,6 +946,37 @@ bool monitor__summary(const struct monitor *m, FILE *f, const struct monitor_fai
 			s->native.new_fds, s->native.new_fds == 1 ? "" : "s", leak ? "  <- fails the run" : "");
 	}
 	return tripped;
+}
+
+int monitor__call(struct monitor *m, uint64_t call, bool exit, raddr_t exclude)
+{
+	struct monitor_session *s = m->n ? m->s[0] : NULL;
+	enum step step;
+
+	if (!s)
+		return EXIT_ERROR;
+	if (s->ended)
+		return s->code ? s->code : EXIT_EXITED;
+	s->call = call;
+	s->call_exit = exit;
+	s->exclude = exclude;
+	step = session_check(m, s);
+	if (step != STEP_GO_ON) {
+		session_end(s);
+		if (!s->code)
+			s->code = step == STEP_INTERRUPTED ? EXIT_INTERRUPTED : EXIT_ERROR;
+	}
+	return s->code;
+}
+
+const char *monitor__report_id(const struct monitor *m, size_t i)
+{
+	return i < m->n ? m->s[i]->report_id : "";
+}
+
+const char *monitor__python_version(const struct monitor *m, size_t i)
+{
+	return i < m->n && !m->s[i]->ended ? m->s[i]->layout.version : "?";
 }
 
 void monitor__release(struct monitor *m)

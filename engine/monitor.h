@@ -29,6 +29,15 @@ struct monitor_opts {
 	const char *output, *report_dir;
 	bool no_save;
 	struct why_opts why;
+	/*
+	 * Function-based discovery (the seed's @leak_monitor), driven by the
+	 * Python package over its control channel (engine/control.h): a
+	 * snapshot at each monitored call's entry and exit instead of every
+	 * interval; the first warmup_calls calls are the warm-up, and an object
+	 * created during a call is a leak once it has lived age_calls calls.
+	 */
+	bool calls;
+	long age_calls, warmup_calls;
 };
 
 /* Where reports go: a stream the user knows as name ("standard output", "'FILE'"), and stdout too with tee. */
@@ -37,6 +46,7 @@ struct monitor_out {
 	const char *name;
 	bool tee;
 	bool failed; /* a write failed (said once): the run ends with 1 */
+	int control_fd; /* > 0: reports go as frames to the control channel (engine/control.h), not to f */
 };
 
 struct monitor_session;
@@ -105,6 +115,21 @@ int monitor__run(struct monitor *m, monitor_poll_fn poll, void *arg, uint64_t po
  * @return whether some target leaked past fail's thresholds (false without on_leak)
  */
 bool monitor__summary(const struct monitor *m, FILE *f, const struct monitor_fail *fail);
+
+/*
+ * Function-based discovery (o->calls): the snapshot at the entry (exit
+ * false) or exit of monitored call number call (from 1) of the first
+ * target, and at an exit its report. exclude (0: none) is an object, the
+ * call's return value: what only it holds is not a leak.
+ * @return 0, or the session's exit code once it has ended
+ */
+int monitor__call(struct monitor *m, uint64_t call, bool exit, raddr_t exclude);
+
+/* The ID of target i's saved report (its summary is written at the first snapshot). */
+const char *monitor__report_id(const struct monitor *m, size_t i);
+
+/* The Python version of target i ("3.12.1"), while its session has not ended. */
+const char *monitor__python_version(const struct monitor *m, size_t i);
 
 /* End every session (nothing is left stopped) and free them. */
 void monitor__release(struct monitor *m);

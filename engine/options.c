@@ -52,6 +52,17 @@ static const struct option_def table[] = {
 	  C(o.why.untracked_depth), N, "N", "3", "how deep objects the collector does not track are looked for" },
 	{ "str-max-length", "str_max_length", false, OPT_COUNT, OPTS_MONITOR, C(o.why.str_max_length), N, "N", "100",
 	  "characters of an object's text shown" },
+	{ "referrers-max-untracked-search-depth", "referrers_max_untracked_search_depth", false, OPT_COUNT,
+	  OPTS_MONITOR, C(untracked_referrer_depth), N, "N", "30",
+	  "taken for the seed's sake: memalot searches referrers in the whole graph" },
+	{ "max-object-age-calls", "max_object_age_calls", false, OPT_COUNT, OPTS_ATTACH, C(o.age_calls), N, "N", "1",
+	  "with --calls: calls an object created during one must live to be a leak" },
+	{ "warmup-calls", "warmup_calls", false, OPT_COUNT0, OPTS_ATTACH, C(o.warmup_calls), N, "N", "1",
+	  "with --calls: the first N calls are the warm-up" },
+	{ "calls", NULL, false, OPT_FLAG, OPTS_ATTACH, C(o.calls), 0, NULL, NULL,
+	  "with --control-fd: function-based discovery, a check at each monitored call's entry and exit" },
+	{ "control-fd", NULL, false, OPT_COUNT, OPTS_ATTACH, C(control_fd), 1 << 20, "FD", NULL,
+	  "driven by the Python package over socket FD (docs/control-protocol.md)" },
 	{ "json", NULL, false, OPT_FLAG, OPTS_MONITOR, C(o.json), 0, NULL, NULL,
 	  "one JSON object per report, one per line" },
 	{ "output", NULL, false, OPT_PATH, OPTS_MONITOR, C(o.output), 0, "FILE", NULL,
@@ -233,6 +244,10 @@ int options__parse(int argc, char **argv, unsigned cmd, const char *usage_head, 
 	if (c->o.interval < 0.001) {
 		/* and so the lifetime: a report every lifetime needs a lifetime of some nanoseconds */
 		log_err("--check-interval (%g s) must be at least 0.001 s", c->o.interval);
+		return EXIT_USAGE;
+	}
+	if (c->o.calls && !c->control_fd) {
+		log_err("--calls goes with --control-fd: monitored calls are counted by the Python package");
 		return EXIT_USAGE;
 	}
 	c->o.why.ref.module_prefixes = c->prefixes;

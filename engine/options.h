@@ -41,6 +41,8 @@ struct monitor_config {
 	bool children;
 	long max_processes;
 	struct monitor_fail fail;
+	int control_fd; /* --control-fd: driven by the Python package (engine/control.h), or 0 */
+	long untracked_referrer_depth; /* the seed's referrers_max_untracked_search_depth: taken, not used */
 };
 
 struct option_def {

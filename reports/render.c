@@ -234,14 +234,33 @@ void render__iteration_text(FILE *f, const json_t *it, bool summary_only)
 	/* what holds the leaks leads the report (schema 1.1; absent in older reports) */
 	render__groups_text(f, json_object_get(it, "leak_groups"), int_of(it, "total_leak_groups"),
 			    int_of(ls, "total_objects"), false);
-	if (json_is_true(json_object_get(it, "warmup_report"))) {
+	if (json_object_get(it, "max_object_age_calls")) {
+		/* function-based (@leak_monitor): the clock counts calls */
+		long long age = int_of(it, "max_object_age_calls");
+
+		if (json_is_true(json_object_get(it, "warmup_report"))) {
+			fprintf(f, "\nWarm-up report (call %lld): objects created during the warm-up calls are never "
+				   "reported;\nthe next reports list the objects created during a monitored call that are "
+				   "still alive %lld call%s later.\n",
+				int_of(it, "call_number"), age, age == 1 ? "" : "s");
+			return;
+		}
+		if (age == 1)
+			fprintf(f, "\nPossible New Leaks (created during call %lld and still alive at its exit)\n",
+				int_of(it, "call_number"));
+		else
+			fprintf(f, "\nPossible New Leaks (created during call %lld and still alive at the exit of call "
+				   "%lld)\n",
+				int_of(it, "call_number") - age + 1, int_of(it, "call_number"));
+	} else if (json_is_true(json_object_get(it, "warmup_report"))) {
 		fprintf(f, "\nWarm-up report: the warm-up is over. Objects that exist now are never reported;\n"
 			   "the next reports list the objects made since that live longer than %g s.\n",
 			num_of(it, "max_object_lifetime"));
 		return;
+	} else {
+		fprintf(f, "\nPossible New Leaks (became older than %g s since the last report)\n",
+			num_of(it, "max_object_lifetime"));
 	}
-	fprintf(f, "\nPossible New Leaks (became older than %g s since the last report)\n",
-		num_of(it, "max_object_lifetime"));
 	if (json_is_integer(json_object_get(ls, "total_alive_objects")))
 		fprintf(f, "  %lld new, %lld leaked objects alive in all since the warm-up\n", int_of(ls, "total_objects"),
 			int_of(ls, "total_alive_objects"));

@@ -527,6 +527,11 @@ void store__new_id(char *buf)
 
 int store__create(const char *root, struct store_session *s, char *err, size_t errlen)
 {
+	return store__create_id(root, s, NULL, err, errlen);
+}
+
+int store__create_id(const char *root, struct store_session *s, const char *want, char *err, size_t errlen)
+{
 	int e = make_dirs(root), rootfd;
 
 	memset(s, 0, sizeof(*s));
@@ -544,7 +549,10 @@ int store__create(const char *root, struct store_session *s, char *err, size_t e
 	for (int tries = 0; tries < 100; tries++) {
 		char name[sizeof(SESSION_PREFIX) + STORE_ID_LEN];
 
-		store__new_id(s->id);
+		if (!tries && want && strlen(want) == STORE_ID_LEN && store__valid_id(want))
+			memcpy(s->id, want, STORE_ID_LEN + 1);
+		else
+			store__new_id(s->id);
 		snprintf(name, sizeof(name), SESSION_PREFIX "%s", s->id);
 		if (mkdirat(rootfd, name, 0700)) {
 			e = -errno;

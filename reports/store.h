@@ -60,6 +60,9 @@ struct store_session {
  */
 int store__create(const char *root, struct store_session *s, char *err, size_t errlen);
 
+/* The same, with the ID want when no session has it yet (an ID told before the report exists). */
+int store__create_id(const char *root, struct store_session *s, const char *want, char *err, size_t errlen);
+
 /* Write summary.msgpack. @return 0 or -errno with a message in err */
 int store__write_summary(struct store_session *s, const json_t *summary, char *err, size_t errlen);
 
