@@ -70,24 +70,35 @@ static bool number(const char *s, int base, uint64_t *v)
 	return !errno && !*end;
 }
 
-enum control_req control__parse(const char *line, uint64_t *n, uint64_t *addr)
+enum control_req control__parse(const char *line, uint64_t *n, uint64_t *addrs, size_t *naddrs)
 {
-	char word[8], a[24], b[24], extra;
-	int k;
+	char buf[CONTROL_LINE_MAX + 1], *word[CONTROL_MAX_EXCLUDE + 3], *save = NULL, *w;
+	size_t k = 0;
 
-	*n = *addr = 0;
+	*n = 0;
+	*naddrs = 0;
 	if (strlen(line) > CONTROL_LINE_MAX)
 		return CREQ_BAD;
-	k = sscanf(line, "%7s %23s %23s %c", word, a, b, &extra);
-	if (k == 1 && !strcmp(word, "stop"))
+	strcpy(buf, line);
+	for (w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		if (k == ARRAY_SIZE(word))
+			return CREQ_BAD;
+		word[k++] = w;
+	}
+	if (k == 1 && !strcmp(word[0], "stop"))
 		return CREQ_STOP;
-	if (k == 2 && !strcmp(word, "hello") && number(a, 10, n))
+	if (k == 2 && !strcmp(word[0], "hello") && number(word[1], 10, n))
 		return CREQ_HELLO;
-	if (k == 2 && !strcmp(word, "enter") && number(a, 10, n) && *n && *n < UINT32_MAX)
+	if (k < 2 || !number(word[1], 10, n) || !*n || *n >= UINT32_MAX)
+		return CREQ_BAD;
+	if (k == 2 && !strcmp(word[0], "enter"))
 		return CREQ_ENTER;
-	if (k == 3 && !strcmp(word, "exit") && number(a, 10, n) && *n && *n < UINT32_MAX && number(b, 0, addr))
-		return CREQ_EXIT;
-	return CREQ_BAD;
+	if (strcmp(word[0], "exit"))
+		return CREQ_BAD;
+	for (size_t i = 2; i < k; i++)
+		if (!number(word[i], 0, &addrs[(*naddrs)++]))
+			return CREQ_BAD;
+	return CREQ_EXIT;
 }
 
 /* Lines from the package, buffered. */
@@ -145,13 +156,14 @@ static bool time_poll(struct monitor *m, void *arg)
 {
 	struct reader *r = arg;
 	char line[CONTROL_LINE_MAX + 1];
-	uint64_t n, addr;
+	uint64_t n, addrs[CONTROL_MAX_EXCLUDE];
+	size_t naddrs;
 	int ret;
 
 	if (!monitor__live(m))
 		return false;
 	while ((ret = read_line(r, line, 0)) > 0)
-		if (control__parse(line, &n, &addr) != CREQ_HELLO)
+		if (control__parse(line, &n, addrs, &naddrs) != CREQ_HELLO)
 			return false; /* stop, or what time-based monitoring does not take */
 	return ret == 0;
 }
@@ -160,11 +172,12 @@ static bool time_poll(struct monitor *m, void *arg)
 static int serve_calls(struct monitor *m, struct reader *r)
 {
 	char line[CONTROL_LINE_MAX + 1];
-	uint64_t n, addr, last = 0;
+	uint64_t n, addrs[CONTROL_MAX_EXCLUDE], last = 0;
+	size_t naddrs;
 	bool in_call = false;
 
 	while (read_line(r, line, -1) > 0) {
-		enum control_req q = control__parse(line, &n, &addr);
+		enum control_req q = control__parse(line, &n, addrs, &naddrs);
 		int code;
 
 		if (q == CREQ_STOP)
@@ -176,7 +189,7 @@ static int serve_calls(struct monitor *m, struct reader *r)
 		}
 		in_call = q == CREQ_ENTER;
 		last = n;
-		code = monitor__call(m, n, q == CREQ_EXIT, addr);
+		code = monitor__call(m, n, q == CREQ_EXIT, addrs, naddrs);
 		if (code) {
 			control__sendf(r->fd, "fail %" PRIu64 " %d", n, code);
 			return code;
@@ -191,12 +204,13 @@ int control__serve(struct monitor *m, int fd, int pid)
 {
 	struct reader r = { .fd = fd };
 	char line[CONTROL_LINE_MAX + 1];
-	uint64_t n, addr;
+	uint64_t n, addrs[CONTROL_MAX_EXCLUDE];
+	size_t naddrs;
 	int code;
 
 	/* the helper goes when the program does, even if a child of the program keeps the channel open */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (read_line(&r, line, 60000) <= 0 || control__parse(line, &n, &addr) != CREQ_HELLO) {
+	if (read_line(&r, line, 60000) <= 0 || control__parse(line, &n, addrs, &naddrs) != CREQ_HELLO) {
 		log_err("control channel: no hello from the package");
 		return EXIT_ERROR;
 	}

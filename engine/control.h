@@ -6,7 +6,7 @@
  * docs/control-protocol.md; in short:
  *
  *   package -> engine   hello 1            (the helper may attach now)
- *                       enter N | exit N ADDR   (function-based: call N's entry or exit)
+ *                       enter N | exit N [ADDR...]  (function-based: call N's entry or exit)
  *                       stop
  *   engine -> package   memalot 1 ready REPORT_ID VERSION | memalot 1 error CODE
  *                       report BYTES\n<text>     (a report, for the package to print)
@@ -39,12 +39,15 @@ enum control_req {
 	CREQ_BAD,   /* not a request of this protocol */
 	CREQ_HELLO, /* n: the package's protocol version */
 	CREQ_ENTER, /* n: the call */
-	CREQ_EXIT,  /* n: the call, addr: its return value (0: none) */
+	CREQ_EXIT,  /* n: the call, addrs: what it leaves to its caller (its return value...) */
 	CREQ_STOP,
 };
 
-/* Parse one line (without its '\n'). */
-enum control_req control__parse(const char *line, uint64_t *n, uint64_t *addr);
+/* The most objects an exit names. */
+#define CONTROL_MAX_EXCLUDE 8
+
+/* Parse one line (without its '\n'); addrs gets up to CONTROL_MAX_EXCLUDE addresses, naddrs their count. */
+enum control_req control__parse(const char *line, uint64_t *n, uint64_t *addrs, size_t *naddrs);
 
 /*
  * Serve the package on fd for pid: wait for its hello, attach, say ready

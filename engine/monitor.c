@@ -234,7 +234,8 @@ struct iteration {
 	long rss, hwm, rss_prev, hwm_prev; /* KiB */
 	bool warmup;                       /* the warm-up report: no leaks yet */
 	struct native *native;             /* the native figures across iterations */
-	raddr_t exclude;                   /* function-based: the call's return value, or 0 */
+	const raddr_t *exclude;            /* function-based: what the call leaves to its caller */
+	size_t nexclude;
 	uint64_t call;                     /* function-based: the call's number, or 0 */
 	/* set by report(): the window's new leaks */
 	size_t leaked_objects;
@@ -335,7 +336,8 @@ static json_t *report(struct monitor_out *out, const struct monitor_opts *o, str
 	json_t *root;
 	FILE *mem = open_memstream(&buf, &buflen);
 	uint32_t *lk = xmalloc((it->warmup ? 1 : g->n + 1) * sizeof(*lk)); /* the window's leaks, node order */
-	long ex = -1;
+	long ex[8];
+	size_t nex = 0;
 
 	for (size_t i = 0; i < ntypes; i++)
 		row_of[i] = -1;
@@ -343,14 +345,20 @@ static json_t *report(struct monitor_out *out, const struct monitor_opts *o, str
 	 * A monitored call's return value is alive at its exit: it and what
 	 * only it holds (its dominator subtree) are the caller's, not leaks.
 	 */
-	if (it->exclude && !it->warmup && (ex = graph__find(g, it->exclude)) >= 0 &&
-	    (why__sizes(g, &wr) || !wr.have_dom))
-		ex = -1;
+	for (size_t k = 0; k < it->nexclude && nex < ARRAY_SIZE(ex) && !it->warmup; k++)
+		if ((ex[nex] = graph__find(g, it->exclude[k])) >= 0)
+			nex++;
+	if (nex && (why__sizes(g, &wr) || !wr.have_dom))
+		nex = 0;
 	for (size_t i = 0; i < g->n && !it->warmup; i++) {
 		uint32_t t = g->nodes[i].type;
+		bool dominated = false;
+
 		if (!lifetime__is_leak(a, i) || !name_passes(o, g->snap->types.v[t].name))
 			continue;
-		if (ex >= 0 && wr.dom.pre[ex] <= wr.dom.pre[i] && wr.dom.pre[i] <= wr.dom.end[ex])
+		for (size_t k = 0; k < nex && !dominated; k++)
+			dominated = wr.dom.pre[ex[k]] <= wr.dom.pre[i] && wr.dom.pre[i] <= wr.dom.end[ex[k]];
+		if (dominated)
 			continue;
 		nalive++;
 		if (!lifetime__is_new_leak(a, i))
@@ -566,7 +574,8 @@ struct monitor_session {
 	/* function-based: the call being checked, at its entry or exit, and its return value */
 	uint64_t call;
 	bool call_exit;
-	raddr_t exclude;
+	const raddr_t *exclude;
+	size_t nexclude;
 	bool started, have_snapshot, final, ended;
 	int code; /* the session's exit code */
 	/* for the summary: new leaks of every report, reports made */
@@ -764,7 +773,7 @@ static enum step session_check(struct monitor *m, struct monitor_session *s)
 	s->have_snapshot = true;
 	if (o->calls ? s->call_exit : now >= s->next_report || (s->final && now >= s->warmup_end)) {
 		struct iteration it = { s->report_id, ++s->iteration, s->pid, s->command, s->iter_start, time(NULL),
-					0, 0, s->rss_prev, s->hwm_prev, false, &s->native, s->exclude, s->call, 0, 0 };
+					0, 0, s->rss_prev, s->hwm_prev, false, &s->native, s->exclude, s->nexclude, s->call, 0, 0 };
 		/* a last report (Ctrl-C) has the leaks so far */
 		it.warmup = o->calls ? s->call <= (uint64_t)o->warmup_calls : it.number == 1 && !s->final;
 		proc__rss(s->r.pid, &it.rss, &it.hwm);
@@ -948,7 +957,7 @@ bool monitor__summary(const struct monitor *m, FILE *f, const struct monitor_fai
 	return tripped;
 }
 
-int monitor__call(struct monitor *m, uint64_t call, bool exit, raddr_t exclude)
+int monitor__call(struct monitor *m, uint64_t call, bool exit, const raddr_t *exclude, size_t n)
 {
 	struct monitor_session *s = m->n ? m->s[0] : NULL;
 	enum step step;
@@ -960,7 +969,10 @@ int monitor__call(struct monitor *m, uint64_t call, bool exit, raddr_t exclude)
 	s->call = call;
 	s->call_exit = exit;
 	s->exclude = exclude;
+	s->nexclude = n;
 	step = session_check(m, s);
+	s->exclude = NULL;
+	s->nexclude = 0;
 	if (step != STEP_GO_ON) {
 		session_end(s);
 		if (!s->code)

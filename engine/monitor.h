@@ -119,11 +119,11 @@ bool monitor__summary(const struct monitor *m, FILE *f, const struct monitor_fai
 /*
  * Function-based discovery (o->calls): the snapshot at the entry (exit
  * false) or exit of monitored call number call (from 1) of the first
- * target, and at an exit its report. exclude (0: none) is an object, the
- * call's return value: what only it holds is not a leak.
- * @return 0, or the session's exit code once it has ended
+ * target, and at an exit its report. exclude[n] are objects the call
+ * leaves to its caller (its return value, its exception): what only they
+ * hold is not a leak. @return 0, or the session's exit code once it has ended
  */
-int monitor__call(struct monitor *m, uint64_t call, bool exit, raddr_t exclude);
+int monitor__call(struct monitor *m, uint64_t call, bool exit, const raddr_t *exclude, size_t n);
 
 /* The ID of target i's saved report (its summary is written at the first snapshot). */
 const char *monitor__report_id(const struct monitor *m, size_t i);

@@ -305,8 +305,9 @@ class LeakMonitor:
             raise
         return number
 
-    def _end(self, number: int, keep: Any = None) -> None:
-        """End monitored call number (from _begin); keep is its return value or exception."""
+    def _end(self, number: int, keep1: Any = None, keep2: Any = None) -> None:
+        """End monitored call number (from _begin); keep: what the call leaves to its caller
+        (its return value or exception): what only they hold is not a leak."""
         if not number:
             if self._owner == threading.get_ident():
                 self._depth -= 1
@@ -314,7 +315,8 @@ class LeakMonitor:
         try:
             gc.collect()  # what is garbage now is not a leak
             if self._helper is not None and not self._gone:
-                self._helper.call_point(True, number, id(keep) if keep is not None else 0)
+                self._helper.call_point(True, number, 0 if keep1 is None else id(keep1),
+                                        0 if keep2 is None else id(keep2))
         except EngineGone as e:
             self._lose(str(e))
         finally:
@@ -361,6 +363,17 @@ def create_leak_monitor(**options: Any) -> LeakMonitor:
     return LeakMonitor(args, output)
 
 
+def _running_handle() -> Any:
+    """The asyncio handle that runs the current task, where the loop keeps it
+    (debug mode): made during a call that suspended, alive at its exit."""
+    try:
+        import asyncio
+
+        return getattr(asyncio.get_running_loop(), "_current_handle", None)
+    except RuntimeError:
+        return None
+
+
 def _wrap(func: F, monitor: LeakMonitor) -> F:
     if inspect.iscoroutinefunction(func):
         @functools.wraps(func)
@@ -369,9 +382,9 @@ def _wrap(func: F, monitor: LeakMonitor) -> F:
             try:
                 result = await func(*args, **kwargs)
             except BaseException as e:
-                monitor._end(number, e)
+                monitor._end(number, e, _running_handle())
                 raise
-            monitor._end(number, result)
+            monitor._end(number, result, _running_handle())
             return result
 
         async_wrapper.leak_monitor = monitor  # type: ignore[attr-defined]

@@ -145,8 +145,12 @@ class Helper:
     def _send(self, line: str) -> None:
         if self._gone:
             raise self._gone_error()
+        data = (line + "\n").encode("ascii")
         try:
-            self._sock.sendall((line + "\n").encode("ascii"))
+            # os.write, not sendall: sendall's args tuple would be alive, held
+            # by native code, if the engine's snapshot came before it returned
+            while data:
+                data = data[os.write(self._fd, data):]
         except OSError:
             raise self._gone_error() from None
 
@@ -202,14 +206,15 @@ class Helper:
             if want is None or line.startswith(want):
                 return line
 
-    def call_point(self, exit: bool, number: int, exclude: int = 0) -> None:
+    def call_point(self, exit: bool, number: int, keep1: int = 0, keep2: int = 0) -> None:
         """The snapshot at a monitored call's entry or exit (and at an exit its report)."""
         # acquire/release, not `with`: a with-statement keeps the lock's bound
         # __exit__ on the frame's stack, a new object alive at the snapshot
         self._lock.acquire()
         try:
             if exit:
-                self._send("exit %d %#x" % (number, exclude))
+                # no container made here outlives this line: it would be alive at the snapshot
+                self._send("exit %d %#x %#x" % (number, keep1, keep2))
             else:
                 self._send("enter %d" % number)
             self.read_until("ok %d" % number)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of analyzer/lifetime.c: each identity rule and the leak decision, on hand-made snapshots. */
 #include <criterion/criterion.h>
+#include <inttypes.h>
 
 #include "../../analyzer/lifetime.h"
 
@@ -275,7 +276,7 @@ Test(lifetime, a_tuple_the_gc_untracks_keeps_its_age)
 /* Is object i of the last step a leak at time now? */
 static bool leak(size_t i, uint64_t now)
 {
-	struct lt_ages a = { seen, checks, WARMUP_END, now, LIFE, 0, 0 };
+	struct lt_ages a = { seen, checks, WARMUP_END, now, LIFE, 0, 0, 0 };
 
 	return lifetime__is_leak(&a, i);
 }
@@ -318,7 +319,7 @@ Test(lifetime, is_leak_boundaries)
 {
 	uint64_t first[] = { WARMUP_END, WARMUP_END, WARMUP_END - 1, WARMUP_END, WARMUP_END };
 	uint16_t n[] = { 9, 9, 9, 4, 3 };
-	struct lt_ages a = { first, n, WARMUP_END, WARMUP_END + LIFE, LIFE, 0, 0 };
+	struct lt_ages a = { first, n, WARMUP_END, WARMUP_END + LIFE, LIFE, 0, 0, 0 };
 
 	cr_assert_not(lifetime__is_leak(&a, 0), "exactly the lifetime old is not older than it");
 	a.now++;
@@ -576,7 +577,7 @@ Test(lifetime, each_leak_is_new_at_one_report)
 		since++;
 		if (k % 3 != 2)
 			continue;
-		struct lt_ages a = { seen, checks, WARMUP_END, t, LIFE, prev_now, since };
+		struct lt_ages a = { seen, checks, WARMUP_END, t, LIFE, prev_now, since, 0 };
 		size_t alive = 0, fresh = 0, before = 0;
 		for (size_t i = 0; i < n; i++) {
 			alive += lifetime__is_leak(&a, i);
@@ -603,7 +604,7 @@ Test(lifetime, a_leak_seen_again_after_a_gap_is_new_again)
 {
 	uint64_t first[] = { WARMUP_END };
 	uint16_t n[] = { 9 };
-	struct lt_ages a = { first, n, WARMUP_END, WARMUP_END + 3 * LIFE, LIFE, WARMUP_END + 2 * LIFE, 3 };
+	struct lt_ages a = { first, n, WARMUP_END, WARMUP_END + 3 * LIFE, LIFE, WARMUP_END + 2 * LIFE, 3, 0 };
 
 	cr_assert_not(lifetime__is_new_leak(&a, 0), "a leak at the last report (6 checks then) is new again");
 	a.checks_since = 6;
@@ -615,4 +616,35 @@ Test(lifetime, a_leak_seen_again_after_a_gap_is_new_again)
 	cr_assert(lifetime__is_new_leak(&a, 0), "exactly the lifetime old at the last report: new now");
 	a.prev_now = 0;
 	cr_assert(lifetime__is_new_leak(&a, 0), "the first report after the warm-up: every leak is new");
+}
+
+/*
+ * Function-based discovery: the clock counts calls (call k's entry at 2k,
+ * its exit at 2k + 1). An object first seen at an exit was created during
+ * that call; with max_object_age_calls N it is a leak at the exit of the
+ * N-th call of its life and after, and new at exactly that one. An object
+ * first seen at an entry (made between calls) or during the warm-up never is.
+ */
+Test(lifetime, calls_clock_ages)
+{
+	/* made during calls 1 (warm-up), 2, 3, 4; one made between calls 2 and 3 */
+	uint64_t first[] = { 3, 5, 7, 9, 6 };
+	uint16_t checks[] = { 9, 7, 5, 3, 5 };
+
+	for (uint32_t age = 1; age <= 3; age++) {
+		for (uint64_t call = 2; call <= 4; call++) {
+			struct lt_ages a = { first, checks, 2 * (1 + 1), 2 * call + 1, 0, 0, 0, age };
+
+			for (size_t i = 0; i < ARRAY_SIZE(first); i++) {
+				uint64_t made = (first[i] - 1) / 2, lived = call - made + 1;
+				bool in_call = first[i] & 1, after_warmup = made >= 2 && in_call;
+				bool want = after_warmup && first[i] <= a.now && lived >= age;
+
+				cr_expect_eq(lifetime__is_leak(&a, i), want, "age %u, exit of call %" PRIu64 ", object %zu",
+					     age, call, i);
+				cr_expect_eq(lifetime__is_new_leak(&a, i), want && lived == age,
+					     "age %u, exit of call %" PRIu64 ", object %zu (new)", age, call, i);
+			}
+		}
+	}
 }
