@@ -260,7 +260,18 @@ int cmd_attach(int argc, char **argv)
 	 * threshold would keep them in a fragmenting heap (RSS creeping up
 	 * over a long run).
 	 */
-	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	if (c.control_fd) {
+		/*
+		 * The package's helper checks back to back (each monitored call's
+		 * entry and exit) and the program waits for it: the same big
+		 * arrays again at each check, kept in the heap rather than mapped
+		 * and faulted in anew each time.
+		 */
+		mallopt(M_MMAP_THRESHOLD, 1 << 30);
+		mallopt(M_TRIM_THRESHOLD, 1 << 30);
+	} else {
+		mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	}
 	monitor__init(&m, &c.o, &out);
 	if (c.control_fd) {
 		/* the Python package's helper: it drives, reports go back to it */

@@ -168,6 +168,20 @@ static bool time_poll(struct monitor *m, void *arg)
 	return ret == 0;
 }
 
+struct early_ok {
+	int fd;
+	uint64_t call;
+	bool sent;
+};
+
+/* At a call's entry the program waits only for the copy of its memory, not for its analysis. */
+static void entry_copied(void *arg)
+{
+	struct early_ok *e = arg;
+
+	e->sent = !control__sendf(e->fd, "ok %" PRIu64, e->call);
+}
+
 /* Function-based: a snapshot at each call's entry and exit, until stop. */
 static int serve_calls(struct monitor *m, struct reader *r)
 {
@@ -187,14 +201,21 @@ static int serve_calls(struct monitor *m, struct reader *r)
 			log_err("control channel: unexpected request '%.40s'", line);
 			return EXIT_ERROR;
 		}
+		struct early_ok early = { r->fd, n, false };
+
 		in_call = q == CREQ_ENTER;
 		last = n;
+		if (in_call) {
+			m->snapped = entry_copied;
+			m->snapped_arg = &early;
+		}
 		code = monitor__call(m, n, q == CREQ_EXIT, addrs, naddrs);
+		m->snapped = NULL;
 		if (code) {
 			control__sendf(r->fd, "fail %" PRIu64 " %d", n, code);
 			return code;
 		}
-		if (m->out->failed || control__sendf(r->fd, "ok %" PRIu64, n))
+		if (m->out->failed || (!early.sent && control__sendf(r->fd, "ok %" PRIu64, n)))
 			return EXIT_ERROR;
 	}
 	return freezer_stop_requested ? EXIT_INTERRUPTED : EXIT_OK;

@@ -711,6 +711,8 @@ static enum step session_check(struct monitor *m, struct monitor_session *s)
 
 	t_check = now_ns();
 	ret = snapshot__take(&s->r, &s->layout, &s->sopts, &snap);
+	if (!ret && m->snapped)
+		m->snapped(m->snapped_arg); /* the program may go on: what follows works on the copy */
 	/* function-based, the clock counts calls: call k's entry is 2k, its exit 2k + 1 */
 	now = o->calls ? 2 * s->call + s->call_exit : now_ns();
 	if (ret) {

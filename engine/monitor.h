@@ -66,6 +66,9 @@ struct monitor {
 	bool quiet;
 	/* with several targets: the ID that links their saved reports ("run_id" in each summary) */
 	char run_id[16];
+	/* called once a check's memory copy is taken, before it is analysed (may be NULL) */
+	void (*snapped)(void *arg);
+	void *snapped_arg;
 };
 
 /* When a run fails for its leaks (--fail-on-leak and its thresholds). */

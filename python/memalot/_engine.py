@@ -102,7 +102,9 @@ class Helper:
         self._gone: Optional[str] = None
         self.report_id: Optional[str] = None
         self.python_version = ""
-        argv = [path, "attach", "-q", "--control-fd", str(theirs.fileno())] + args + [str(os.getpid())]
+        # MEMALOT_HELPER_ARGS: more options for the engine, e.g. "-vv" to see its timings on stderr
+        extra = os.environ.get("MEMALOT_HELPER_ARGS", "-q").split()
+        argv = [path, "attach"] + extra + ["--control-fd", str(theirs.fileno())] + args + [str(os.getpid())]
         try:
             # its own session: Ctrl-C in the terminal is the program's, not the helper's
             self.proc = subprocess.Popen(argv, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
