@@ -93,7 +93,7 @@ enum control_req control__parse(const char *line, uint64_t *n, uint64_t *addrs, 
 		return CREQ_BAD;
 	if (k == 2 && !strcmp(word[0], "enter"))
 		return CREQ_ENTER;
-	if (strcmp(word[0], "exit"))
+	if (strcmp(word[0], "exit") || k - 2 > CONTROL_MAX_EXCLUDE)
 		return CREQ_BAD;
 	for (size_t i = 2; i < k; i++)
 		if (!number(word[i], 0, &addrs[(*naddrs)++]))

@@ -220,6 +220,7 @@ fuzz_step() {
 	fuzz_one fuzz_graph fuzz/corpus-graph fuzz/graph.dict "$quarter" || fuzz_ok=1
 	fuzz_one fuzz_store fuzz/corpus-store fuzz/store.dict "$quarter" || fuzz_ok=1
 	fuzz_one fuzz_mcp fuzz/corpus-mcp fuzz/mcp.dict "$quarter" || fuzz_ok=1
+	fuzz_one fuzz_control fuzz/corpus-control fuzz/control.dict "$quarter" || fuzz_ok=1
 	return $fuzz_ok
 }
 step fuzz MEMALOT_SKIP_FUZZ fuzz_step
