@@ -432,3 +432,47 @@ Test(pyapi, python_m_memalot_is_the_cli, .fini = scratch__cleanup, .timeout = 60
 	free(pp);
 	free(bin);
 }
+
+/*
+ * The wheel carries the engine and its libraries: installed with pip and no
+ * index into a fresh venv, it monitors with no MEMALOT_BIN and no memalot on
+ * PATH; `pip install ./python` builds with the in-tree backend, no index.
+ */
+Test(pyapi, wheel_installs_without_index, .fini = scratch__cleanup, .timeout = 300)
+{
+	const struct interp *py = need_python("pyenv-3.12");
+	char *dir = scratch__file("src"), *venv = scratch__file("venv"), *pure = scratch__file("pure");
+	char *cmd, *script = scratch__file("app.py");
+	struct run_result r;
+	FILE *f;
+
+	if (py->root)
+		cr_skip_test("the wheel test runs a host interpreter");
+	f = fopen(script, "w");
+	cr_assert_not_null(f);
+	fputs("import memalot\n_KEEP = []\n\n@memalot.leak_monitor(save_reports=False)\ndef work():\n"
+	      "    _KEEP.append(bytearray(10))\n\nfor _ in range(3):\n    work()\n",
+	      f);
+	fclose(f);
+	cmd = xasprintf("set -e; mkdir -p '%s'; cp -r '%s/python' '%s/'; rm -rf '%s/python/memalot/_bin'; "
+			"python3 '%s/python/tools/bundle_engine.py' '%s' '%s/python/memalot/_bin'; "
+			"cd '%s/python' && whl=$(python3 -c 'import sys; sys.path.insert(0, \"_build\"); import backend; "
+			"print(backend.build_wheel(\"..\"))') && rm -rf memalot/_bin && cd .. && "
+			"'%s' -m venv '%s' && '%s/bin/pip' install -q --no-index \"$whl\" && "
+			"'%s' -m venv '%s' && '%s/bin/pip' install -q --no-index '%s/python/' && "
+			"unset MEMALOT_BIN; cd / && PATH=/usr/bin:/bin '%s/bin/python' '%s' && "
+			"'%s/bin/python' -c 'import memalot._engine as e; print(\"pure\", e._bundled())'",
+			dir, harness__srcdir(), dir, dir, dir, harness__memalot(), dir, dir, py->argv[0], venv, venv,
+			py->argv[0], pure, pure, dir, venv, script, pure);
+	cr_assert_eq(run__capture((char *[]){ "sh", "-c", cmd, NULL }, 240, &r), 0);
+	cr_assert_eq(r.status, 0, "exit %d:\n%s\n%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.out, "held by __main__._KEEP (global)"), "the wheel's engine reported no leak:\n%s\n%s",
+		  r.out, r.err);
+	cr_assert(strstr(r.out, "pure None"), "pip install ./python carried an engine:\n%s", r.out);
+	run_result__release(&r);
+	free(cmd);
+	free(dir);
+	free(venv);
+	free(pure);
+	free(script);
+}
