@@ -302,6 +302,7 @@ static void api_case(const char *label)
 	pyrun(&p, "context_manager", &r);
 	n = saved(&p, report_id(&p, r.out), it, &pr);
 	cr_assert_eq(n, 4, "%s: context manager: %zu reports for 4 blocks", label, n);
+	cr_assert(strstr(r.out, "OK closed helper_exit=0 tracer=0"), "%s: close():\n%s\n%s", label, r.out, r.err);
 	for (size_t i = 0; i < n; i++) {
 		cr_expect_eq(leak_count(it[i], "__main__.Forever"), i ? 1 : 0, "%s: block %zu", label, i + 1);
 		cr_expect_eq(leak_count(it[i], "__main__.OneCall"), 0, "%s: included_type_names let OneCall in", label);
@@ -350,6 +351,17 @@ static void api_case(const char *label)
 	pyrun(&p, "stop", &r);
 	cr_assert(strstr(r.out, "OK stopped helper_exit=0 tracer=0"), "%s:\n%s%s", label, r.out, r.err);
 	cr_assert(strstr(r.out, "OK runs on"), "%s", label);
+	run_result__release(&r);
+
+	/* time-based monitoring ends with the program: its helper is gone (reaped at the exit) */
+	pyrun(&p, "exit_time", &r);
+	{
+		int helper = 0;
+		const char *l = strstr(r.out, "HELPER ");
+
+		cr_assert(l && sscanf(l, "HELPER %d", &helper) == 1 && helper > 0, "%s:\n%s", label, r.out);
+		cr_assert(kill(helper, 0) && errno == ESRCH, "%s: helper %d outlived the program", label, helper);
+	}
 	run_result__release(&r);
 
 	/* the helper SIGKILLed while it holds the program: said once, the program not stopped, calls go on */

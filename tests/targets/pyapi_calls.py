@@ -54,6 +54,9 @@ def context_manager():
         with monitor:
             body(k)
     print("REPORT_ID", monitor.report_id)
+    helper = monitor._helper.proc
+    monitor.close()  # as at interpreter exit: the engine detaches and ends
+    print("OK closed helper_exit=%s tracer=%d" % (helper.returncode, tracer_pid()))
 
 
 def plain_decorator():
@@ -146,6 +149,12 @@ def stop():
     print("OK runs on")
 
 
+def exit_time():
+    """Time-based monitoring ends at interpreter exit: the helper detaches and ends with it."""
+    handle = memalot.start_leak_monitoring(max_object_lifetime=30.0, save_reports=False)
+    print("HELPER %d" % handle._helper.proc.pid)
+
+
 def kill_helper():
     """The helper SIGKILLed while it holds this process: the program runs on."""
     monitor = create_leak_monitor(save_reports=False)
@@ -201,6 +210,7 @@ def unsupported():
     "bad_options": bad_options,
     "stop": stop,
     "kill_helper": kill_helper,
+    "exit_time": exit_time,
     "unsupported": unsupported,
 }[mode]()
 sys.stdout.flush()
