@@ -406,11 +406,11 @@ static json_t *report(struct monitor_out *out, const struct monitor_opts *o, str
 		json_object_set_new(root, "command", json_string(it->command ? it->command : ""));
 		json_object_set_new(root, "start_time", json_string(start));
 		json_object_set_new(root, "end_time", json_string(end));
+		json_object_set_new(root, "max_object_lifetime", o->calls ? json_null() : json_real(o->lifetime));
 		if (o->calls) {
+			/* function-based (schema 1.3) */
 			json_object_set_new(root, "max_object_age_calls", json_integer(o->age_calls));
 			json_object_set_new(root, "call_number", json_integer((json_int_t)it->call));
-		} else {
-			json_object_set_new(root, "max_object_lifetime", json_real(o->lifetime));
 		}
 		json_object_set_new(root, "warmup_report", json_boolean(it->warmup));
 		json_object_set_new(mu, "rss_bytes", json_integer((json_int_t)it->rss * 1024));
@@ -491,15 +491,13 @@ static json_t *session_summary(const struct monitor *m, pid_t pid, const char *c
 	json_object_set_new(s, "host_name", json_string(utf8_sanitize(host)));
 	json_object_set_new(s, "start_time", json_string(start));
 	json_object_set_new(s, "memalot_version", json_string(MEMALOT_VERSION));
-	if (m->o->calls) {
-		json_object_set_new(s, "discovery", json_string("function"));
-		json_object_set_new(s, "max_object_age_calls", json_integer(m->o->age_calls));
-		json_object_set_new(s, "warmup_calls", json_integer(m->o->warmup_calls));
-	} else {
-		json_object_set_new(s, "max_object_lifetime", json_real(m->o->lifetime));
-	}
-	json_object_set_new(s, "check_interval", json_real(m->o->interval));
-	json_object_set_new(s, "warmup_time", json_real(m->o->warmup));
+	/* function-based (schema 1.3): the clock counts calls, the times are nil */
+	json_object_set_new(s, "discovery", json_string(m->o->calls ? "function" : "time"));
+	json_object_set_new(s, "max_object_lifetime", m->o->calls ? json_null() : json_real(m->o->lifetime));
+	json_object_set_new(s, "check_interval", m->o->calls ? json_null() : json_real(m->o->interval));
+	json_object_set_new(s, "warmup_time", m->o->calls ? json_null() : json_real(m->o->warmup));
+	json_object_set_new(s, "max_object_age_calls", m->o->calls ? json_integer(m->o->age_calls) : json_null());
+	json_object_set_new(s, "warmup_calls", m->o->calls ? json_integer(m->o->warmup_calls) : json_null());
 	json_object_set_new(s, "schema_version", json_string(STORE_SCHEMA_STRING));
 	/* the sessions of one run (memalot run, attach with several processes) share it (schema 1.2) */
 	json_object_set_new(s, "run_id", m->run_id[0] ? json_string(m->run_id) : json_null());

@@ -234,7 +234,7 @@ void render__iteration_text(FILE *f, const json_t *it, bool summary_only)
 	/* what holds the leaks leads the report (schema 1.1; absent in older reports) */
 	render__groups_text(f, json_object_get(it, "leak_groups"), int_of(it, "total_leak_groups"),
 			    int_of(ls, "total_objects"), false);
-	if (json_object_get(it, "max_object_age_calls")) {
+	if (json_is_integer(json_object_get(it, "max_object_age_calls"))) {
 		/* function-based (@leak_monitor): the clock counts calls */
 		long long age = int_of(it, "max_object_age_calls");
 

@@ -28,8 +28,9 @@
 #include <stddef.h>
 
 #define STORE_SCHEMA_MAJOR 1
-#define STORE_SCHEMA_MINOR 2                 /* 1.1: leak_groups, retained sizes; 1.2: native (docs/report-format.md) */
-#define STORE_SCHEMA_STRING "1.2"
+/* 1.1: leak_groups, retained sizes; 1.2: native; 1.3: function-based discovery (docs/report-format.md) */
+#define STORE_SCHEMA_MINOR 3
+#define STORE_SCHEMA_STRING "1.3"
 #define STORE_ID_LEN 9                       /* "abcd-0123" */
 #define STORE_MAX_FILE (256u << 20)           /* a bigger file is refused as corrupt */
 

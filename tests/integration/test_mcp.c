@@ -1030,12 +1030,12 @@ static const struct field report_fields[] = {
 static const struct field summary_fields[] = {
 	{ "report_id", "string" }, { "pid", "integer" }, { "command", "string" }, { "executable", "string" },
 	{ "python_version", "string" }, { "host_name", "string" }, { "start_time", "string" },
-	{ "memalot_version", "string" }, { "max_object_lifetime", "number" }, { "check_interval", "number" },
-	{ "warmup_time", "number" }, { "schema_version", "string" }, { 0 },
+	{ "memalot_version", "string" }, { "max_object_lifetime", "number|null" }, { "check_interval", "number|null" },
+	{ "warmup_time", "number|null" }, { "schema_version", "string" }, { 0 },
 };
 static const struct field iteration_fields[] = {
 	{ "report_id", "string" }, { "iteration_number", "integer" }, { "pid", "integer" }, { "command", "string" },
-	{ "start_time", "string" }, { "end_time", "string" }, { "max_object_lifetime", "number" },
+	{ "start_time", "string" }, { "end_time", "string" }, { "max_object_lifetime", "number|null" },
 	{ "memory_usage", "object" }, { "leak_summary", "object" }, { "object_details_list", "array" },
 	{ "details_matched_objects", "integer" }, { "details_matched_types", "integer" }, { 0 },
 };

@@ -287,6 +287,35 @@ PYAPI(sid_3_15d, "sid-3.15d")
 
 /* ------------------------------------------------------------ the API, on the default interpreter and 3.15 */
 
+/* MCP's get_leak_report serves a function-based report like any other. */
+static void mcp_serves(const struct pyrun *p, const char *id)
+{
+	struct run_result r;
+	char *cmd = xasprintf(
+		"printf '%%s\\n' "
+		"'{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\","
+		"\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}' "
+		"'{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}' "
+		"'{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"get_leak_report\","
+		"\"arguments\":{\"report_id\":\"%s\",\"num_iterations\":0}}}' | '%s' mcp --report-directory '%s'",
+		id, harness__memalot(), p->reports_host);
+	json_t *reply = NULL, *sc;
+	const char *last;
+
+	cr_assert_eq(run__capture((char *[]){ "sh", "-c", cmd, NULL }, 60, &r), 0);
+	cr_assert_eq(r.status, 0, "memalot mcp: %s", r.err);
+	last = strstr(r.out, "{\"jsonrpc\":\"2.0\",\"id\":2");
+	cr_assert_not_null(last, "no answer to get_leak_report:\n%s", r.out);
+	reply = json_loads(last, JSON_DISABLE_EOF_CHECK, NULL);
+	sc = json_object_get(json_object_get(reply, "result"), "structuredContent");
+	cr_assert(json_is_object(sc), "get_leak_report: %s", last);
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(sc, "summary"), "discovery")), "function");
+	cr_assert_eq(json_array_size(json_object_get(sc, "iterations")), 4, "%s", last);
+	json_decref(reply);
+	run_result__release(&r);
+	free(cmd);
+}
+
 static void api_case(const char *label)
 {
 	struct pyrun p;
@@ -303,6 +332,7 @@ static void api_case(const char *label)
 	n = saved(&p, report_id(&p, r.out), it, &pr);
 	cr_assert_eq(n, 4, "%s: context manager: %zu reports for 4 blocks", label, n);
 	cr_assert(strstr(r.out, "OK closed helper_exit=0 tracer=0"), "%s: close():\n%s\n%s", label, r.out, r.err);
+	mcp_serves(&p, report_id(&p, r.out));
 	for (size_t i = 0; i < n; i++) {
 		cr_expect_eq(leak_count(it[i], "__main__.Forever"), i ? 1 : 0, "%s: block %zu", label, i + 1);
 		cr_expect_eq(leak_count(it[i], "__main__.OneCall"), 0, "%s: included_type_names let OneCall in", label);
