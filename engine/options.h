@@ -59,7 +59,10 @@ struct option_def {
 	const char *help;   /* NULL: an alias of the entry before, not listed */
 };
 
-/* The table, and how many entries it has. */
+/* The most entries the table may have. */
+#define OPTIONS_MAX 64
+
+/* The table (engine/option_table.c), and how many entries it has. */
 const struct option_def *options__table(size_t *n);
 
 /* c with every default of the table. */

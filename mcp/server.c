@@ -22,6 +22,7 @@
 #include "../reports/render.h"
 #include "../reports/store.h"
 #include "../cli/cli.h"
+#include "../engine/options.h"
 
 /*
  * The transport is MCP's stdio transport: JSON-RPC 2.0, one message per
@@ -63,7 +64,8 @@ static const char mcp_usage[] =
 	"assistant, configure the command 'memalot' with the arguments ['mcp'].\n"
 	"\n"
 	"tools: list_leak_reports, get_leak_report, get_object_details (read-only),\n"
-	"and with --allow-attach snapshot_process. Every saved report is also the\n"
+	"and with --allow-attach snapshot_process and watch_process. Every saved\n"
+	"report is also the\n"
 	"resource memalot://reports/<id>.\n"
 	"\n"
 	"options:\n"
@@ -71,7 +73,9 @@ static const char mcp_usage[] =
 	"                          else ~/.memalot/reports); a tool's report_directory\n"
 	"                          must be DIR or a directory inside it\n"
 	"  --allow-attach          offer snapshot_process, which pauses a running Python\n"
-	"                          process briefly to count its objects (memalot snapshot)\n"
+	"                          process briefly to count its objects (memalot snapshot),\n"
+	"                          and watch_process, which watches one for leaks for up\n"
+	"                          to 300 s (memalot attach) and saves its report in DIR\n"
 	"  -v, --verbose           say more on stderr\n"
 	"  -q, --quiet             only errors on stderr\n"
 	"  -h, --help              show this help\n";
@@ -240,15 +244,20 @@ static void send_error(struct mcp_server *s, const json_t *id, struct rpc_error 
 
 /* ------------------------------------------------------------ tool arguments */
 
-enum arg_kind { ARG_INT, ARG_STRING, ARG_STRINGS };
+enum arg_kind { ARG_INT, ARG_STRING, ARG_STRINGS, ARG_NUMBER, ARG_BOOL };
 
 /* One argument of a tool: its inputSchema entry and how it is checked. */
 struct tool_arg {
 	const char *name;
 	enum arg_kind kind;
 	bool required;
-	long long min, max;     /* ARG_INT: the range; ARG_STRING: the length; ARG_STRINGS: the items */
-	long long def;          /* ARG_INT: the value when absent */
+	/*
+	 * ARG_INT: the range; ARG_STRING: the length; ARG_STRINGS: the items;
+	 * ARG_NUMBER: max the largest, min 1 "above 0" or 0 "from 0"
+	 */
+	long long min, max;
+	/* ARG_INT: the value when absent; ARG_NUMBER: its default when above 0; ARG_BOOL: its default */
+	long long def;
 	const char *pattern;    /* ARG_STRING: a regex for the schema (checked by the tool itself) */
 	const char *description;
 };
@@ -292,6 +301,17 @@ static json_t *arg_schema(const struct tool_arg *a)
 		json_object_set_new(p, "items", json_pack("{s:s, s:i, s:i}", "type", "string", "minLength", 1,
 							  "maxLength", ARG_ITEM_MAX));
 		json_object_set_new(p, "maxItems", json_integer(a->max));
+		break;
+	case ARG_NUMBER:
+		json_object_set_new(p, "type", json_string("number"));
+		json_object_set_new(p, a->min ? "exclusiveMinimum" : "minimum", json_integer(0));
+		json_object_set_new(p, "maximum", json_integer(a->max));
+		if (a->def > 0)
+			json_object_set_new(p, "default", json_integer(a->def));
+		break;
+	case ARG_BOOL:
+		json_object_set_new(p, "type", json_string("boolean"));
+		json_object_set_new(p, "default", json_boolean(a->def));
 		break;
 	}
 	json_object_set_new(p, "description", json_string(a->description));
@@ -370,6 +390,20 @@ static int check_args(const char *tool, const struct tool_arg *spec, const json_
 			}
 			break;
 		}
+		case ARG_NUMBER:
+			if (!json_is_number(v) || !(json_number_value(v) > 0 || (!a->min && json_number_value(v) == 0)) ||
+			    json_number_value(v) > (double)a->max) {
+				snprintf(msg, len, "%s: '%s' must be a number %s 0 to %lld", tool, a->name,
+					 a->min ? "above" : "from", a->max);
+				return -1;
+			}
+			break;
+		case ARG_BOOL:
+			if (!json_is_boolean(v)) {
+				snprintf(msg, len, "%s: '%s' must be true or false", tool, a->name);
+				return -1;
+			}
+			break;
 		}
 	}
 	return 0;
@@ -743,12 +777,12 @@ static void last_line(const char *text, char *line, size_t len)
  * SNAPSHOT_MAX_OUT) and stderr (the first SNAPSHOT_MAX_ERR bytes).
  * @return its exit status (128+signal when killed), or -errno with a message in msg
  */
-static int run_child(char *const argv[], char **out, char **err, char *msg, size_t len)
+static int run_child(char *const argv[], int timeout_s, char **out, char **err, char *msg, size_t len)
 {
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, st = 0, ret = 0, open_fds = 2;
 	size_t olen = 0, ocap = 0, elen = 0, ecap = 0;
 	char *obuf = NULL, *ebuf = NULL;
-	time_t deadline = time(NULL) + SNAPSHOT_TIMEOUT_S;
+	time_t deadline = time(NULL) + timeout_s;
 	bool killed = false, too_big = false;
 	struct pollfd p[2];
 	pid_t pid;
@@ -789,7 +823,7 @@ static int run_child(char *const argv[], char **out, char **err, char *msg, size
 			if (killed)
 				break;
 			/* memalot thaws the target on SIGTERM; SIGKILL if it will not go */
-			log_err("mcp: memalot snapshot took over %d s: stopping it", SNAPSHOT_TIMEOUT_S);
+			log_err("mcp: memalot %s took over %d s: stopping it", argv[1], timeout_s);
 			kill(pid, SIGTERM);
 			killed = true;
 			deadline = now + 10;
@@ -843,9 +877,10 @@ static int run_child(char *const argv[], char **out, char **err, char *msg, size
 		}
 	if (killed || too_big) {
 		ret = -ETIMEDOUT;
-		snprintf(msg, len, too_big ? "memalot snapshot printed more than %u MiB" :
-			 "memalot snapshot took longer than %d s and was stopped",
-			 too_big ? SNAPSHOT_MAX_OUT >> 20 : SNAPSHOT_TIMEOUT_S);
+		if (too_big)
+			snprintf(msg, len, "memalot %s printed more than %u MiB", argv[1], SNAPSHOT_MAX_OUT >> 20);
+		else
+			snprintf(msg, len, "memalot %s took longer than %d s and was stopped", argv[1], timeout_s);
 		goto out;
 	}
 	ret = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
@@ -886,7 +921,7 @@ static json_t *tool_snapshot(const struct mcp_server *s, const struct tool *t, c
 		argv[5] = pid;
 	}
 	log_info("mcp: snapshot of pid %s%s%s", pid, why ? ", why " : "", why ? why : "");
-	status = run_child(argv, &out, &err, msg, len);
+	status = run_child(argv, SNAPSHOT_TIMEOUT_S, &out, &err, msg, len);
 	free(whyarg);
 	if (status < 0)
 		return NULL;
@@ -912,6 +947,178 @@ static json_t *tool_snapshot(const struct mcp_server *s, const struct tool *t, c
 	}
 	free(out);
 	free(err);
+	return res;
+}
+
+/* ------------------------------------------------------------ watch_process */
+
+#define WATCH_MAX_S 300 /* the longest watch: MCP clients time out calls */
+
+/* The seed's options a watch takes: every monitoring option of the table but where reports go. */
+static bool watch_takes(const struct option_def *d)
+{
+	static const char *const not_here[] = { "report_directory", "tee_console", "color", "force_terminal",
+						 "max_object_age_calls", "warmup_calls" };
+
+	if (!d->seed || !(d->cmds & OPTS_ATTACH) || d->type == OPT_PATH || d->type == OPT_ACCEPTED)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(not_here); i++)
+		if (!strcmp(d->seed, not_here[i]))
+			return false;
+	return true;
+}
+
+/*
+ * watch_process's arguments: pid, duration, then the seed's options made
+ * from the engine's option table (engine/option_table.c), with its names,
+ * bounds and defaults, as the Python package's keywords are.
+ */
+static struct tool_arg watch_args[OPTIONS_MAX + 3];
+
+static void watch_args_init(void)
+{
+	static char descr[OPTIONS_MAX][256];
+	size_t n = 0, ntable;
+	const struct option_def *table = options__table(&ntable);
+
+	if (watch_args[0].name)
+		return;
+	watch_args[n++] = (struct tool_arg){ "pid", ARG_INT, true, 1, INT_MAX, 0, NULL,
+					     "the process ID of a running CPython program" };
+	watch_args[n++] = (struct tool_arg){ "duration", ARG_NUMBER, false, 1, WATCH_MAX_S, 0, NULL,
+					     "seconds to watch (default: long enough for one report after the "
+					     "warm-up: warm-up + lifetime + 2 s, at most 300)" };
+	for (size_t i = 0; i < ntable && n < ARRAY_SIZE(watch_args) - 1; i++) {
+		const struct option_def *d = &table[i];
+		struct tool_arg a = { d->seed, ARG_INT, false, 0, 0, 0, NULL, descr[i] };
+
+		if (!watch_takes(d))
+			continue;
+		snprintf(descr[i], sizeof(descr[i]), "%s%s%s%s (memalot attach --%s)", d->seed_negates ? "false: " : "",
+			 d->help, d->dflt ? "; default " : "", d->dflt ? d->dflt : "", d->name);
+		switch (d->type) {
+		case OPT_SECONDS:
+		case OPT_SECONDS0:
+			a.kind = ARG_NUMBER;
+			a.min = d->type == OPT_SECONDS;
+			a.max = 315360000; /* ten years, as the command line */
+			a.def = d->dflt ? atoll(d->dflt) : 0;
+			break;
+		case OPT_COUNT:
+		case OPT_COUNT0:
+		case OPT_BYTES:
+			a.min = d->type == OPT_COUNT;
+			a.max = d->max;
+			a.def = d->dflt ? atoll(d->dflt) : 0;
+			break;
+		case OPT_FLAG:
+			a.kind = ARG_BOOL;
+			a.def = d->seed_negates; /* check_referrers=true is the flag's absence */
+			break;
+		case OPT_WORDS:
+			a.kind = ARG_STRINGS;
+			a.max = 64;
+			break;
+		default:
+			continue;
+		}
+		watch_args[n++] = a;
+	}
+	watch_args[n] = (struct tool_arg){ 0 };
+}
+
+static json_t *tool_watch(const struct mcp_server *s, const struct tool *t, const json_t *args, char *msg,
+			  size_t len)
+{
+	size_t ntable, nargv = 0;
+	const struct option_def *table = options__table(&ntable);
+	char **argv = xcalloc(8 + 4 * OPTIONS_MAX + 64 * 2, sizeof(*argv)), *out, *err, line[MCP_MAX_MSG - 64];
+	const json_t *v;
+	double lifetime = 60, warmup = -1, duration;
+	json_t *res = NULL, *iters = json_array();
+	int status;
+	const char *p;
+
+	(void)t;
+	argv[nargv++] = xstrdup("/proc/self/exe");
+	argv[nargv++] = xstrdup("attach");
+	argv[nargv++] = xstrdup("--json");
+	argv[nargv++] = xasprintf("--report-directory=%s", s->root); /* saved where this server reads */
+	for (size_t i = 0; i < ntable; i++) {
+		const struct option_def *d = &table[i];
+
+		if (!watch_takes(d) || !(v = json_object_get(args, d->seed)) || json_is_null(v))
+			continue;
+		if (json_is_boolean(v)) {
+			if (json_is_true(v) != d->seed_negates)
+				argv[nargv++] = xasprintf("--%s", d->name);
+		} else if (json_is_array(v)) {
+			size_t k;
+			json_t *item;
+
+			json_array_foreach(v, k, item)
+				argv[nargv++] = xasprintf("--%s=%s", d->name, json_string_value(item));
+		} else if (json_is_integer(v)) {
+			argv[nargv++] = xasprintf("--%s=%lld", d->name, (long long)json_integer_value(v));
+		} else {
+			argv[nargv++] = xasprintf("--%s=%.17g", d->name, json_number_value(v));
+			if (!strcmp(d->seed, "max_object_lifetime"))
+				lifetime = json_number_value(v);
+			else if (!strcmp(d->seed, "warmup_period"))
+				warmup = json_number_value(v);
+		}
+	}
+	v = json_object_get(args, "duration");
+	duration = json_is_number(v) ? json_number_value(v) : MIN((double)WATCH_MAX_S,
+								   (warmup < 0 ? lifetime : warmup) + lifetime + 2);
+	argv[nargv++] = xasprintf("--duration=%.17g", duration);
+	argv[nargv++] = xstrdup("--");
+	argv[nargv++] = xasprintf("%lld", arg_int(t, args, "pid"));
+	log_info("mcp: watching pid %s for %g s", argv[nargv - 1], duration);
+	status = run_child(argv, (int)duration + 60, &out, &err, msg, len);
+	if (status < 0)
+		goto done;
+	/* one JSON report per line */
+	for (p = out; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		json_t *it = n ? json_loadb(p, n, JSON_REJECT_DUPLICATES, NULL) : NULL;
+
+		if (json_is_object(it))
+			json_array_append_new(iters, it);
+		else
+			json_decref(it);
+		p += n + (nl != NULL);
+	}
+	last_line(err, line, sizeof(line));
+	if (status != EXIT_OK && !json_array_size(iters)) {
+		snprintf(msg, len, "memalot attach %s failed (exit %d): %s", argv[nargv - 1], status,
+			 line[0] ? line : "no message");
+		goto done;
+	}
+	res = json_pack("{s:I, s:i, s:O, s:s}", "pid", (json_int_t)arg_int(t, args, "pid"), "exit_code", status,
+			"iterations", iters, "messages", err);
+	v = json_array_size(iters) ? json_object_get(json_array_get(iters, 0), "report_id") : NULL;
+	json_object_set_new(res, "report_id", json_is_string(v) ? json_incref((json_t *)v) : json_null());
+	if (json_size(res) > MCP_MAX_RESULT - MCP_FIT_SLACK) {
+		size_t cut = 0;
+
+		while (json_array_size(iters) > 1 && json_size(res) > MCP_MAX_RESULT - MCP_FIT_SLACK) {
+			json_array_remove(iters, 0);
+			cut++;
+		}
+		snprintf(line, sizeof(line), "left out the %zu oldest iterations (get_leak_report has them)", cut);
+		set_truncated(res, line);
+	}
+done:
+	if (status >= 0) {
+		free(out);
+		free(err);
+	}
+	json_decref(iters);
+	for (size_t i = 0; i < nargv; i++)
+		free(argv[i]);
+	free(argv);
 	return res;
 }
 
@@ -1110,6 +1317,14 @@ static const char snapshot_output[] =
 	" \"required\": [\"pid\", \"command\", \"python_version\", \"python_flavour\", \"layout_source\", \"reader\","
 	"   \"pause_ms\", \"tries\", \"interpreters\", \"total_objects\", \"generations\", \"partial\", \"types\"]}";
 
+static const char watch_output[] =
+	"{\"type\": \"object\", \"properties\": {"
+	"  \"pid\": {\"type\": \"integer\"}, \"exit_code\": {\"type\": \"integer\"},"
+	"  \"report_id\": {\"type\": [\"string\", \"null\"]},"
+	"  \"iterations\": {\"type\": \"array\", \"items\": {\"type\": \"object\"}},"
+	"  \"messages\": {\"type\": \"string\"}, " TRUNCATION_PROPS "},"
+	" \"required\": [\"pid\", \"exit_code\", \"report_id\", \"iterations\", \"messages\"]}";
+
 static const struct tool tools[] = {
 	{ "list_leak_reports", "List leak reports",
 	  "List the saved memory leak reports, newest first: ID, start time, pid and command of the monitored "
@@ -1131,10 +1346,18 @@ static const struct tool tools[] = {
 	  "Count the objects of a running CPython process by type (it is paused for the copy, not changed), "
 	  "and with 'why' explain why the objects of a type are alive.",
 	  snapshot_args, snapshot_output, true, tool_snapshot },
+	{ "watch_process", "Watch a Python process for leaks",
+	  "Watch a running CPython process for `duration` seconds as `memalot attach` does (time-based leak "
+	  "discovery: objects that live longer than max_object_lifetime after the warm-up are leaks) and return "
+	  "its reports: the leaked objects grouped by what holds them, counts by type, and referrer graphs. "
+	  "The process is paused only while its memory is copied. The report is saved: get_leak_report reads "
+	  "it later. The options are the memalot package's, with the same names and defaults.",
+	  watch_args, watch_output, true, tool_watch },
 };
 
 static const struct tool *find_tool(const struct mcp_server *s, const char *name)
 {
+	watch_args_init();
 	for (size_t i = 0; i < ARRAY_SIZE(tools); i++)
 		if (!strcmp(tools[i].name, name) && (!tools[i].needs_attach || s->allow_attach))
 			return &tools[i];
@@ -1177,6 +1400,7 @@ static json_t *rpc_tools_list(struct mcp_server *s, const json_t *params, struct
 	json_t *list = json_array();
 
 	(void)params;
+	watch_args_init();
 	for (size_t i = 0; i < ARRAY_SIZE(tools); i++) {
 		const struct tool *t = &tools[i];
 		json_error_t jerr;
@@ -1230,7 +1454,8 @@ static json_t *rpc_tools_call(struct mcp_server *s, const json_t *params, struct
 	t = find_tool(s, name);
 	if (!t) {
 		rpc_fail(e, RPC_INVALID_PARAMS, "unknown tool '%.64s'%s", name,
-			 !strcmp(name, "snapshot_process") ? " (start memalot mcp with --allow-attach to offer it)" : "");
+			 !strcmp(name, "snapshot_process") || !strcmp(name, "watch_process") ?
+				 " (start memalot mcp with --allow-attach to offer it)" : "");
 		return NULL;
 	}
 	if (!args || json_is_null(args))

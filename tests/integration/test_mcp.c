@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../../cli/cli.h"
+#include "../../engine/options.h"
 #include "../../reports/store.h"
 #include "../lib/groups.h"
 #include "../lib/harness.h"
@@ -1439,4 +1440,96 @@ Test(mcp, get_leak_report_has_leak_groups, .fini = harness__cleanup, .timeout = 
 	session__release(&s);
 	groups_run__release(&g);
 	rm_rf(dir);
+}
+
+/*
+ * watch_process: its input schema is the engine's option table (the seed's
+ * keywords, their types and defaults); a watch of a leaking process returns
+ * its reports with the exact root, saved where the server reads; its
+ * options go through (check_referrers=false: no referrer graphs); bad values
+ * are refused before anything runs; not offered without --allow-attach.
+ */
+Test(mcp, watch_process_made_from_the_option_table, .fini = harness__cleanup, .timeout = 180)
+{
+	char dir[PATH_MAX], root[PATH_MAX + 16];
+	char *extra[] = { "--report-directory", root, "--allow-attach", NULL };
+	const json_t *list, *tool = NULL, *props, *x;
+	size_t i, ntable, nseed = 0;
+	const struct option_def *table = options__table(&ntable);
+	json_t *res, *it;
+	struct session s;
+	struct target t;
+	struct input in;
+	bool found = false;
+
+	temp_dir(dir, sizeof(dir));
+	snprintf(root, sizeof(root), "%s/reports", dir);
+	start_target(&t, LABEL, "leaky_app.py", NULL);
+	input__init(&in);
+	input__initialize(&in);
+	input__request(&in, json_integer(1), "tools/list", NULL);
+	input__call(&in, 2, "watch_process", json_pack("{s:i, s:f, s:f, s:[s]}", "pid", (int)t.pid, "max_object_lifetime",
+						       1.0, "duration", 4.5, "included_type_names", "Session"));
+	input__call(&in, 3, "watch_process", json_pack("{s:i, s:f, s:f, s:b}", "pid", (int)t.pid,
+						       "max_object_lifetime", 0.5, "duration", 2.5, "check_referrers", 0));
+	input__call(&in, 4, "watch_process", json_pack("{s:i, s:i}", "pid", (int)t.pid, "max_object_details", -1));
+	input__call(&in, 5, "watch_process", json_pack("{s:i, s:s}", "pid", (int)t.pid, "report_directory", "/"));
+	input__call(&in, 6, "watch_process", json_pack("{s:i, s:f}", "pid", (int)t.pid, "duration", 301.0));
+	input__run(&in, extra, &s);
+	cr_assert_eq(target__stop(&t), 0, "%s", t.err);
+
+	list = result(&s, 1);
+	json_array_foreach(json_object_get(list, "tools"), i, x)
+		if (!strcmp(json_string_value(json_object_get(x, "name")), "watch_process"))
+			tool = x;
+	cr_assert_not_null(tool, "watch_process is not offered with --allow-attach");
+	props = json_object_get(json_object_get(tool, "inputSchema"), "properties");
+	for (i = 0; i < ntable; i++) {
+		const json_t *p;
+
+		if (!table[i].seed || !(table[i].cmds & OPTS_ATTACH) || table[i].type == OPT_PATH ||
+		    table[i].type == OPT_ACCEPTED || !strcmp(table[i].seed, "tee_console") ||
+		    !strcmp(table[i].seed, "max_object_age_calls") || !strcmp(table[i].seed, "warmup_calls"))
+			continue;
+		nseed++;
+		p = json_object_get(props, table[i].seed);
+		cr_assert_not_null(p, "watch_process has no argument '%s'", table[i].seed);
+		if (table[i].dflt && table[i].type != OPT_WORDS)
+			cr_assert_eq(json_number_value(json_object_get(p, "default")), atof(table[i].dflt),
+				     "%s: default %s", table[i].seed, table[i].dflt);
+	}
+	cr_assert_eq(json_object_size(props), nseed + 2, "watch_process has arguments the table does not: %s",
+		     json_dumps(props, 0));
+	cr_assert(json_is_true(json_object_get(json_object_get(props, "check_referrers"), "default")));
+
+	res = tool_ok(&s, 2);
+	cr_assert_eq(json_integer_value(json_object_get(res, "exit_code")), 0, "%s", json_dumps(res, 0));
+	cr_assert_geq(json_array_size(json_object_get(res, "iterations")), 2, "%s", json_dumps(res, 0));
+	it = json_array_get(json_object_get(res, "iterations"), json_array_size(json_object_get(res, "iterations")) - 1);
+	cr_assert_gt(leak_count(it, "__main__.Session"), 0, "no Session leaked: %s", json_dumps(it, 0));
+	json_array_foreach(json_object_get(it, "leak_groups"), i, x)
+		found |= strstr(json_string_value(json_object_get(x, "root")), "__main__._CACHE") != NULL;
+	cr_assert(found, "no group held by __main__._CACHE: %s", json_dumps(json_object_get(it, "leak_groups"), 0));
+	{
+		char path[PATH_MAX + 64];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/memalot_report_%s", root,
+			 json_string_value(json_object_get(res, "report_id")));
+		cr_assert_eq(stat(path, &st), 0, "the watch's report is not saved in %s", path);
+	}
+	res = tool_ok(&s, 3);
+	it = json_array_get(json_object_get(res, "iterations"), json_array_size(json_object_get(res, "iterations")) - 1);
+	json_array_foreach(json_object_get(it, "object_details_list"), i, x)
+		cr_assert(json_is_false(json_object_get(x, "referrers_checked")),
+			  "check_referrers=false still searched referrers");
+	/* bad arguments: refused with the argument's name (JSON-RPC invalid params, as every tool's) */
+	for (json_int_t id = 4; id <= 6; id++) {
+		const char *want[] = { "max_object_details", "report_directory", "duration" };
+		const char *m = json_string_value(json_object_get(json_object_get(answer(&s, id), "error"), "message"));
+
+		cr_assert_eq(error_code(&s, id), -32602, "request %lld: %s", (long long)id, s.r.out);
+		cr_assert(m && strstr(m, want[id - 4]), "request %lld: %s", (long long)id, m ? m : "no message");
+	}
+	session__release(&s);
 }
