@@ -475,3 +475,131 @@ Test(run, max_processes_bounds_a_fork_storm, .fini = scratch__cleanup, .timeout 
 	run_result__release(&r);
 	free(out);
 }
+
+/* The bytes a background run wrote to fd so far (NUL-terminated, static buffer). */
+static const char *so_far(int fd)
+{
+	static char buf[1 << 20];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	buf[n > 0 ? n : 0] = 0;
+	return buf;
+}
+
+/*
+ * Ctrl-C in a terminal reaches memalot and PROGRAM (one process group):
+ * PROGRAM handles it as it would alone, memalot makes its last report, the
+ * summary, and exits with PROGRAM's status. SIGTERM to memalot alone is
+ * passed on to PROGRAM (143).
+ */
+Test(run, ctrl_c_and_sigterm, .fini = scratch__cleanup, .timeout = 180)
+{
+	const struct interp *py = need_python(DEFAULT_PYTHON);
+	char err[512], *path = interp__script(py, "run_exit.py", err, sizeof(err));
+	struct bgrun_opts o = { 0 };
+	struct run_result r;
+	struct bgrun b;
+	int p[2];
+
+	cr_assert_not_null(path, "%s", err);
+	for (int round = 0; round < 2; round++) {
+		/* setsid: memalot leads a process group of its own, as a shell's job would */
+		char *argv[] = { "setsid", (char *)harness__memalot(), "run", "--max-object-lifetime", "1",
+				 "--no-save-reports", "--", py->argv[0], path, "leak", NULL };
+		long long start;
+
+		cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+		o.stdin_fd = p[0];
+		cr_assert_eq(bgrun__start(&b, argv, &o), 0);
+		close(p[0]);
+		/* the first report with a leak is the signal that memalot watches it */
+		for (start = harness__now_ms(); !strstr(so_far(b.err_fd), "Possible New Leaks") &&
+						harness__now_ms() - start < WAIT_MS;)
+			cr_assert_eq(bgrun__exited(&b, 100), 0, "memalot run ended early: %s", so_far(b.err_fd));
+		cr_assert(strstr(so_far(b.err_fd), "Possible New Leaks"), "no report: %s", so_far(b.err_fd));
+		cr_assert_eq(kill(round ? b.pid : -b.pid, round ? SIGTERM : SIGINT), 0, "%s", strerror(errno));
+		cr_assert_eq(bgrun__wait(&b, WAIT_MS, &r), 0);
+		close(p[1]);
+		cr_assert_not(r.timed_out, "memalot run did not end after the signal: %s", r.err);
+		cr_assert(strstr(r.err, "memalot: summary"), "no summary: %s", r.err);
+		if (!round) {
+			cr_assert_eq(r.status, 3, "Ctrl-C: exit %d, not PROGRAM's 3: %s", r.status, r.err);
+			cr_assert(strstr(r.out, "interrupted"), "PROGRAM did not see Ctrl-C: %s", r.out);
+			cr_assert(strstr(r.err, "a last report first"), "no last report: %s", r.err);
+		} else {
+			cr_assert_eq(r.status, 143, "SIGTERM: exit %d, not 143: %s", r.status, r.err);
+		}
+		run_result__release(&r);
+	}
+	free(path);
+}
+
+/* The pid tracing pid (TracerPid), 0 when none, -1 when pid is gone. */
+static int tracer_of(pid_t pid)
+{
+	char path[64], buf[4096], *p;
+	int fd, tracer = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	if ((p = strstr(buf, "TracerPid:")))
+		tracer = atoi(p + 10);
+	return tracer;
+}
+
+/*
+ * A watched process killed while memalot holds it (in the middle of a
+ * check): its session ends with one line, the other process goes on to its
+ * last report, and the run ends 0.
+ */
+Test(run, worker_killed_mid_check, .fini = scratch__cleanup, .timeout = 180)
+{
+	char a[16], b[16];
+	char *argv[] = { (char *)harness__memalot(), "attach", a, b, "--max-object-lifetime", "2", "--check-interval",
+			 "0.1", "--iterations", "3", "--json", "--no-save-reports", NULL };
+	char *big[] = { "1000000", NULL }, line[64];
+	struct target t1, t2;
+	struct run_result r;
+	struct bgrun run;
+	json_t *rep[16];
+	size_t n, n2 = 0;
+	long long start;
+	bool caught = false;
+
+	start_target(&t1, DEFAULT_PYTHON, "large_heap.py", big);
+	start_target(&t2, DEFAULT_PYTHON, "leaky_app.py", NULL);
+	snprintf(a, sizeof(a), "%d", (int)t1.pid);
+	snprintf(b, sizeof(b), "%d", (int)t2.pid);
+	cr_assert_eq(bgrun__start(&run, argv, NULL), 0);
+	/* its session under way: its warm-up report is out */
+	snprintf(line, sizeof(line), "\"pid\":%d,", (int)t1.pid); /* attach --json is compact */
+	for (start = harness__now_ms(); !strstr(so_far(run.out_fd), line) && harness__now_ms() - start < WAIT_MS;)
+		cr_assert_eq(bgrun__exited(&run, 50), 0, "memalot ended early: %s", so_far(run.err_fd));
+	/* the moment memalot traces the big one again, a check of it is under way: kill it then */
+	for (start = harness__now_ms(); !caught && harness__now_ms() - start < WAIT_MS;) {
+		caught = tracer_of(t1.pid) == run.pid;
+		cr_assert_eq(bgrun__exited(&run, 0), 0, "memalot ended before the kill");
+	}
+	cr_assert(caught, "memalot never traced pid %d", (int)t1.pid);
+	cr_assert_eq(kill(t1.pid, SIGKILL), 0);
+	cr_assert_eq(bgrun__wait(&run, WAIT_MS, &r), 0);
+	cr_assert_not(r.timed_out, "memalot did not end: %s", r.err);
+	cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+	snprintf(line, sizeof(line), "process %d exited", (int)t1.pid);
+	cr_assert(strstr(r.err, line), "no line for the killed process: %s", r.err);
+	n = json_lines("killed mid-check", r.out, rep, ARRAY_SIZE(rep));
+	for (size_t i = 0; i < n; i++)
+		n2 += pid_of(rep[i]) == t2.pid;
+	cr_assert_eq(n2, 3, "%zu reports of the other process: %s", n2, r.err);
+	assert_running_free(t2.pid, "after the run");
+	release_reports(rep, n);
+	run_result__release(&r);
+	target__stop(&t1);
+	target__stop(&t2);
+}

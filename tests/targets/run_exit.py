@@ -3,7 +3,8 @@
 # argv says: "exit N" (status N), "term" (killed by SIGTERM), "leak" (exit 0
 # after leaking an object every 0.05 s into LEAKS meanwhile), "cache" (exit 0,
 # a cache filled before "ready" and churn meanwhile: no leak), or "print N"
-# (N bytes of every byte value on stdout, then exit 0).
+# (N bytes of every byte value on stdout, then exit 0). Ctrl-C (SIGINT) at any
+# time: "interrupted" and status 3.
 import os
 import select
 import signal
@@ -48,4 +49,10 @@ def main():
     return 0
 
 
-sys.exit(main())
+try:
+    sys.exit(main())
+except KeyboardInterrupt:
+    # Ctrl-C: said, and a status of its own, so that a test sees it came
+    sys.stdout.write("interrupted\n")
+    sys.stdout.flush()
+    sys.exit(3)
