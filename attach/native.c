@@ -67,18 +67,12 @@ static bool is_arena(const struct mapping *m, const struct mapping *next)
 	return next && next->anon_none && next->start == m->end && next->end == m->start + ARENA_HEAP_SIZE;
 }
 
-int native__read(pid_t pid, struct native_stats *out)
+size_t native__parse_smaps(FILE *f, struct native_stats *out)
 {
-	char path[64], *line = NULL;
+	char *line = NULL;
 	size_t cap = 0, nmaps = 0, mcap = 0;
 	struct mapping *maps = NULL, *cur = NULL;
-	FILE *f;
 
-	memset(out, 0, sizeof(*out));
-	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? -ESRCH : -errno;
 	while (getline(&line, &cap, f) > 0) {
 		unsigned long long start, end, off, ino;
 		char perms[8], dev[16];
@@ -108,11 +102,26 @@ int native__read(pid_t pid, struct native_stats *out)
 			field_kb(line, "Swap", &out->swap);
 	}
 	free(line);
-	fclose(f);
 	for (size_t i = 0; i < nmaps; i++)
 		if (maps[i].heap || is_arena(&maps[i], i + 1 < nmaps ? &maps[i + 1] : NULL))
 			out->heap += maps[i].rss;
 	free(maps);
+	return nmaps;
+}
+
+int native__read(pid_t pid, struct native_stats *out)
+{
+	char path[64];
+	size_t nmaps;
+	FILE *f;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	nmaps = native__parse_smaps(f, out);
+	fclose(f);
 	if (!nmaps)
 		return kill(pid, 0) && errno == ESRCH ? -ESRCH : -EIO;
 

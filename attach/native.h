@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 struct native_stats {
@@ -27,6 +28,13 @@ struct native_stats {
 
 /* Read pid's figures. @return 0 or -errno (-ESRCH when it is gone) */
 int native__read(pid_t pid, struct native_stats *out);
+
+/*
+ * The memory figures of native__read from an smaps text (/proc/PID/smaps:
+ * its mapped file names are the target's to choose), added into out.
+ * @return the mappings read (at most MAX_MAPPINGS of them)
+ */
+size_t native__parse_smaps(FILE *f, struct native_stats *out);
 
 /* Open file descriptors and what they point at (readlink of /proc/PID/fd/N). */
 struct fd_entry {

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Fuzz targets (libFuzzer + ASan + UBSan), included from the Makefile.
-#   make fuzz                      build $(BUILD)/fuzz/fuzz_walk, fuzz_graph, fuzz_store, fuzz_mcp and fuzz_control
-#   make fuzz-run [FUZZ_SECONDS=60] run each for a quarter of the time on a copy of
+#   make fuzz                      build $(BUILD)/fuzz/fuzz_walk, fuzz_graph, fuzz_store, fuzz_mcp, fuzz_control and fuzz_native
+#   make fuzz-run [FUZZ_SECONDS=60] run each for a sixth of the time on a copy of
 #                                  its seeds (fuzz/corpus, corpus-graph, corpus-store, corpus-mcp)
 #   make fuzz-corpus               regenerate the seeds and fuzz/walk.dict, fuzz/graph.dict
 # Include it after LIB_SRCS, PKG_CFLAGS and PKG_LIBS are set; it leaves the
@@ -22,7 +22,7 @@ FUZZ_LIB_SRCS = $(filter-out attach/freeze.c,$(LIB_SRCS))
 FUZZ_LIB_OBJS = $(FUZZ_LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o) $(FUZZ_DIR)/obj/layouts_data.o
 
 FUZZ_TARGETS := $(FUZZ_DIR)/fuzz_walk $(FUZZ_DIR)/fuzz_graph $(FUZZ_DIR)/fuzz_store $(FUZZ_DIR)/fuzz_mcp \
-	$(FUZZ_DIR)/fuzz_control
+	$(FUZZ_DIR)/fuzz_control $(FUZZ_DIR)/fuzz_native
 
 fuzz: $(FUZZ_TARGETS)
 
@@ -69,6 +69,12 @@ $(FUZZ_DIR)/fuzz_control: fuzz/fuzz_control.c engine/control.c $(FUZZ_LIB_OBJS)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -o $@ fuzz/fuzz_control.c fuzz/freezer_stub.c \
 		$(FUZZ_LIB_OBJS) $(PKG_LIBS)
 
+$(FUZZ_DIR)/fuzz_native: fuzz/fuzz_native.c $(FUZZ_LIB_OBJS)
+	$(call msg,FUZZLD,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -o $@ fuzz/fuzz_native.c fuzz/freezer_stub.c \
+		$(FUZZ_LIB_OBJS) $(PKG_LIBS)
+
 # The seed generator needs no sanitizer; it only writes files.
 $(FUZZ_DIR)/gen_corpus: fuzz/gen_corpus.c fuzz/walk_image.h fuzz/graph_image.h $(BUILD)/libmemalot.a
 	$(call msg,LINK,$@)
@@ -81,16 +87,17 @@ fuzz-corpus: $(FUZZ_DIR)/gen_corpus
 
 # New inputs go to a copy so that the seed directories keep only the seeds;
 # crashes, leaks and timeouts land in $(FUZZ_DIR)/artifacts/. Each target
-# gets a quarter of FUZZ_SECONDS.
-FUZZ_QUARTER = $(shell echo $$(( ($(FUZZ_SECONDS) + 3) / 4 )))
+# gets a sixth of FUZZ_SECONDS.
+FUZZ_QUARTER = $(shell echo $$(( ($(FUZZ_SECONDS) + 5) / 6 )))
 FUZZ_OPTS = -max_total_time=$(FUZZ_QUARTER) -timeout=5 -rss_limit_mb=2048 -max_len=$(FUZZ_MAX_LEN) \
 	-print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/artifacts/
 
 fuzz-run: $(FUZZ_TARGETS)
 	$(Q)mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/corpus-graph $(FUZZ_DIR)/corpus-store $(FUZZ_DIR)/corpus-mcp \
-		$(FUZZ_DIR)/corpus-control $(FUZZ_DIR)/artifacts
+		$(FUZZ_DIR)/corpus-control $(FUZZ_DIR)/corpus-native $(FUZZ_DIR)/artifacts
 	$(Q)cp fuzz/corpus/* $(FUZZ_DIR)/corpus/
 	$(Q)cp fuzz/corpus-control/* $(FUZZ_DIR)/corpus-control/
+	$(Q)cp fuzz/corpus-native/* $(FUZZ_DIR)/corpus-native/
 	$(Q)cp fuzz/corpus-graph/* $(FUZZ_DIR)/corpus-graph/
 	$(Q)cp fuzz/corpus-store/* $(FUZZ_DIR)/corpus-store/
 	$(Q)cp fuzz/corpus-mcp/* $(FUZZ_DIR)/corpus-mcp/
@@ -99,6 +106,7 @@ fuzz-run: $(FUZZ_TARGETS)
 	$(Q)$(FUZZ_DIR)/fuzz_store $(FUZZ_OPTS) -dict=fuzz/store.dict $(FUZZ_DIR)/corpus-store
 	$(Q)$(FUZZ_DIR)/fuzz_mcp $(FUZZ_OPTS) -dict=fuzz/mcp.dict $(FUZZ_DIR)/corpus-mcp
 	$(Q)$(FUZZ_DIR)/fuzz_control $(FUZZ_OPTS) -dict=fuzz/control.dict $(FUZZ_DIR)/corpus-control
+	$(Q)$(FUZZ_DIR)/fuzz_native $(FUZZ_OPTS) -dict=fuzz/native.dict $(FUZZ_DIR)/corpus-native
 
 .PHONY: fuzz fuzz-run fuzz-corpus
 .DEFAULT_GOAL := $(fuzz_saved_goal)

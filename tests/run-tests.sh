@@ -19,9 +19,10 @@
 #             MEMALOT_ASAN_TESTS (default: census, layout, faults, attach_faults, options, walk, refs,
 #             refs_image, store, reports, mcp) from there
 #             against build-asan/memalot; a sanitizer report fails it  MEMALOT_SKIP_ASAN
-#   fuzz      `make fuzz`, then fuzz_walk, fuzz_graph, fuzz_store and fuzz_mcp for a
-#             quarter of FUZZ_SECONDS (default 60) each on temporary copies of their
-#             seeds (fuzz/corpus, corpus-graph, corpus-store, corpus-mcp): one test MEMALOT_SKIP_FUZZ
+#   fuzz      `make fuzz`, then fuzz_walk, fuzz_graph, fuzz_store, fuzz_mcp, fuzz_control and
+#             fuzz_native for a sixth of FUZZ_SECONDS (default 60) each on temporary copies of
+#             their seeds (fuzz/corpus, corpus-graph, corpus-store, corpus-mcp, corpus-control,
+#             corpus-native): one test                                         MEMALOT_SKIP_FUZZ
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -187,7 +188,7 @@ else
 	MEMALOT=$build/memalot
 fi
 
-# fuzz_walk, fuzz_graph, fuzz_store and fuzz_mcp (libFuzzer, ASan, UBSan) for a quarter of FUZZ_SECONDS each
+# fuzz_walk, fuzz_graph, fuzz_store, fuzz_mcp, fuzz_control and fuzz_native (libFuzzer, ASan, UBSan) for a sixth of FUZZ_SECONDS each
 # on a copy of their seeds, with the options of `make fuzz-run` (fuzz/fuzz.mk);
 # crashes, leaks and timeouts fail it and leave their input in BUILD/fuzz/artifacts/.
 fuzz_one() { # target, seed directory, dictionary, seconds
@@ -209,7 +210,7 @@ fuzz_one() { # target, seed directory, dictionary, seconds
 
 fuzz_step() {
 	fuzz_secs=${FUZZ_SECONDS:-60}
-	quarter=$(((fuzz_secs + 3) / 4))
+	quarter=$(((fuzz_secs + 5) / 6)) # a sixth each: six targets
 	"$make" --no-print-directory ${jflag:+"$jflag"} BUILD="$build_arg" fuzz || {
 		say "fuzz: make fuzz failed (clang and libclang-rt-14-dev: run tests/setup-deps.sh)"
 		return 1
@@ -221,6 +222,7 @@ fuzz_step() {
 	fuzz_one fuzz_store fuzz/corpus-store fuzz/store.dict "$quarter" || fuzz_ok=1
 	fuzz_one fuzz_mcp fuzz/corpus-mcp fuzz/mcp.dict "$quarter" || fuzz_ok=1
 	fuzz_one fuzz_control fuzz/corpus-control fuzz/control.dict "$quarter" || fuzz_ok=1
+	fuzz_one fuzz_native fuzz/corpus-native fuzz/native.dict "$quarter" || fuzz_ok=1
 	return $fuzz_ok
 }
 step fuzz MEMALOT_SKIP_FUZZ fuzz_step

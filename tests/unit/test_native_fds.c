@@ -63,3 +63,41 @@ Test(native, reads_this_process)
 	unlink(path);
 	cr_assert_eq(native__read(999999999, &st), -ESRCH);
 }
+
+/*
+ * smaps: sums over every mapping; the heap is [heap] plus the arenas of
+ * malloc's other threads (a 64 MiB-aligned anonymous rw mapping, or one
+ * followed by its PROT_NONE rest), and a mapped file's name is only a name,
+ * even one that looks like a field or [heap].
+ */
+Test(native, smaps_heap_and_arenas)
+{
+	static const char text[] =
+		"55d0c0000000-55d0c0021000 rw-p 00000000 00:00 0                          [heap]\n"
+		"Rss:                 132 kB\n"
+		"Pss:                 100 kB\n"
+		"Private_Dirty:        96 kB\n"
+		"Anonymous:           96 kB\n"
+		"7f0000000000-7f0000800000 rw-p 00000000 00:00 0 \n"
+		"Rss:                1024 kB\n"
+		"7f0000800000-7f0004000000 ---p 00000000 00:00 0 \n"
+		"Rss:                   0 kB\n"
+		"7f1000001000-7f1000002000 rw-p 00000000 00:00 0 \n"
+		"Rss:                   4 kB\n"
+		"7f2000000000-7f2000001000 r--p 00000000 08:01 1234                       /tmp/Rss: 999 kB [heap]\n"
+		"Rss:                   4 kB\n"
+		"Swap:                  8 kB\n";
+	struct native_stats st = { 0 };
+	FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
+
+	cr_assert_not_null(f);
+	cr_assert_eq(native__parse_smaps(f, &st), 5);
+	fclose(f);
+	cr_assert_eq(st.rss, (132 + 1024 + 4 + 4) * 1024ull);
+	cr_assert_eq(st.pss, 100 * 1024ull);
+	cr_assert_eq(st.uss, 96 * 1024ull);
+	cr_assert_eq(st.anon, 96 * 1024ull);
+	cr_assert_eq(st.swap, 8 * 1024ull);
+	/* [heap] and the arena at 7f0000000000 (its rest PROT_NONE); not the unaligned one, not the file */
+	cr_assert_eq(st.heap, (132 + 1024) * 1024ull, "heap %llu", (unsigned long long)st.heap);
+}
