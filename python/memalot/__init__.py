@@ -282,6 +282,11 @@ class LeakMonitor:
                 if self._owner == me:
                     self._depth += 1  # a nested call is part of the outer one
                 return 0  # another thread's call is being monitored
+            if self._helper is not None and self._helper.owner != os.getpid():
+                # a forked child: the parent's engine watches the parent; this
+                # process gets its own, with its own warm-up
+                self._helper._sock.close()
+                self._helper, self._calls, self._announced = None, 0, False
             if self._gone:
                 return 0
             self._owner, self._depth = me, 1

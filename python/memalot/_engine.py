@@ -98,6 +98,7 @@ class Helper:
         path = find_engine()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self._on_report = on_report
+        self.owner = os.getpid()  # a forked child must not use its parent's engine
         self._lock = threading.Lock()
         self._gone: Optional[str] = None
         self.report_id: Optional[str] = None

@@ -383,6 +383,11 @@ static void api_case(const char *label)
 	cr_assert(strstr(r.out, "OK runs on"), "%s", label);
 	run_result__release(&r);
 
+	/* a forked child's calls: an engine of its own (its warm-up, then one leak), the parent's goes on */
+	pyrun(&p, "forked", &r);
+	cr_assert(strstr(r.out, "OK forked child_status=0 parent_calls=2"), "%s:\n%s%s", label, r.out, r.err);
+	run_result__release(&r);
+
 	/* time-based monitoring ends with the program: its helper is gone (reaped at the exit) */
 	pyrun(&p, "exit_time", &r);
 	{

@@ -189,6 +189,26 @@ def kill_helper():
     print("OK survived tracer=%d" % tracer_pid())
 
 
+def forked():
+    """A forked child's monitored calls get an engine of their own; the parent's goes on."""
+    monitor = create_leak_monitor(save_reports=False, included_type_names={"Forever"})
+    with monitor:
+        body(1)
+    child = os.fork()
+    if child == 0:
+        texts = []
+        monitor._output = texts.append  # the child's reports, to count
+        for k in range(2, 4):
+            with monitor:
+                body(k)
+        ok = sum("held by __main__._FOREVER (global)" in t for t in texts)
+        os._exit(0 if ok == 1 and monitor._helper.owner == os.getpid() else 1)
+    _, status = os.waitpid(child, 0)
+    with monitor:
+        body(2)
+    print("OK forked child_status=%d parent_calls=%d" % (status, monitor._calls))
+
+
 def unsupported():
     try:
         leak_monitor(lambda: None)
@@ -211,6 +231,7 @@ def unsupported():
     "stop": stop,
     "kill_helper": kill_helper,
     "exit_time": exit_time,
+    "forked": forked,
     "unsupported": unsupported,
 }[mode]()
 sys.stdout.flush()
