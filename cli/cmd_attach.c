@@ -260,12 +260,14 @@ int cmd_attach(int argc, char **argv)
 	 * threshold would keep them in a fragmenting heap (RSS creeping up
 	 * over a long run).
 	 */
-	if (c.control_fd) {
+	if (c.o.calls) {
 		/*
-		 * The package's helper checks back to back (each monitored call's
-		 * entry and exit) and the program waits for it: the same big
-		 * arrays again at each check, kept in the heap rather than mapped
-		 * and faulted in anew each time.
+		 * Function-based, the checks come back to back (each monitored
+		 * call's entry and exit) and the program waits for them: the same
+		 * big arrays again at each check, kept in the heap rather than
+		 * mapped and faulted in anew each time. Measured on a 1M-object
+		 * heap (bench/check-cost.sh, no huge pages): 1.15 s a check
+		 * instead of 3.1 s, for a resident 819 MiB instead of 300-590.
 		 */
 		mallopt(M_MMAP_THRESHOLD, 1 << 30);
 		mallopt(M_TRIM_THRESHOLD, 1 << 30);
