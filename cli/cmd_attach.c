@@ -49,6 +49,26 @@ static const char run_usage[] =
 	"\n"
 	"options:\n";
 
+/*
+ * Every check allocates and frees tens to hundreds of MB in big arrays.
+ * When checks come often (function-based: each monitored call's entry and
+ * exit, the program waiting; or an interval of 2 s or less), they are kept
+ * in the heap and reused: faulting them in anew costs more than the check's
+ * own work on a machine without huge pages (bench/check-cost.sh, 1M
+ * objects: 1.15 s a check instead of 3.1 s), for a resident 819 MiB instead
+ * of 300-590 between checks. Otherwise they come from mmap and go back to
+ * the system at once, and memalot stays small between checks.
+ */
+static void set_malloc_policy(const struct monitor_opts *o)
+{
+	if (o->calls || o->interval <= 2.0) {
+		mallopt(M_MMAP_THRESHOLD, 1 << 30);
+		mallopt(M_TRIM_THRESHOLD, 1 << 30);
+	} else {
+		mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	}
+}
+
 /* Open --output (mode 0600) into out, else leave it on dflt. @return 0, or EXIT_ERROR after the message */
 static int open_output(const struct monitor_opts *o, FILE *dflt, const char *dflt_name, struct monitor_out *out)
 {
@@ -254,26 +274,7 @@ int cmd_attach(int argc, char **argv)
 	}
 	out.control_fd = c.control_fd;
 	freezer__install_signal_handlers();
-	/*
-	 * Every check allocates and frees tens of MB in big arrays; from mmap
-	 * they go back to the system at once, where glibc's growing dynamic
-	 * threshold would keep them in a fragmenting heap (RSS creeping up
-	 * over a long run).
-	 */
-	if (c.o.calls) {
-		/*
-		 * Function-based, the checks come back to back (each monitored
-		 * call's entry and exit) and the program waits for them: the same
-		 * big arrays again at each check, kept in the heap rather than
-		 * mapped and faulted in anew each time. Measured on a 1M-object
-		 * heap (bench/check-cost.sh, no huge pages): 1.15 s a check
-		 * instead of 3.1 s, for a resident 819 MiB instead of 300-590.
-		 */
-		mallopt(M_MMAP_THRESHOLD, 1 << 30);
-		mallopt(M_TRIM_THRESHOLD, 1 << 30);
-	} else {
-		mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-	}
+	set_malloc_policy(&c.o);
 	monitor__init(&m, &c.o, &out);
 	if (c.control_fd) {
 		/* the Python package's helper: it drives, reports go back to it */
@@ -402,7 +403,7 @@ int cmd_run(int argc, char **argv)
 		return -child;
 	}
 	freezer__install_signal_handlers();
-	mallopt(M_MMAP_THRESHOLD, 256 * 1024); /* as attach */
+	set_malloc_policy(&c.o);
 	monitor__init(&m, &c.o, &out);
 	m.quiet = true;
 	store__new_id(m.run_id);

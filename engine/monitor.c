@@ -348,8 +348,15 @@ static json_t *report(struct monitor_out *out, const struct monitor_opts *o, str
 	for (size_t k = 0; k < it->nexclude && nex < ARRAY_SIZE(ex) && !it->warmup; k++)
 		if ((ex[nex] = graph__find(g, it->exclude[k])) >= 0)
 			nex++;
-	if (nex && (why__sizes(g, &wr) || !wr.have_dom))
-		nex = 0;
+	if (nex) {
+		/* the dominator tree only when some object may be a leak (most calls leak nothing) */
+		bool any = false;
+
+		for (size_t i = 0; i < g->n && !any; i++)
+			any = lifetime__is_leak(a, i);
+		if (!any || why__sizes(g, &wr) || !wr.have_dom)
+			nex = 0;
+	}
 	for (size_t i = 0; i < g->n && !it->warmup; i++) {
 		uint32_t t = g->nodes[i].type;
 		bool dominated = false;
