@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "../attach/freeze.h"
-#include "../cli/cli.h"
+#include "status.h"
 #include "../common/util.h"
 
 static int write_all(int fd, const char *p, size_t n)

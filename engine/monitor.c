@@ -29,7 +29,7 @@
 #include "../attach/native.h"
 #include "../attach/proc.h"
 #include "../attach/remote.h"
-#include "../cli/cli.h"
+#include "status.h"
 #include "control.h"
 #include "../reports/render.h"
 #include "../reports/store.h"

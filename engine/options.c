@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../cli/cli.h"
+#include "status.h"
 #include "../common/util.h"
 
 static void add_word(char ***v, size_t *n, const char *s)

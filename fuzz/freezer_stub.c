@@ -28,3 +28,9 @@ void freezer__release(struct freezer *fz)
 	(void)fz;
 	abort();
 }
+
+char *freezer__explain_eperm(pid_t pid)
+{
+	(void)pid;
+	abort();
+}

@@ -18,7 +18,9 @@ FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -fno-o
 FUZZ_CFLAGS = -std=c11 -Wall -Wextra -g -O1 $(PKG_CFLAGS)
 # The freezer is left out: the fuzzer must never ptrace anything, and
 # fuzz/freezer_stub.c stubs the entry points snapshot__take refers to.
-FUZZ_LIB_SRCS = $(filter-out attach/freeze.c,$(LIB_SRCS))
+# The engine's driver (monitor.c, control.c) is left out too: fuzz_control
+# includes control.c with the monitor stubbed.
+FUZZ_LIB_SRCS = $(filter-out attach/freeze.c engine/monitor.c engine/control.c,$(LIB_SRCS))
 FUZZ_LIB_OBJS = $(FUZZ_LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o) $(FUZZ_DIR)/obj/layouts_data.o
 
 FUZZ_TARGETS := $(FUZZ_DIR)/fuzz_walk $(FUZZ_DIR)/fuzz_graph $(FUZZ_DIR)/fuzz_store $(FUZZ_DIR)/fuzz_mcp \
