@@ -14,7 +14,10 @@
 # environment: BENCH_OBJECTS (default 1000000), BENCH_BUILD (default bench/build),
 #              BENCH_PYTHONS (space-separated interpreters; default: pyenv 3.12
 #              and /usr/bin/python3.11 when present), BENCH_DOM_TYPE (default
-#              Node), BENCH_KEEP=1 keeps the raw files
+#              Node), BENCH_KEEP=1 keeps the raw files, BENCH_MALLOC (mmap: big
+#              arrays mapped and returned at once, as attach with a long
+#              interval; heap: kept in the heap, as function-based checks;
+#              unset: glibc's default)
 # Exit status: 0 when the goal (sizes + dominators + groups <= 300 ms a report,
 # median) is met for every interpreter, 3 when it is missed, 1 when the
 # benchmark failed.

@@ -18,6 +18,7 @@
  * them) and report_ms (base_ms + extra_ms); then the groups of the last run.
  */
 #define _GNU_SOURCE
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	freezer__install_signal_handlers();
+	/* BENCH_MALLOC: "mmap" as attach with a long interval, "heap" as function-based checks; unset: glibc's own */
+	if (getenv("BENCH_MALLOC") && !strcmp(getenv("BENCH_MALLOC"), "heap")) {
+		mallopt(M_MMAP_THRESHOLD, 1 << 30);
+		mallopt(M_TRIM_THRESHOLD, 1 << 30);
+	} else if (getenv("BENCH_MALLOC") && !strcmp(getenv("BENCH_MALLOC"), "mmap")) {
+		mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	}
 	if ((ret = remote__open(&r, pid)) || (ret = layout__discover(&r, LWANT_AUTO, &l, &why)) ||
 	    (ret = snapshot__take(&r, &l, &so, &s))) {
 		fprintf(stderr, "dom_bench: %s%s%s\n", me_strerror(ret), why ? ": " : "", why ? why : "");

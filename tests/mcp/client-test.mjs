@@ -167,7 +167,7 @@ await check('ping', async () => {
 });
 
 const want = ['list_leak_reports', 'get_leak_report', 'get_object_details'];
-if (pid) want.push('snapshot_process');
+if (pid) want.push('snapshot_process', 'watch_process');
 await check('tools/list', async () => {
 	const { tools } = await client.listTools();
 	assert.deepEqual(tools.map((t) => t.name).sort(), [...want].sort());
@@ -256,6 +256,17 @@ if (pid) {
 		assert.ok(why.object_details.length > 0, 'no details for __main__.Session');
 		checkPromised('snapshot_process', why);
 		await callError(client, 'snapshot_process', { pid: 2147483647 }, /no process/);
+	});
+	await check('watch_process', async () => {
+		// a short watch: the warm-up report and one with the leak, saved where the server reads
+		const res = await call(client, 'watch_process',
+			{ pid, max_object_lifetime: 0.5, duration: 2.5, included_type_names: ['Session'] });
+		assert.equal(res.pid, pid);
+		assert.equal(res.exit_code, 0, res.messages);
+		assert.match(res.report_id, /^[a-z0-9]{4}-[a-z0-9]{4}$/);
+		assert.ok(res.iterations.length >= 2, `${res.iterations.length} iterations`);
+		assert.ok(res.iterations.some((it) => it.leak_summary.total_objects > 0), 'no leak in the watch');
+		await callError(client, 'watch_process', { pid: 2147483647, duration: 1 }, /no process/);
 	});
 }
 
