@@ -51,17 +51,18 @@ static const char run_usage[] =
 
 /*
  * Every check allocates and frees tens to hundreds of MB in big arrays.
- * When checks come often (function-based: each monitored call's entry and
- * exit, the program waiting; or an interval of 2 s or less), they are kept
- * in the heap and reused: faulting them in anew costs more than the check's
- * own work on a machine without huge pages (bench/check-cost.sh, 1M
- * objects: 1.15 s a check instead of 3.1 s), for a resident 819 MiB instead
- * of 300-590 between checks. Otherwise they come from mmap and go back to
- * the system at once, and memalot stays small between checks.
+ * Function-based, the checks come back to back (each monitored call's entry
+ * and exit) and the program waits for them: the arrays are kept in the heap
+ * and reused, since faulting them in anew costs more than the check's own
+ * work on a machine without huge pages (bench/check-cost.sh, 1M objects:
+ * 1.15 s a check instead of 3.1 s), for a resident 819 MiB instead of
+ * 300-590 between checks. Time-based, they come from mmap and go back to
+ * the system at once (glibc's growing dynamic threshold would keep them in
+ * a fragmenting heap), and memalot stays small between checks.
  */
 static void set_malloc_policy(const struct monitor_opts *o)
 {
-	if (o->calls || o->interval <= 2.0) {
+	if (o->calls) {
 		mallopt(M_MMAP_THRESHOLD, 1 << 30);
 		mallopt(M_TRIM_THRESHOLD, 1 << 30);
 	} else {
