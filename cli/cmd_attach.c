@@ -51,18 +51,19 @@ static const char run_usage[] =
 
 /*
  * Every check allocates and frees tens to hundreds of MB in big arrays.
- * Function-based, the checks come back to back (each monitored call's entry
- * and exit) and the program waits for them: the arrays are kept in the heap
- * and reused, since faulting them in anew costs more than the check's own
- * work on a machine without huge pages (bench/check-cost.sh, 1M objects:
- * 1.15 s a check instead of 3.1 s), for a resident 819 MiB instead of
- * 300-590 between checks. Time-based, they come from mmap and go back to
- * the system at once (glibc's growing dynamic threshold would keep them in
- * a fragmenting heap), and memalot stays small between checks.
+ * For the Python package's helper (control: the program waits for its
+ * checks, function-based at each monitored call) the arrays are kept in the
+ * heap and reused, since faulting them in anew costs more than the check's
+ * own work on a machine without huge pages (bench/check-cost.sh, 1M
+ * objects: 1.15 s a check instead of 3.1 s), for a resident 819 MiB
+ * instead of 300-590 between checks. For attach and run they come from
+ * mmap and go back to the system at once (glibc's growing dynamic threshold
+ * would keep them in a fragmenting heap), and memalot stays small between
+ * checks.
  */
-static void set_malloc_policy(const struct monitor_opts *o)
+static void set_malloc_policy(bool control)
 {
-	if (o->calls) {
+	if (control) {
 		mallopt(M_MMAP_THRESHOLD, 1 << 30);
 		mallopt(M_TRIM_THRESHOLD, 1 << 30);
 	} else {
@@ -275,7 +276,7 @@ int cmd_attach(int argc, char **argv)
 	}
 	out.control_fd = c.control_fd;
 	freezer__install_signal_handlers();
-	set_malloc_policy(&c.o);
+	set_malloc_policy(c.control_fd > 0);
 	monitor__init(&m, &c.o, &out);
 	if (c.control_fd) {
 		/* the Python package's helper: it drives, reports go back to it */
@@ -404,7 +405,7 @@ int cmd_run(int argc, char **argv)
 		return -child;
 	}
 	freezer__install_signal_handlers();
-	set_malloc_policy(&c.o);
+	set_malloc_policy(false);
 	monitor__init(&m, &c.o, &out);
 	m.quiet = true;
 	store__new_id(m.run_id);
