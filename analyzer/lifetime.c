@@ -412,12 +412,6 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
 	free(hkey);
 }
 
-/*
- * The count is what stands against the limits above when checks are far
- * apart (LEAK_MIN_CHECKS in lifetime.h says why four); with the default
- * interval, an object older than the lifetime has been matched at six checks
- * in a row anyway.
- */
 /* Calls an object created during a call has lived (its own included), or 0 when not created during one. */
 static uint64_t age_in_calls(const struct lt_ages *a, size_t i)
 {
@@ -428,6 +422,12 @@ static uint64_t age_in_calls(const struct lt_ages *a, size_t i)
 	return (a->now - first) / 2 + 1;
 }
 
+/*
+ * The count is what stands against the limits above when checks are far
+ * apart (LEAK_MIN_CHECKS in lifetime.h says why four); with the default
+ * interval, an object older than the lifetime has been matched at six checks
+ * in a row anyway.
+ */
 bool lifetime__is_leak(const struct lt_ages *a, size_t i)
 {
 	if (a->age_calls)

@@ -192,6 +192,7 @@ static int serve_calls(struct monitor *m, struct reader *r)
 
 	while (read_line(r, line, -1) > 0) {
 		enum control_req q = control__parse(line, &n, addrs, &naddrs);
+		struct early_ok early = { r->fd, n, false };
 		int code;
 
 		if (q == CREQ_STOP)
@@ -201,8 +202,6 @@ static int serve_calls(struct monitor *m, struct reader *r)
 			log_err("control channel: unexpected request '%.40s'", line);
 			return EXIT_ERROR;
 		}
-		struct early_ok early = { r->fd, n, false };
-
 		in_call = q == CREQ_ENTER;
 		last = n;
 		if (in_call) {

@@ -336,33 +336,30 @@ static json_t *report(struct monitor_out *out, const struct monitor_opts *o, str
 	json_t *root;
 	FILE *mem = open_memstream(&buf, &buflen);
 	uint32_t *lk = xmalloc((it->warmup ? 1 : g->n + 1) * sizeof(*lk)); /* the window's leaks, node order */
-	long ex[8];
-	size_t nex = 0;
+	long ex[CONTROL_MAX_EXCLUDE];
+	size_t nex = 0, ncand = 0;
 
 	for (size_t i = 0; i < ntypes; i++)
 		row_of[i] = -1;
+	/* the leaks alive, of the types asked for (lk holds them until the window's are picked) */
+	for (size_t i = 0; i < g->n && !it->warmup; i++)
+		if (lifetime__is_leak(a, i) && name_passes(o, g->snap->types.v[g->nodes[i].type].name))
+			lk[ncand++] = (uint32_t)i;
 	/*
 	 * A monitored call's return value is alive at its exit: it and what
 	 * only it holds (its dominator subtree) are the caller's, not leaks.
+	 * The dominator tree only when some object may be a leak (most calls
+	 * leak nothing).
 	 */
-	for (size_t k = 0; k < it->nexclude && nex < ARRAY_SIZE(ex) && !it->warmup; k++)
+	for (size_t k = 0; k < it->nexclude && nex < ARRAY_SIZE(ex) && ncand; k++)
 		if ((ex[nex] = graph__find(g, it->exclude[k])) >= 0)
 			nex++;
-	if (nex) {
-		/* the dominator tree only when some object may be a leak (most calls leak nothing) */
-		bool any = false;
-
-		for (size_t i = 0; i < g->n && !any; i++)
-			any = lifetime__is_leak(a, i);
-		if (!any || why__sizes(g, &wr) || !wr.have_dom)
-			nex = 0;
-	}
-	for (size_t i = 0; i < g->n && !it->warmup; i++) {
-		uint32_t t = g->nodes[i].type;
+	if (nex && (why__sizes(g, &wr) || !wr.have_dom))
+		nex = 0;
+	for (size_t c = 0; c < ncand; c++) {
+		uint32_t i = lk[c], t = g->nodes[i].type;
 		bool dominated = false;
 
-		if (!lifetime__is_leak(a, i) || !name_passes(o, g->snap->types.v[t].name))
-			continue;
 		for (size_t k = 0; k < nex && !dominated; k++)
 			dominated = wr.dom.pre[ex[k]] <= wr.dom.pre[i] && wr.dom.pre[i] <= wr.dom.end[ex[k]];
 		if (dominated)
@@ -375,7 +372,7 @@ static json_t *report(struct monitor_out *out, const struct monitor_opts *o, str
 			rows[nrows++] = (struct type_row){ t, 0, 0 };
 		}
 		rows[row_of[t]].count++;
-		lk[nleaks++] = (uint32_t)i;
+		lk[nleaks++] = i; /* nleaks <= c: over what was read already */
 	}
 	/*
 	 * The leaked objects grouped by the root and path that hold them, with
