@@ -208,10 +208,7 @@ class Stoppable:
         if self._stopping:
             return
         self._stopping = True
-        try:
-            self._helper._send("stop")
-        except EngineGone:
-            pass
+        self._helper.ask_stop()
         self._thread.join(timeout=30)
         self._helper.stop()
         try:
@@ -285,7 +282,7 @@ class LeakMonitor:
             if self._helper is not None and self._helper.owner != os.getpid():
                 # a forked child: the parent's engine watches the parent; this
                 # process gets its own, with its own warm-up
-                self._helper._sock.close()
+                self._helper.abandon()
                 self._helper, self._calls, self._announced = None, 0, False
             if self._gone:
                 return 0

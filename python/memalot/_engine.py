@@ -101,6 +101,7 @@ class Helper:
         self.owner = os.getpid()  # a forked child must not use its parent's engine
         self._lock = threading.Lock()
         self._gone: Optional[str] = None
+        self._stop_sent = False
         self.report_id: Optional[str] = None
         self.python_version = ""
         # MEMALOT_HELPER_ARGS: more options for the engine, e.g. "-vv" to see its timings on stderr
@@ -224,12 +225,26 @@ class Helper:
         finally:
             self._lock.release()
 
-    def stop(self, timeout: Optional[float] = 10.0) -> None:
-        """Ask the engine to stop and detach; wait for it."""
+    def ask_stop(self) -> None:
+        """Ask the engine to stop and detach, once; its "bye" ends read_until(None)."""
+        if self._gone or self._stop_sent:
+            return
+        self._stop_sent = True
         try:
             self._send("stop")
         except EngineGone:
             pass
+
+    def abandon(self) -> None:
+        """In a forked child: let go of the parent's engine without stopping it."""
+        try:
+            self._sock.close()
+        except OSError:
+            pass
+
+    def stop(self, timeout: Optional[float] = 10.0) -> None:
+        """Ask the engine to stop and detach; wait for it."""
+        self.ask_stop()
         try:
             self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
