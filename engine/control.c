@@ -93,12 +93,13 @@ enum control_req control__parse(const char *line, uint64_t *n, uint64_t *addrs, 
 		return CREQ_BAD;
 	if (k == 2 && !strcmp(word[0], "enter"))
 		return CREQ_ENTER;
-	if (strcmp(word[0], "exit") || k - 2 > CONTROL_MAX_EXCLUDE)
+	if ((strcmp(word[0], "exit") && strcmp(word[0], "next")) || k - 2 > CONTROL_MAX_EXCLUDE ||
+	    (word[0][0] == 'n' && *n >= UINT32_MAX - 1))
 		return CREQ_BAD;
 	for (size_t i = 2; i < k; i++)
 		if (!number(word[i], 0, &addrs[(*naddrs)++]))
 			return CREQ_BAD;
-	return CREQ_EXIT;
+	return word[0][0] == 'n' ? CREQ_NEXT : CREQ_EXIT;
 }
 
 /* Lines from the package, buffered. */
@@ -197,18 +198,19 @@ static int serve_calls(struct monitor *m, struct reader *r)
 
 		if (q == CREQ_STOP)
 			break;
-		if ((q != CREQ_ENTER && q != CREQ_EXIT) || (q == CREQ_ENTER && (in_call || n <= last)) ||
-		    (q == CREQ_EXIT && (!in_call || n != last))) {
+		if ((q != CREQ_ENTER && q != CREQ_EXIT && q != CREQ_NEXT) || (q == CREQ_ENTER && (in_call || n <= last)) ||
+		    (q != CREQ_ENTER && (!in_call || n != last))) {
 			log_err("control channel: unexpected request '%.40s'", line);
 			return EXIT_ERROR;
 		}
-		in_call = q == CREQ_ENTER;
-		last = n;
-		if (in_call) {
+		/* next N: call N's exit is call N + 1's entry (one snapshot for both) */
+		in_call = q != CREQ_EXIT;
+		last = q == CREQ_NEXT ? n + 1 : n;
+		if (q == CREQ_ENTER) {
 			m->snapped = entry_copied;
 			m->snapped_arg = &early;
 		}
-		code = monitor__call(m, n, q == CREQ_EXIT, addrs, naddrs);
+		code = monitor__call(m, n, q != CREQ_ENTER, addrs, naddrs);
 		m->snapped = NULL;
 		if (code) {
 			control__sendf(r->fd, "fail %" PRIu64 " %d", n, code);

@@ -40,6 +40,7 @@ enum control_req {
 	CREQ_HELLO, /* n: the package's protocol version */
 	CREQ_ENTER, /* n: the call */
 	CREQ_EXIT,  /* n: the call, addrs: what it leaves to its caller (its return value...) */
+	CREQ_NEXT,  /* n: the call that ends, and n + 1 begins at the same point; addrs as for exit */
 	CREQ_STOP,
 };
 

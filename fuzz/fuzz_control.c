@@ -45,8 +45,12 @@ int monitor__call(struct monitor *m, uint64_t call, bool exit, const raddr_t *ex
 {
 	(void)m;
 	(void)exclude;
-	/* serve_calls lets through only an entry of a later call, or the exit of the call entered */
-	if (exit ? !in_call || call != last_call : in_call || call <= last_call)
+	/*
+	 * serve_calls lets through only an entry of a later call, or the exit of
+	 * the call entered; after an exit, the exit of the next call ("next N"
+	 * began it: this stub cannot tell an exit from a next)
+	 */
+	if (exit ? !(in_call ? call == last_call : call == last_call + 1) : in_call || call <= last_call)
 		abort();
 	if (n > CONTROL_MAX_EXCLUDE || !call || call >= UINT32_MAX)
 		abort();

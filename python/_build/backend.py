@@ -90,7 +90,9 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         add(dist_info + "/METADATA", _metadata().encode())
         add(dist_info + "/WHEEL", ("Wheel-Version: 1.0\nGenerator: memalot-backend\nRoot-Is-Purelib: %s\nTag: %s\n"
                                    % ("true" if tag.endswith("any") else "false", tag)).encode())
-        add(dist_info + "/entry_points.txt", b"[console_scripts]\nmemalot = memalot.__main__:main\n")
+        add(dist_info + "/entry_points.txt", (b"[console_scripts]\nmemalot = memalot.__main__:main\n\n"
+                                                 # the name pytest -p uses too: -p memalot.pytest_plugin is a no-op then
+                                                 b"[pytest11]\nmemalot.pytest_plugin = memalot.pytest_plugin\n"))
         record += dist_info + "/RECORD,,\n"
         z.writestr(dist_info + "/RECORD", record)
     return os.path.basename(path)

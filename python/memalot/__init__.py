@@ -41,7 +41,33 @@ __all__ = [
     "Stoppable",
     "EngineError",
     "EngineGone",
+    "MemoryLeakTestCase",
+    "Checkers",
+    "LeakError",
+    "MemoryLeakError",
+    "ObjectLeakError",
+    "UnclosedFdError",
+    "UnclosedPythonThreadError",
+    "UnclosedNativeThreadError",
+    "UncollectableGarbageError",
+    "malloc_info",
+    "malloc_trim",
 ]
+
+# psleak's API, loaded on first use (unittest and ctypes are not needed to monitor)
+_LAZY = {"malloc_info": "_check", "malloc_trim": "_check"}
+_LAZY.update((name, "testing") for name in __all__[__all__.index("MemoryLeakTestCase"):__all__.index("malloc_info")])
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError("module 'memalot' has no attribute %r" % name)
+    import importlib
+
+    value = getattr(importlib.import_module("." + module, __name__), name)
+    globals()[name] = value
+    return value
 
 __version__ = "0.1.0"
 

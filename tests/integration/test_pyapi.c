@@ -260,8 +260,42 @@ static void ages(const char *label, int age)
 	pyrun_release(&p);
 }
 
+/*
+ * psleak's MemoryLeakTestCase (memalot.testing): the native, fd, object and
+ * thread leaks each fail with their error, the clean functions pass.
+ */
+static void leak_testcase(const char *label)
+{
+	static const char *const want[][2] = {
+		{ "test_native_leak", "MemoryLeakError: memory kept increasing" },
+		{ "test_fd_leak", "UnclosedFdError: detected 1 unclosed fd" },
+		{ "test_object_leak", "ObjectLeakError: memalot: leak_objects leaked Python objects" },
+		{ "test_thread_leak", "UnclosedPythonThreadError:" },
+		{ "test_clean_native", "ok" },
+		{ "test_clean_python", "ok" },
+		{ "test_bad_times", "ValueError: times must be" },
+	};
+	struct pyrun p;
+	struct run_result r;
+
+	pyrun_setup(&p, label, "leak_testcase.py");
+	pyrun(&p, NULL, &r);
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		char *line = xasprintf("RESULT %s %s", want[i][0], want[i][1]);
+
+		cr_assert(strstr(r.out, line), "%s: no '%s' in:\n%s\nstderr:\n%s", label, line, r.out, r.err);
+		free(line);
+	}
+	/* the object leak's chain goes to its root */
+	cr_assert(strstr(r.err, "__main__._REGISTRY (global) \xe2\x86\x92 list[*]"), "%s: no chain in:\n%s", label, r.err);
+	cr_assert(strstr(r.out, "\ndone\n"), "%s: did not end:\n%s", label, r.out);
+	run_result__release(&r);
+	pyrun_release(&p);
+}
+
 static void matrix_case(const char *label)
 {
+	leak_testcase(label);
 	seed_time(label);
 	seed_decorator(label);
 	ages(label, 2);
@@ -508,14 +542,18 @@ Test(pyapi, wheel_installs_without_index, .fini = scratch__cleanup, .timeout = 3
 			"'%s' -m venv '%s' && '%s/bin/pip' install -q --no-index \"$whl\" && "
 			"'%s' -m venv '%s' && '%s/bin/pip' install -q --no-index '%s/python/' && "
 			"unset MEMALOT_BIN; cd / && PATH=/usr/bin:/bin '%s/bin/python' '%s' && "
-			"'%s/bin/python' -c 'import memalot._engine as e; print(\"pure\", e._bundled())'",
+			"'%s/bin/python' -c 'import memalot._engine as e; print(\"pure\", e._bundled())' && "
+			"'%s/bin/python' -c 'from importlib.metadata import entry_points as e; "
+			"print(\"pytest11\", [p.value for p in e(group=\"pytest11\")])'",
 			dir, harness__srcdir(), dir, dir, dir, harness__memalot(), dir, dir, py->argv[0], venv, venv,
-			py->argv[0], pure, pure, dir, venv, script, pure);
+			py->argv[0], pure, pure, dir, venv, script, pure, venv);
 	cr_assert_eq(run__capture((char *[]){ "sh", "-c", cmd, NULL }, 240, &r), 0);
 	cr_assert_eq(r.status, 0, "exit %d:\n%s\n%s", r.status, r.out, r.err);
 	cr_assert(strstr(r.out, "held by __main__._KEEP (global)"), "the wheel's engine reported no leak:\n%s\n%s",
 		  r.out, r.err);
 	cr_assert(strstr(r.out, "pure None"), "pip install ./python carried an engine:\n%s", r.out);
+	/* pytest finds the plugin by its entry point */
+	cr_assert(strstr(r.out, "pytest11 ['memalot.pytest_plugin']"), "no pytest11 entry point:\n%s", r.out);
 	run_result__release(&r);
 	free(cmd);
 	free(dir);
