@@ -17,10 +17,10 @@ env = dict(os.environ, PYTHONPATH=os.path.join(src, "python"), MEMALOT_BIN=memal
 
 
 def run(suite, file, *args):
-    """Seconds of one pytest run."""
+    """Seconds of one pytest run; without args, plain pytest (the plugin not loaded)."""
+    plugin = ["-p", "memalot.pytest_plugin", "--memalot-report-directory", os.path.join(tmp, "reports")] if args else []
     t0 = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "memalot.pytest_plugin", "-p", "no:cacheprovider",
-                        "--memalot-report-directory", os.path.join(tmp, "reports")] + list(args) + [file],
+    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"] + plugin + list(args) + [file],
                        cwd=os.path.join(tmp, suite), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     t = time.perf_counter() - t0
     if p.returncode:

@@ -136,14 +136,22 @@ def format_bytes(n: float) -> str:
 # -- the engine --------------------------------------------------------------
 
 class Window:
-    """The leaks of one checked call: its objects still alive age - 1 calls later."""
+    """The leaks of one checked call: its objects still alive age - 1 calls later.
+
+    Garbage is not a leak: objects only a reference cycle holds (the
+    engine's "unreachable_cycle" groups) go at the next collection, so the
+    calls run without a gc.collect() each (it costs more than a snapshot on
+    a large heap).
+    """
 
     def __init__(self, call: int, report: Dict[str, Any]) -> None:
         self.call = call
         self.report = report
         summary = report.get("leak_summary") or {}
-        self.objects = int(summary.get("total_objects") or 0)
-        self.groups: List[Dict[str, Any]] = list(report.get("leak_groups") or [])
+        groups = list(report.get("leak_groups") or [])
+        garbage = sum(int(g.get("object_count") or 0) for g in groups if g.get("root_kind") == "unreachable_cycle")
+        self.groups: List[Dict[str, Any]] = [g for g in groups if g.get("root_kind") != "unreachable_cycle"]
+        self.objects = max(int(summary.get("total_objects") or 0) - garbage, 0)
         self.bytes = sum(int(g.get("retained_size_bytes") or 0) for g in self.groups)
 
 
@@ -162,6 +170,7 @@ class ObjectChecker:
         self._error: Optional[EngineError] = None
         self._last = 0
         self._frames: List[str] = []
+        self._keep = ""
         self.report_id: Optional[str] = None
 
     def _on_report(self, text: str) -> None:
@@ -183,31 +192,35 @@ class ObjectChecker:
             self.report_id = self._helper.report_id
         return self._helper
 
-    def first_call(self) -> int:
-        """A new check's first call number (started, the entry snapshot taken)."""
+    def first_call(self, *keep: Any) -> int:
+        """A new check's first call number (started, the entry snapshot taken).
+        keep: what the caller keeps across the check's calls: not leaks, nor
+        what only they hold."""
         helper = self._start()
+        # made once, before the first call: a new int with the same value at
+        # the same address each call would pass for one old object
+        self._keep = "".join(" %#x" % id(k) for k in keep)
         number = self._last + self.age + 1
         self._last = number
         helper.call_point(False, number)
         return number
 
-    def _point(self, verb: str, number: int, keep1: int, keep2: int, keep3: int) -> None:
+    def _point(self, verb: str, number: int, ret: Any) -> None:
         helper = self._start()
         helper._lock.acquire()
         try:
-            helper._send("%s %d %#x %#x %#x" % (verb, number, keep1, keep2, keep3))
+            helper._send("%s %d %#x%s" % (verb, number, 0 if ret is None else id(ret), self._keep))
             helper.read_until("ok %d" % number)
         finally:
             helper._lock.release()
 
-    def next_call(self, number: int, *keep: int) -> None:
-        """Call number ends and number + 1 begins, at one snapshot. keep: the
-        addresses of what the caller keeps (not leaks, nor what only they hold)."""
-        self._point("next", number, *keep)
+    def next_call(self, number: int, ret: Any) -> None:
+        """Call number ends (ret: what it returned) and number + 1 begins, at one snapshot."""
+        self._point("next", number, ret)
         self._last = number + 1
 
-    def end_call(self, number: int, *keep: int) -> None:
-        self._point("exit", number, *keep)
+    def end_call(self, number: int, ret: Any) -> None:
+        self._point("exit", number, ret)
 
     def enter(self, number: int) -> None:
         self._start().call_point(False, number)
@@ -306,13 +319,13 @@ def run_checked(fn: Callable[[], Any], checker: Optional[ObjectChecker], warmup:
     if screen:
         # readings go into a preallocated array: measuring keeps no object
         # alive, so the counters move only by what the calls keep
-        fds_start = open_fds()
+        fds_start = set(os.listdir("/proc/self/fd"))
         r = array.array("q", bytes(8 * 4 * 3))
         # young collections first (cheap); when both calls seem to grow, again
         # with full ones: only those empty the interpreter's free lists,
         # which grow by an object a call in some calls (a **kwargs dict)
         for generation in (1, 2):
-            gc.collect()
+            gc.collect(generation)
             _read(r, 0)
             for k in (1, 2):
                 fn()
@@ -326,16 +339,16 @@ def run_checked(fn: Callable[[], Any], checker: Optional[ObjectChecker], warmup:
             result.fd_growth.append(r[4 * k + 2] - r[4 * k - 2])
             result.native_growth.append(r[4 * k + 1] - r[4 * k - 3])
             result.thread_growth.append(r[4 * k + 3] - r[4 * k - 1])
-        for fd, what in open_fds().items():
-            if fds_start.get(fd) != what:
-                result.new_fds[fd] = what
+        if r[10] > r[2]:
+            for fd, what in open_fds().items():
+                if str(fd) not in fds_start:
+                    result.new_fds[fd] = what
         del fds_start, r
         suspect = (("fds" in kinds and result.fds_leak()) or
                    ("native" in kinds and result.native_leak(max_native_bytes)))
         if not (want_objects and grew == 2):
             result.screened = True
             return result
-        gc.collect()
         if not suspect:
             # the engine's calls decide
             result.calls = 0
@@ -345,7 +358,7 @@ def run_checked(fn: Callable[[], Any], checker: Optional[ObjectChecker], warmup:
     # caller, they are not leaks
     kept: List[Any] = []
     before = _Sample()
-    number = checker.first_call() if want_objects else 0
+    number = checker.first_call(kept, result) if want_objects else 0
     if want_objects:
         result.report_id = checker.report_id
     in_call = want_objects
@@ -357,18 +370,17 @@ def run_checked(fn: Callable[[], Any], checker: Optional[ObjectChecker], warmup:
                 in_call = True
             ret = fn()
             kept.append(ret)
-            gc.collect()
             after = _Sample()
             _record(result, before, after)
             before = after
             del after
             if want_objects:
                 if k < age:
-                    checker.next_call(number, id(ret), id(kept), id(result))
+                    checker.next_call(number, ret)
                     number += 1
                     del ret
                     continue
-                checker.end_call(number, id(ret), id(kept), id(result))
+                checker.end_call(number, ret)
                 in_call = False
                 for frame in checker.take_frames():
                     try:
@@ -388,7 +400,7 @@ def run_checked(fn: Callable[[], Any], checker: Optional[ObjectChecker], warmup:
     except BaseException:
         if want_objects and in_call:
             try:
-                checker.end_call(number, 0, id(kept), id(result))
+                checker.end_call(number, None)
                 checker.take_frames()
             except EngineError:
                 pass

@@ -154,8 +154,7 @@ class _Session:
         why = python_supported()
         if why:
             pytest.skip("memalot: %s" % why)
-        testargs = {arg: pyfuncitem.funcargs[arg] for arg in pyfuncitem._fixtureinfo.argnames}
-        call = functools.partial(fn, **testargs)
+        call = _bind(fn, pyfuncitem.funcargs, pyfuncitem._fixtureinfo.argnames)
         checker = self._checker(s["args"], s["age"]) if "objects" in s["fail_on"] else None
         try:
             result = run_checked(call, checker, s["warmup"], s["calls"], s["fail_on"], s["max_objects"],
@@ -227,6 +226,21 @@ class _Session:
         if self.checker is not None:
             self.checker.close()
             self.checker = None
+
+
+def _bind(fn: Any, funcargs: Dict[str, Any], argnames: Tuple[str, ...]) -> Any:
+    """fn with its fixtures, called as pytest calls it. Positionally where the
+    signature allows: a call with keywords makes a dict each time, and the
+    interpreter's free lists grow by one a call with it, which the screen
+    would take for a leak."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())[:len(argnames)]
+    except (TypeError, ValueError):
+        params = []
+    if [p.name for p in params] == list(argnames) and all(
+            p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params):
+        return functools.partial(fn, *[funcargs[a] for a in argnames])
+    return functools.partial(fn, **{a: funcargs[a] for a in argnames})
 
 
 def _top_group(result: CallCheck) -> Optional[Dict[str, Any]]:
