@@ -271,6 +271,7 @@ static void leak_testcase(const char *label)
 		{ "test_fd_leak", "UnclosedFdError: detected 1 unclosed fd" },
 		{ "test_object_leak", "ObjectLeakError: memalot: leak_objects leaked Python objects" },
 		{ "test_thread_leak", "UnclosedPythonThreadError:" },
+		{ "test_garbage_leak", "UncollectableGarbageError: 'leak_garbage' left 1 uncollectable object" },
 		{ "test_clean_native", "ok" },
 		{ "test_clean_python", "ok" },
 		{ "test_bad_times", "ValueError: times must be" },

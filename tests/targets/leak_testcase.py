@@ -4,6 +4,7 @@ Prints one line per test: "RESULT name ok|ErrorName: first line"."""
 
 import ctypes
 import ctypes.util
+import gc
 import io
 import os
 import sys
@@ -52,6 +53,16 @@ def leak_thread():
     threading.Thread(target=_STOP.wait, daemon=True).start()
 
 
+def leak_garbage():
+    # what a C extension's cycle without tp_traverse amounts to: objects the collector gives up on
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    a = []
+    a.append(a)
+    del a
+    gc.collect()
+    gc.set_debug(0)
+
+
 def clean_python(n=50):
     return sorted({i: str(i) for i in range(n)}.items())[-1]
 
@@ -72,6 +83,9 @@ class Cases(memalot.MemoryLeakTestCase):
 
     def test_thread_leak(self):
         self.execute(leak_thread, warmup_times=1, checkers=memalot.Checkers.only("python_threads"))
+
+    def test_garbage_leak(self):
+        self.execute(leak_garbage, warmup_times=0, checkers=memalot.Checkers.only("gcgarbage"))
 
     def test_clean_native(self):
         self.execute(clean_native)
