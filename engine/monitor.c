@@ -348,10 +348,15 @@ static json_t *report(struct monitor_out *out, const struct monitor_opts *o, str
 	/*
 	 * A monitored call's return value is alive at its exit: it and what
 	 * only it holds (its dominator subtree) are the caller's, not leaks.
-	 * The dominator tree only when some object may be a leak (most calls
-	 * leak nothing).
+	 * The dominator tree only when some object is a new leak (most calls
+	 * leak nothing new).
 	 */
-	for (size_t k = 0; k < it->nexclude && nex < ARRAY_SIZE(ex) && ncand; k++)
+	bool any_new = false;
+
+	for (size_t c = 0; c < ncand && !any_new; c++)
+		any_new = lifetime__is_new_leak(a, lk[c]);
+	/* no new leak: the window reports none, and the older ones are counted as they are */
+	for (size_t k = 0; k < it->nexclude && nex < ARRAY_SIZE(ex) && any_new; k++)
 		if ((ex[nex] = graph__find(g, it->exclude[k])) >= 0)
 			nex++;
 	if (nex && (why__sizes(g, &wr) || !wr.have_dom))
