@@ -26,10 +26,10 @@ import sys
 import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from ._engine import EngineError, EngineGone, Helper
+from ._engine import EngineError, Helper
 
 __all__ = ["malloc_info", "malloc_trim", "open_fds", "ObjectChecker", "Window", "CallCheck", "run_checked", "describe_objects",
-           "format_bytes", "root_location"]
+           "format_bytes", "root_location", "shared_checker", "close_shared"]
 
 
 # -- glibc's allocator ------------------------------------------------------
@@ -234,6 +234,32 @@ class ObjectChecker:
         helper, self._helper = self._helper, None
         if helper is not None and helper.owner == os.getpid():
             helper.stop()
+
+
+_shared: Optional[ObjectChecker] = None
+
+
+def shared_checker(args: List[str], age: int) -> ObjectChecker:
+    """The process's engine for checks with these options. One tracer at a
+    time may trace a process: the pytest plugin and MemoryLeakTestCase share
+    it, and other options stop it and start one with them."""
+    global _shared
+    if _shared is not None and (_shared.args != list(args) or _shared.age != age):
+        _shared.close()
+        _shared = None
+    if _shared is None:
+        import atexit
+
+        _shared = ObjectChecker(args, age)
+        atexit.register(_shared.close)
+    return _shared
+
+
+def close_shared() -> None:
+    global _shared
+    if _shared is not None:
+        _shared.close()
+        _shared = None
 
 
 class CallCheck:

@@ -23,13 +23,12 @@ leak of the test whose calls made the objects). See docs/python-api.md.
 
 import functools
 import inspect
-import os
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
 from . import _configure
-from ._check import CallCheck, ObjectChecker, describe_objects, format_bytes, run_checked
+from ._check import CallCheck, close_shared, describe_objects, format_bytes, run_checked, shared_checker
 from ._engine import EngineError, python_supported
 
 _KINDS = ("objects", "fds", "native")
@@ -89,21 +88,11 @@ class _Session:
         self.warmup = 1 if warmup is None else warmup
         self.report_directory = config.getoption("memalot_report_directory")
         self.screen = not config.getoption("memalot_no_screen")
-        self.checker: Optional[ObjectChecker] = None
         # on the controller (or without xdist): what the tests' reports said
         self.checked: List[Tuple[str, Dict[str, Any]]] = []
         self.report_ids: List[str] = []
 
     # -- running a test
-
-    def _checker(self, args: List[str], age: int) -> ObjectChecker:
-        """The engine for these options: one at a time may trace the process."""
-        if self.checker is not None and (self.checker.args != args or self.checker.age != age):
-            self.checker.close()
-            self.checker = None
-        if self.checker is None:
-            self.checker = ObjectChecker(args, age)
-        return self.checker
 
     def _settings(self, item: Any) -> Optional[Dict[str, Any]]:
         marker = item.get_closest_marker("memalot")
@@ -131,6 +120,9 @@ class _Session:
                 pytest.fail("memalot marker: %s must be an int of %d or more, not %r"
                             % ({"warmup": "warmup_calls", "age": "max_object_age_calls"}.get(name, name),
                                1 if name in ("calls", "age") else 0, v), pytrace=False)
+        if "objects" in s["fail_on"] and s["calls"] < s["age"]:
+            pytest.fail("memalot marker: calls (%d) must be at least max_object_age_calls (%d): an object is a leak "
+                        "once it has lived that many calls" % (s["calls"], s["age"]), pytrace=False)
         if s["max_bytes"] is not None and (isinstance(s["max_bytes"], bool) or not isinstance(s["max_bytes"], int)
                                            or s["max_bytes"] < 0):
             pytest.fail("memalot marker: max_bytes must be an int of 0 or more", pytrace=False)
@@ -155,7 +147,7 @@ class _Session:
         if why:
             pytest.skip("memalot: %s" % why)
         call = _bind(fn, pyfuncitem.funcargs, pyfuncitem._fixtureinfo.argnames)
-        checker = self._checker(s["args"], s["age"]) if "objects" in s["fail_on"] else None
+        checker = shared_checker(s["args"], s["age"]) if "objects" in s["fail_on"] else None
         try:
             result = run_checked(call, checker, s["warmup"], s["calls"], s["fail_on"], s["max_objects"],
                                  s["max_bytes"], s["max_native_bytes"], bool(s["screen"]))
@@ -223,9 +215,7 @@ class _Session:
                                                                          ", ".join(self.report_ids)))
 
     def pytest_sessionfinish(self) -> None:
-        if self.checker is not None:
-            self.checker.close()
-            self.checker = None
+        close_shared()
 
 
 def _bind(fn: Any, funcargs: Dict[str, Any], argnames: Tuple[str, ...]) -> Any:

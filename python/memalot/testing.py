@@ -25,8 +25,8 @@ import threading
 import unittest
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Union
 
-from ._check import (CallCheck, ObjectChecker, describe_objects, format_bytes, malloc_info, malloc_trim,
-                     native_threads, open_fds, run_checked)
+from ._check import (CallCheck, describe_objects, format_bytes, malloc_info, malloc_trim, native_threads,
+                     open_fds, run_checked, shared_checker)
 
 __all__ = ["MemoryLeakTestCase", "Checkers", "LeakError", "MemoryLeakError", "ObjectLeakError", "UnclosedFdError",
            "UnclosedPythonThreadError", "UnclosedNativeThreadError", "UncollectableGarbageError"]
@@ -131,23 +131,6 @@ def _qualname(fun: Any) -> str:
     return getattr(fun, "__qualname__", getattr(fun, "__name__", repr(fun)))
 
 
-# one engine for every test case of the process (one tracer at a time)
-_checker: Optional[ObjectChecker] = None
-
-
-def _object_checker(age: int) -> ObjectChecker:
-    global _checker
-    if _checker is not None and _checker.age != age:
-        _checker.close()
-        _checker = None
-    if _checker is None:
-        import atexit
-
-        _checker = ObjectChecker([], age)
-        atexit.register(_checker.close)
-    return _checker
-
-
 class MemoryLeakTestCase(unittest.TestCase):
     """unittest.TestCase with execute(fun, *args, **kwargs): fun must not leak.
 
@@ -220,7 +203,7 @@ class MemoryLeakTestCase(unittest.TestCase):
                                             % (name, n, "" if n == 1 else "s", kinds))
 
     def _check_objects(self, fun: Callable[[], Any]) -> None:
-        check = run_checked(fun, _object_checker(self.object_age_calls), 0, self.object_calls, ("objects",),
+        check = run_checked(fun, shared_checker([], self.object_age_calls), 0, self.object_calls, ("objects",),
                             self.max_objects)
         if check.objects_leak(self.max_objects, None):
             lines = describe_objects(_qualname(fun), check, self.warmup_times)

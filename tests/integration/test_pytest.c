@@ -179,6 +179,21 @@ Test(pytest_plugin, marker_limits_and_options, .fini = scratch__cleanup, .timeou
 	free(dir);
 }
 
+/* MemoryLeakTestCase and the plugin in one pytest process share one engine (one tracer at a time). */
+Test(pytest_plugin, memory_leak_test_case_beside_the_plugin, .fini = scratch__cleanup, .timeout = 600)
+{
+	char *dir = sample_copy();
+	struct run_result r;
+
+	run_pytest(dir, "--memalot test_unittest_case.py", &r);
+	cr_assert_eq(r.status, 1, "pytest exited %d:\n%s\n%s", r.status, r.out, r.err);
+	cr_assert(strstr(r.out, "2 passed") && strstr(r.out, "1 failed"), "%s\n%s", r.out, r.err);
+	cr_assert(strstr(r.out, "FAILED test_unittest_case.py::test_plugin_checked_leak_after_the_case"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "already traced"), "%s", r.out);
+	run_result__release(&r);
+	free(dir);
+}
+
 /* Bad options are pytest usage errors (exit 4), before any test runs. */
 Test(pytest_plugin, bad_options_are_usage_errors, .fini = scratch__cleanup, .timeout = 300)
 {

@@ -1,7 +1,5 @@
 """The sample suite of tests/integration/test_pytest.c: three leaking tests, the rest clean."""
 
-import os
-
 import pytest
 
 import myapp.cache
