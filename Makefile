@@ -38,7 +38,7 @@ LIB_SRCS := common/util.c \
 	reports/store.c reports/render.c \
 	engine/why.c engine/option_table.c engine/status.c engine/monitor.c engine/options.c engine/control.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/symbols/layouts_data.o
-CLI_SRCS := cli/main.c cli/cmd_snapshot.c cli/cmd_attach.c cli/cmd_reports.c mcp/server.c
+CLI_SRCS := cli/main.c cli/common.c cli/cmd_snapshot.c cli/cmd_attach.c cli/cmd_reports.c mcp/server.c
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)

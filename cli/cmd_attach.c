@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,7 +232,7 @@ int cmd_attach(int argc, char **argv)
 		return code < 0 ? EXIT_OK : code;
 	}
 	if (optind >= argc) {
-		log_err("attach needs a PID ('memalot attach --help')");
+		log_usage("attach needs a PID");
 		options__release(&c);
 		return EXIT_USAGE;
 	}
@@ -247,13 +248,13 @@ int cmd_attach(int argc, char **argv)
 		pids[npids++] = pid;
 	}
 	if ((long)npids > c.max_processes) {
-		log_err("%zu PIDs, more than --max-processes %ld", npids, c.max_processes);
+		log_usage("%zu PIDs, more than --max-processes %ld", npids, c.max_processes);
 		free(pids);
 		options__release(&c);
 		return EXIT_USAGE;
 	}
 	if (c.control_fd && (npids != 1 || c.children)) {
-		log_err("--control-fd takes one PID, the package's process");
+		log_usage("--control-fd takes one PID, the package's process");
 		free(pids);
 		options__release(&c);
 		return EXIT_USAGE;
@@ -262,7 +263,7 @@ int cmd_attach(int argc, char **argv)
 		struct stat st;
 
 		if (fstat(c.control_fd, &st) || !S_ISSOCK(st.st_mode)) {
-			log_err("--control-fd %d is not a socket", c.control_fd);
+			log_usage("--control-fd %d is not a socket", c.control_fd);
 			free(pids);
 			options__release(&c);
 			return EXIT_USAGE;
@@ -389,7 +390,7 @@ int cmd_run(int argc, char **argv)
 		return code < 0 ? EXIT_OK : code;
 	}
 	if (optind >= argc) {
-		log_err("run needs a program: memalot run [options] -- PROGRAM [ARGS...] ('memalot run --help')");
+		log_usage("run needs a program: memalot run [options] -- PROGRAM [ARGS...]");
 		options__release(&c);
 		return EXIT_USAGE;
 	}
@@ -456,18 +457,32 @@ static const char *type_name(enum option_type t)
  */
 int cmd_options(int argc, char **argv)
 {
+	enum { O_JSON = 256 };
+	static const struct option longopts[] = { { "json", no_argument, NULL, O_JSON }, CLI_COMMON_OPTIONS, { 0 } };
 	size_t n;
 	const struct option_def *t = options__table(&n);
-	bool json = argc == 2 && !strcmp(argv[1], "--json");
+	bool json = false;
 	json_t *all;
+	int ch;
 
-	if (argc > 2 || (argc == 2 && !json)) {
-		if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-			fputs("usage: memalot options [--json]\n\nThe options of attach and run, with the seed's keywords.\n",
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+		if (cli__common(ch))
+			continue;
+		if (ch == O_JSON) {
+			json = true;
+		} else if (ch == 'h') {
+			fputs("usage: memalot options [options]\n\nThe options of attach and run, with the seed's keywords.\n\n"
+			      "options:\n  --json                   one JSON array (the Python package's table)\n" CLI_COMMON_HELP,
 			      stdout);
 			return EXIT_OK;
+		} else {
+			return cli__bad_option(argv);
 		}
-		log_err("usage: memalot options [--json]");
+	}
+	if (optind < argc) {
+		log_usage("options takes no arguments, not '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
 	if (!json) {

@@ -27,23 +27,24 @@ static const char list_usage[] =
 	"  --report-directory D     where reports are (default $MEMALOT_REPORT_DIRECTORY,\n"
 	"                           else ~/.memalot/reports)\n"
 	"  --json                   one JSON array\n"
-	"  -h, --help               this help\n";
+	CLI_COMMON_HELP;
 
 static const char print_usage[] =
 	"usage: memalot print [options] ID\n"
 	"\n"
-	"Print the saved report ID as it was printed live.\n"
+	"Print the saved report ID as it was printed live. ID is a report's ID\n"
+	"('memalot list'), a prefix that only one ID starts with, or 'latest'.\n"
 	"\n"
 	"options:\n"
-	"  --num-iterations N       the last N iterations (default: all)\n"
-	"  --filter-types A,B       only types whose name contains A or B\n"
+	"  --num-iterations N       the last N iterations (default 1; 0 for all)\n"
+	"  --filter-types A,B       only types whose name contains A or B (any case)\n"
 	"  --summary-only           the leak tables, without object details\n"
 	"  --json                   one JSON object per iteration, one per line\n"
 	"  --graph FILE             write the referrer graphs to FILE: Graphviz DOT for\n"
 	"                           FILE.dot, SVG (through Graphviz's dot) for FILE.svg\n"
 	"  --report-directory D     where reports are (default $MEMALOT_REPORT_DIRECTORY,\n"
 	"                           else ~/.memalot/reports)\n"
-	"  -h, --help               this help\n";
+	CLI_COMMON_HELP;
 
 static void warn_line(const char *msg, void *arg)
 {
@@ -77,7 +78,7 @@ int cmd_list(int argc, char **argv)
 		{ "num-reports", required_argument, NULL, O_NUM },
 		{ "report-directory", required_argument, NULL, O_DIR },
 		{ "json", no_argument, NULL, O_JSON },
-		{ "help", no_argument, NULL, 'h' },
+		CLI_COMMON_OPTIONS,
 		{ 0 },
 	};
 	long num = 10;
@@ -88,18 +89,21 @@ int cmd_list(int argc, char **argv)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	opterr = 0; /* said in one line */
+	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+		if (cli__common(c))
+			continue;
 		switch (c) {
 		case O_NUM:
 			if (!parse_count(optarg, &num)) {
-				log_err("--num-reports takes a number, not '%s'", optarg);
+				log_usage("--num-reports takes a number, not '%s'", optarg);
 				free(dir);
 				return EXIT_USAGE;
 			}
 			break;
 		case O_DIR:
 			if (!*optarg) {
-				log_err("--report-directory takes a directory");
+				log_usage("--report-directory takes a directory");
 				free(dir);
 				return EXIT_USAGE;
 			}
@@ -108,11 +112,11 @@ int cmd_list(int argc, char **argv)
 			break;
 		case O_JSON: json = true; break;
 		case 'h': fputs(list_usage, stdout); free(dir); return EXIT_OK;
-		default: fputs(list_usage, stderr); free(dir); return EXIT_USAGE;
+		default: free(dir); return cli__bad_option(argv);
 		}
 	}
 	if (optind < argc) {
-		log_err("'memalot list' takes no arguments ('%s'); see 'memalot list --help'", argv[optind]);
+		log_usage("list takes no arguments, not '%s'", argv[optind]);
 		free(dir);
 		return EXIT_USAGE;
 	}
@@ -142,7 +146,7 @@ int cmd_list(int argc, char **argv)
 		putchar('\n');
 		json_decref(arr);
 	} else if (!shown) {
-		printf("No reports found.\n");
+		printf("No reports found in %s\n", dir);
 	} else {
 		printf("%-10s %10s  %-20s  %8s  %s\n", "ID", "ITERATIONS", "START (UTC)", "LEAKED", "TARGET");
 		for (size_t i = 0; i < shown; i++) {
@@ -245,6 +249,49 @@ static int write_graph(const char *path, const json_t *iterations)
 	return ret;
 }
 
+/*
+ * The report ID arg names: a whole ID (store__load checks it), "latest"
+ * (the newest in dir), or a prefix only one ID in dir starts with.
+ * @return 0 with id set, or the exit code after the message
+ */
+static int resolve_id(const char *dir, const char *arg, char id[STORE_ID_LEN + 1])
+{
+	struct store_entry *v;
+	size_t n, matches = 0, first = 0, len = strlen(arg);
+	char err[512];
+	bool latest = !strcmp(arg, "latest");
+
+	if (len == STORE_ID_LEN && !latest) {
+		memcpy(id, arg, STORE_ID_LEN + 1); /* store__load says what is wrong with it */
+		return 0;
+	}
+	if (!latest && (!len || len > STORE_ID_LEN || strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789-") != len)) {
+		log_err("'%.40s' is not a report ID (they look like abcd-1234)", arg);
+		return EXIT_ERROR;
+	}
+	if (store__list(dir, &v, &n, warn_line, NULL, err, sizeof(err))) {
+		log_err("%s", err);
+		return EXIT_ERROR;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (latest || !strncmp(v[i].id, arg, len)) {
+			if (!matches++)
+				first = i;
+			if (latest)
+				break;
+		}
+	if (matches == 1)
+		memcpy(id, v[first].id, STORE_ID_LEN + 1);
+	else if (!matches && latest)
+		log_err("No reports found in %s", dir);
+	else if (!matches)
+		log_err("no report ID starts with '%s' in %s ('memalot list' shows them)", arg, dir);
+	else
+		log_err("'%s' is the start of %zu report IDs (%s, ...): give more of it", arg, matches, v[first].id);
+	store__list_free(v, n);
+	return matches == 1 ? 0 : EXIT_ERROR;
+}
+
 int cmd_print(int argc, char **argv)
 {
 	enum { O_NUM = 256, O_FILTER, O_SUMMARY, O_JSON, O_GRAPH, O_DIR };
@@ -255,11 +302,12 @@ int cmd_print(int argc, char **argv)
 		{ "json", no_argument, NULL, O_JSON },
 		{ "graph", required_argument, NULL, O_GRAPH },
 		{ "report-directory", required_argument, NULL, O_DIR },
-		{ "help", no_argument, NULL, 'h' },
+		CLI_COMMON_OPTIONS,
 		{ 0 },
 	};
-	long num = 0;
+	long num = 1;
 	bool json = false, summary_only = false;
+	char id[STORE_ID_LEN + 1];
 	char *dir = NULL, *filter = NULL, **types = NULL, err[512];
 	const char *graph = NULL;
 	json_t *summary = NULL, *iterations = NULL, *it;
@@ -267,11 +315,14 @@ int cmd_print(int argc, char **argv)
 	int c, code = EXIT_OK;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	opterr = 0; /* said in one line */
+	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+		if (cli__common(c))
+			continue;
 		switch (c) {
 		case O_NUM:
-			if (!parse_count(optarg, &num) || !num) {
-				log_err("--num-iterations takes a positive number, not '%s'", optarg);
+			if (!parse_count(optarg, &num)) {
+				log_usage("--num-iterations takes a number (0 for all), not '%s'", optarg);
 				code = EXIT_USAGE;
 				goto out;
 			}
@@ -282,7 +333,7 @@ int cmd_print(int argc, char **argv)
 		case O_GRAPH: graph = optarg; break;
 		case O_DIR:
 			if (!*optarg) {
-				log_err("--report-directory takes a directory");
+				log_usage("--report-directory takes a directory");
 				code = EXIT_USAGE;
 				goto out;
 			}
@@ -290,26 +341,29 @@ int cmd_print(int argc, char **argv)
 			dir = xstrdup(optarg);
 			break;
 		case 'h': fputs(print_usage, stdout); goto out;
-		default: fputs(print_usage, stderr); code = EXIT_USAGE; goto out;
+		default: code = cli__bad_option(argv); goto out;
 		}
 	}
 	if (optind + 1 != argc) {
-		log_err(optind == argc ? "which report? 'memalot print ID' (IDs: 'memalot list')"
-				       : "'memalot print' takes one report ID");
+		log_usage(optind == argc ? "which report? 'memalot print ID' (IDs: 'memalot list')"
+					 : "print takes one report ID");
 		code = EXIT_USAGE;
 		goto out;
 	}
 	if (!dir)
 		dir = store__default_dir();
+	code = resolve_id(dir, argv[optind], id);
+	if (code)
+		goto out;
 	if (filter)
 		ntypes = split_types(filter, &types);
-	if (store__load(dir, argv[optind], (int)num, &summary, &iterations, warn_line, NULL, err, sizeof(err))) {
+	if (store__load(dir, id, (int)num, &summary, &iterations, warn_line, NULL, err, sizeof(err))) {
 		log_err("%s", err);
 		code = EXIT_ERROR;
 		goto out;
 	}
 	if (!json_array_size(iterations)) {
-		log_err("report %s has no finished iteration", argv[optind]);
+		log_err("report %s has no finished iteration", id);
 		code = EXIT_ERROR;
 		goto out;
 	}

@@ -46,9 +46,7 @@ static const char snapshot_usage[] =
 	"                          (repeatable)\n"
 	"  --no-referrers          details without referrer graphs\n"
 	"  --str-max-length N      longest string representation (default 100)\n"
-	"  -v, --verbose           say more on stderr\n"
-	"  -q, --quiet             only errors on stderr\n"
-	"  -h, --help              show this help\n"
+	CLI_COMMON_HELP
 	"\n"
 	"exit status: 0 done, 2 usage, 3 no such process, 4 not allowed to trace,\n"
 	"5 already traced, 6 not Python, 7 unsupported build or no layout,\n"
@@ -197,9 +195,7 @@ int cmd_snapshot(int argc, char **argv)
 		{ "referrers-module-prefix", required_argument, NULL, 'P' },
 		{ "no-referrers", no_argument, NULL, 'N' },
 		{ "str-max-length", required_argument, NULL, 'X' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
+		CLI_COMMON_OPTIONS,
 		{ 0 },
 	};
 	struct snapshot_opts sopts = { 0 };
@@ -218,20 +214,23 @@ int cmd_snapshot(int argc, char **argv)
 
 	setlocale(LC_NUMERIC, "");
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "vqh", longopts, NULL)) != -1) {
+	opterr = 0; /* said in one line */
+	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+		if (cli__common(c))
+			continue;
 		switch (c) {
 		case 'j': json = true; break;
 		case 't':
 			top = strtoul(optarg, &end, 10);
 			if (*end || optarg[0] == '-') {
-				log_err("--top takes a number, not '%s'", optarg);
+				log_usage("--top takes a number, not '%s'", optarg);
 				goto usage;
 			}
 			break;
 		case 'm':
 			sopts.max_objects = strtoul(optarg, &end, 10);
 			if (*end || !sopts.max_objects || optarg[0] == '-') {
-				log_err("--max-objects takes a positive number, not '%s'", optarg);
+				log_usage("--max-objects takes a positive number, not '%s'", optarg);
 				goto usage;
 			}
 			break;
@@ -240,7 +239,7 @@ int cmd_snapshot(int argc, char **argv)
 			else if (!strcmp(optarg, "dwarf")) want = LWANT_DWARF;
 			else if (!strcmp(optarg, "table")) want = LWANT_TABLE;
 			else {
-				log_err("--layout-source must be auto, dwarf or table, not '%s'", optarg);
+				log_usage("--layout-source must be auto, dwarf or table, not '%s'", optarg);
 				goto usage;
 			}
 			break;
@@ -250,7 +249,7 @@ int cmd_snapshot(int argc, char **argv)
 			errno = 0;
 			a = strtoull(optarg, &end, 0);
 			if (errno || *end || end == optarg || !a || optarg[0] == '-') {
-				log_err("--object takes an object address (id), not '%s'", optarg);
+				log_usage("--object takes an object address (id), not '%s'", optarg);
 				goto usage;
 			}
 			wopts.objects = xrealloc(wopts.objects, (wopts.nobjects + 1) * sizeof(*wopts.objects));
@@ -266,7 +265,7 @@ int cmd_snapshot(int argc, char **argv)
 		case 'D': case 'U': case 'R': case 'S': case 'X':
 			num = strtol(optarg, &end, 10);
 			if (*end || end == optarg || num < (c == 'U' ? 0 : 1) || num > 1000000) {
-				log_err("--%s takes a number from %d to 1000000, not '%s'",
+				log_usage("--%s takes a number from %d to 1000000, not '%s'",
 					c == 'D' ? "max-object-details" : c == 'U' ? "max-untracked-search-depth" :
 					c == 'R' ? "referrers-max-depth" : c == 'S' ? "single-object-referrer-limit" :
 					"str-max-length", c == 'U' ? 0 : 1, optarg);
@@ -283,15 +282,12 @@ int cmd_snapshot(int argc, char **argv)
 			if (parse_seconds("referrers-search-timeout", optarg, false, &wopts.ref.timeout_s))
 				goto usage;
 			break;
-		case 'v': log_level++; break;
-		case 'q': log_level = 0; break;
 		case 'h': fputs(snapshot_usage, stdout); code = EXIT_OK; goto out;
-		default: fputs(snapshot_usage, stderr); goto usage;
+		default: cli__bad_option(argv); goto usage;
 		}
 	}
 	if (optind != argc - 1) {
-		log_err(optind >= argc ? "snapshot needs a PID" : "snapshot takes one PID");
-		fputs(snapshot_usage, stderr);
+		log_usage(optind >= argc ? "snapshot needs a PID" : "snapshot takes one PID");
 		goto usage;
 	}
 	if (parse_pid(argv[optind], &pid))

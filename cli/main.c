@@ -94,8 +94,10 @@ int main(int argc, char **argv)
 		return finish(EXIT_OK);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		if (!strcmp(argv[1], commands[i].name))
+		if (!strcmp(argv[1], commands[i].name)) {
+			log_command = commands[i].name; /* for its usage errors */
 			return finish(commands[i].fn(argc - 1, argv + 1));
+		}
 	log_err("'%s' is not a memalot command; see 'memalot --help'", argv[1]);
 	return EXIT_USAGE;
 }

@@ -234,6 +234,25 @@ void log_msg(int level, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+const char *log_command;
+int color_mode; /* 0 auto, 1 always (--force-terminal), -1 never (--no-color) */
+
+void log_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_command)
+		fprintf(stderr, "memalot %s: ", log_command);
+	else
+		fputs("memalot: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (log_command)
+		fprintf(stderr, "; see 'memalot %s --help'", log_command);
+	fputc('\n', stderr);
+}
+
 char *utf8_sanitize(char *s)
 {
 	unsigned char *p = (unsigned char *)s;

@@ -67,6 +67,15 @@ void grow_(void **v, size_t *cap, size_t want, size_t sz);
 extern int log_level;
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define log_err(...) log_msg(0, __VA_ARGS__)
+/* The subcommand running ("attach"), for usage errors; NULL outside the command line. */
+extern const char *log_command;
+/* Colour in what is printed: 0 auto (a terminal, no NO_COLOR), 1 always (--force-terminal), -1 never (--no-color). */
+extern int color_mode;
+/*
+ * A usage error, always said, in one line: "memalot CMD: MESSAGE; see
+ * 'memalot CMD --help'" (the caller exits 2).
+ */
+void log_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define log_info(...) do { if (log_level >= 1) log_msg(1, __VA_ARGS__); } while (0)
 #define log_debug(...) do { if (log_level >= 2) log_msg(2, __VA_ARGS__); } while (0)
 

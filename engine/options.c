@@ -52,7 +52,7 @@ static int apply(struct monitor_config *c, const struct option_def *d, const cha
 		errno = 0;
 		num = strtoll(arg, &end, 10);
 		if (errno || *end || end == arg || num < (d->type == OPT_COUNT ? 1 : 0) || num > d->max) {
-			log_err("'%s' is not a valid number for --%s", arg, name);
+			log_usage("'%s' is not a valid number for --%s", arg, name);
 			return -1;
 		}
 		set_int(c, d, num);
@@ -62,7 +62,7 @@ static int apply(struct monitor_config *c, const struct option_def *d, const cha
 		return 0;
 	case OPT_PATH:
 		if (!*arg) {
-			log_err("--%s takes a %s", name, !strcmp(d->meta, "D") ? "directory" : "file");
+			log_usage("--%s takes a %s", name, !strcmp(d->meta, "D") ? "directory" : "file");
 			return -1;
 		}
 		*(const char **)p = arg;
@@ -71,6 +71,11 @@ static int apply(struct monitor_config *c, const struct option_def *d, const cha
 		add_word((char ***)p, (size_t *)((char *)c + d->size), arg);
 		return 0;
 	case OPT_ACCEPTED:
+		/* colour: the reports' (the seed's color=False, force_terminal=True) */
+		if (!strcmp(name, "no-color"))
+			color_mode = -1;
+		else if (!strcmp(name, "force-terminal") && color_mode >= 0)
+			color_mode = 1;
 		return 0;
 	}
 	return -1;
@@ -144,13 +149,12 @@ int options__parse(int argc, char **argv, unsigned cmd, const char *usage_head, 
 				break;
 			}
 			/* one line, as every usage error */
-			log_err("%s: option '%s' is unknown or lacks its value ('memalot %s --help' lists them)",
-				cmd == OPTS_RUN ? "run" : "attach", argv[optind - 1], cmd == OPTS_RUN ? "run" : "attach");
+			log_usage("option '%s' is unknown or lacks its value", argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}
 	if (c->o.tee && !c->o.output) {
-		log_err("--tee-console goes with --output");
+		log_usage("--tee-console goes with --output");
 		return EXIT_USAGE;
 	}
 	if (c->o.warmup < 0)
@@ -158,17 +162,17 @@ int options__parse(int argc, char **argv, unsigned cmd, const char *usage_head, 
 	if (!c->o.interval)
 		c->o.interval = MAX(0.1, MIN(60.0, c->o.lifetime / 5));
 	if (c->o.interval > c->o.lifetime) {
-		log_err("--check-interval (%g s) must not be longer than --max-object-lifetime (%g s)", c->o.interval,
+		log_usage("--check-interval (%g s) must not be longer than --max-object-lifetime (%g s)", c->o.interval,
 			c->o.lifetime);
 		return EXIT_USAGE;
 	}
 	if (c->o.interval < 0.001) {
 		/* and so the lifetime: a report every lifetime needs a lifetime of some nanoseconds */
-		log_err("--check-interval (%g s) must be at least 0.001 s", c->o.interval);
+		log_usage("--check-interval (%g s) must be at least 0.001 s", c->o.interval);
 		return EXIT_USAGE;
 	}
 	if (c->o.calls && !c->control_fd) {
-		log_err("--calls goes with --control-fd: monitored calls are counted by the Python package");
+		log_usage("--calls goes with --control-fd: monitored calls are counted by the Python package");
 		return EXIT_USAGE;
 	}
 	c->o.why.ref.module_prefixes = c->prefixes;

@@ -43,7 +43,7 @@ int parse_pid(const char *s, int *pid)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || *end || end == s || v <= 0 || v > INT_MAX) {
-		log_err("'%s' is not a process id", s);
+		log_usage("'%s' is not a process id", s);
 		return -1;
 	}
 	*pid = (int)v;
@@ -110,7 +110,7 @@ int parse_seconds(const char *name, const char *s, bool allow_zero, double *out)
 	double v = strtod(s, &end);
 
 	if (*end || end == s || !isfinite(v) || v < 0 || (!allow_zero && !(v > 0)) || v > CLI_MAX_SECONDS) {
-		log_err("--%s takes a %snumber of seconds up to %.0f (10 years), not '%s'", name,
+		log_usage("--%s takes a %snumber of seconds up to %.0f (10 years), not '%s'", name,
 			allow_zero ? "" : "positive ", CLI_MAX_SECONDS, s);
 		return -1;
 	}

@@ -76,9 +76,7 @@ static const char mcp_usage[] =
 	"                          process briefly to count its objects (memalot snapshot),\n"
 	"                          and watch_process, which watches one for leaks for up\n"
 	"                          to 300 s (memalot attach) and saves its report in DIR\n"
-	"  -v, --verbose           say more on stderr\n"
-	"  -q, --quiet             only errors on stderr\n"
-	"  -h, --help              show this help\n";
+	CLI_COMMON_HELP;
 
 struct mcp_server {
 	char *root;             /* the report directory served */
@@ -297,10 +295,12 @@ static json_t *arg_schema(const struct tool_arg *a)
 			json_object_set_new(p, "pattern", json_string(a->pattern));
 		break;
 	case ARG_STRINGS:
-		json_object_set_new(p, "type", json_string("array"));
+		/* a list, or the seed's comma-separated string */
+		json_object_set_new(p, "type", json_pack("[s, s]", "array", "string"));
 		json_object_set_new(p, "items", json_pack("{s:s, s:i, s:i}", "type", "string", "minLength", 1,
 							  "maxLength", ARG_ITEM_MAX));
 		json_object_set_new(p, "maxItems", json_integer(a->max));
+		json_object_set_new(p, "maxLength", json_integer((json_int_t)a->max * (ARG_ITEM_MAX + 1)));
 		break;
 	case ARG_NUMBER:
 		json_object_set_new(p, "type", json_string("number"));
@@ -484,7 +484,7 @@ static bool type_matches(const char *name, const json_t *filters)
 	if (!name)
 		return false;
 	json_array_foreach(filters, i, f)
-		if (strstr(name, json_string_value(f)))
+		if (strcasestr(name, json_string_value(f))) /* any case, as the seed */
 			return true;
 	return false;
 }
@@ -1440,6 +1440,39 @@ static json_t *tool_error(const char *msg)
 	return json_pack("{s:[{s:s, s:o}], s:b}", "content", "type", "text", "text", jstr(msg), "isError", 1);
 }
 
+/*
+ * args with each string given for a list of strings split at commas (items
+ * trimmed, empty ones dropped). @return a new reference (owned is released)
+ */
+static json_t *normalize_args(const struct tool_arg *spec, json_t *args, json_t *owned)
+{
+	json_t *out = json_copy(args);
+
+	json_decref(owned);
+	for (const struct tool_arg *a = spec; a->name; a++) {
+		const char *v = json_string_value(json_object_get(out, a->name));
+		json_t *arr;
+
+		if (a->kind != ARG_STRINGS || !v)
+			continue;
+		arr = json_array();
+		for (const char *p = v; *p;) {
+			size_t n = strcspn(p, ",");
+			const char *b = p, *e = p + n;
+
+			while (b < e && (*b == ' ' || *b == '\t'))
+				b++;
+			while (e > b && (e[-1] == ' ' || e[-1] == '\t'))
+				e--;
+			if (e > b)
+				json_array_append_new(arr, json_stringn(b, (size_t)(e - b)));
+			p += n + (p[n] == ',');
+		}
+		json_object_set_new(out, a->name, arr);
+	}
+	return out;
+}
+
 static json_t *rpc_tools_call(struct mcp_server *s, const json_t *params, struct rpc_error *e)
 {
 	const char *name = json_string_value(json_object_get(params, "name"));
@@ -1464,10 +1497,13 @@ static json_t *rpc_tools_call(struct mcp_server *s, const json_t *params, struct
 		rpc_fail(e, RPC_INVALID_PARAMS, "%s: arguments must be an object", name);
 		return NULL;
 	}
+	/* a string for a list of strings: the seed's comma-separated form ("Session,Request") */
+	args = empty = normalize_args(t->args, args, empty);
 	if (check_args(t->name, t->args, args, msg, sizeof(msg))) {
-		rpc_fail(e, RPC_INVALID_PARAMS, "%s", msg);
+		/* a tool's input the model can correct: a tool result with isError (SEP-1303), not a protocol error */
 		json_decref(empty);
-		return NULL;
+		log_info("mcp: %s: %s", name, msg);
+		return tool_error(msg);
 	}
 	res = t->fn(s, t, args, msg, sizeof(msg));
 	json_decref(empty);
@@ -1701,9 +1737,7 @@ int cmd_mcp(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "report-directory", required_argument, NULL, O_DIR },
 		{ "allow-attach", no_argument, NULL, O_ATTACH },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
+		CLI_COMMON_OPTIONS,
 		{ 0 },
 	};
 	struct mcp_server s = { 0 };
@@ -1711,25 +1745,25 @@ int cmd_mcp(int argc, char **argv)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "vqh", longopts, NULL)) != -1) {
+	opterr = 0; /* said in one line */
+	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT, longopts, NULL)) != -1) {
+		if (cli__common(c))
+			continue;
 		switch (c) {
 		case O_DIR:
 			if (!*optarg) {
-				log_err("--report-directory takes a directory");
+				log_usage("--report-directory takes a directory");
 				return EXIT_USAGE;
 			}
 			dir = optarg;
 			break;
 		case O_ATTACH: s.allow_attach = true; break;
-		case 'v': log_level++; break;
-		case 'q': log_level = 0; break;
 		case 'h': fputs(mcp_usage, stdout); return EXIT_OK;
-		default: fputs(mcp_usage, stderr); return EXIT_USAGE;
+		default: return cli__bad_option(argv);
 		}
 	}
 	if (optind != argc) {
-		log_err("mcp takes no arguments, not '%s'", argv[optind]);
-		fputs(mcp_usage, stderr);
+		log_usage("mcp takes no arguments, not '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
 	s.root = dir ? xstrdup(dir) : store__default_dir();

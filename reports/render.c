@@ -351,7 +351,7 @@ void render__graph_dot(FILE *f, const json_t *iterations)
 static bool type_wanted(const char *name, char *const *types, size_t ntypes)
 {
 	for (size_t i = 0; name && i < ntypes; i++)
-		if (strstr(name, types[i]))
+		if (strcasestr(name, types[i]))
 			return true;
 	return false;
 }

@@ -760,8 +760,18 @@ Test(mcp, tools_list, .timeout = 60)
 	cr_assert(has_tool(result(&s, 1), "list_leak_reports") && has_tool(result(&s, 1), "get_leak_report") &&
 		  has_tool(result(&s, 1), "get_object_details"));
 	cr_assert(!has_tool(result(&s, 1), "snapshot_process"), "snapshot_process offered without --allow-attach");
+	/* protocol errors: a tool not offered, an unknown one, arguments that are not an object, no name */
 	for (int id = 2; id <= 10; id++)
-		cr_assert_eq(error_code(&s, id), -32602, "request %d: %s", id, s.r.out);
+		if (id <= 3 || id >= 9)
+			cr_assert_eq(error_code(&s, id), -32602, "request %d: %s", id, s.r.out);
+	/* arguments a model can correct: a tool result with isError naming the argument (SEP-1303) */
+	{
+		static const char *const want[] = { "num_reports", "num_reports", "no_such_argument", "report_id",
+						     "filter_types" };
+
+		for (int id = 4; id <= 8; id++)
+			cr_assert(strstr(tool_error(&s, id), want[id - 4]), "request %d: %s", id, tool_error(&s, id));
+	}
 	session__release(&s);
 
 	input__init(&in);
@@ -1391,6 +1401,9 @@ Test(mcp, get_leak_report_has_leak_groups, .fini = harness__cleanup, .timeout = 
 	input__call(&in, 4, "get_leak_report", json_pack("{s:s}", "report_id", old));
 	input__call(&in, 5, "get_object_details", json_pack("{s:s, s:i, s:I}", "report_id", old, "iteration", 1,
 							    "object_id", (json_int_t)0x7f0000001000LL));
+	/* the seed's form: one comma-separated string, any case */
+	input__call(&in, 6, "get_leak_report", json_pack("{s:s, s:i, s:s}", "report_id", id, "num_iterations", 0,
+							 "filter_types", " queueditem ,NoSuchType"));
 	input__run(&in, extra, &s);
 	list = result(&s, 1);
 	schema = output_schema(list, "get_leak_report");
@@ -1422,6 +1435,9 @@ Test(mcp, get_leak_report_has_leak_groups, .fini = harness__cleanup, .timeout = 
 			cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(gr, "types"), 0),
 									   "object_type")),
 					 GROUPS_QUEUE_TYPE, "filter_types QueuedItem kept another group");
+	cr_assert(json_equal(json_object_get(tool_ok(&s, 6), "iterations"), json_object_get(tool_ok(&s, 3), "iterations")),
+		  "filter_types \" queueditem ,NoSuchType\" differs from [\"QueuedItem\"]");
+	cr_assert_eq(json_array_size(json_object_get(tool_ok(&s, 6), "filter_types")), 2);
 
 	/* a 1.0 report: what it does not tell is null */
 	x = json_array_get(json_object_get(tool_ok(&s, 4), "iterations"), 0);
@@ -1523,13 +1539,12 @@ Test(mcp, watch_process_made_from_the_option_table, .fini = harness__cleanup, .t
 	json_array_foreach(json_object_get(it, "object_details_list"), i, x)
 		cr_assert(json_is_false(json_object_get(x, "referrers_checked")),
 			  "check_referrers=false still searched referrers");
-	/* bad arguments: refused with the argument's name (JSON-RPC invalid params, as every tool's) */
+	/* bad arguments: refused with the argument's name, as a tool error (isError), as every tool's */
 	for (json_int_t id = 4; id <= 6; id++) {
 		const char *want[] = { "max_object_details", "report_directory", "duration" };
-		const char *m = json_string_value(json_object_get(json_object_get(answer(&s, id), "error"), "message"));
+		const char *m = tool_error(&s, id);
 
-		cr_assert_eq(error_code(&s, id), -32602, "request %lld: %s", (long long)id, s.r.out);
-		cr_assert(m && strstr(m, want[id - 4]), "request %lld: %s", (long long)id, m ? m : "no message");
+		cr_assert(strstr(m, want[id - 4]), "request %lld: %s", (long long)id, m);
 	}
 	session__release(&s);
 }

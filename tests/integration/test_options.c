@@ -214,10 +214,96 @@ Test(options, empty_report_directory_is_a_usage_error)
 		cr_assert_eq(memalot__run(cmds[i], &r), 0);
 		cr_assert_eq(r.status, 2, "%s --report-directory '': exit %d; stderr: %s", cmds[i][0], r.status,
 			     r.err);
-		cr_assert_str_eq(r.err, "memalot: --report-directory takes a directory\n", "%s: %s", cmds[i][0],
-				 r.err);
+		char *want = xasprintf("memalot %s: --report-directory takes a directory; see 'memalot %s --help'\n",
+				       cmds[i][0], cmds[i][0]);
+
+		cr_assert_str_eq(r.err, want, "%s: %s", cmds[i][0], r.err);
+		free(want);
 		run_result__release(&r);
 	}
+}
+
+/*
+ * One CLI: every subcommand takes -h/--help, -v/-q and --no-color/--force-terminal;
+ * every usage error is one line, "memalot CMD: ...; see 'memalot CMD --help'", exit 2.
+ */
+Test(options, every_subcommand_has_the_common_flags_and_one_line_usage_errors)
+{
+	/* a command and its usage errors: an unknown option, a missing value, a stray or missing argument */
+	static const char *const cmds[][6] = {
+		{ "attach", "1", "--bogus", "--max-object-lifetime", "attach needs a PID", NULL },
+		{ "run", "--", "--bogus", "--max-object-lifetime", "run needs a program", NULL },
+		{ "snapshot", "1", "--bogus", "--top", "snapshot needs a PID", NULL },
+		{ "list", NULL, "--bogus", "--num-reports", NULL, "extra" },
+		{ "print", "abcd-1234", "--bogus", "--num-iterations", "which report?", NULL },
+		{ "mcp", NULL, "--bogus", "--report-directory", NULL, "extra" },
+		{ "options", NULL, "--bogus", NULL, NULL, "extra" },
+	};
+	char *reports = scratch__file("reports");
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		const char *cmd = cmds[i][0];
+		char *prefix = xasprintf("memalot %s: ", cmd), *see = xasprintf("; see 'memalot %s --help'\n", cmd);
+		char *usage = xasprintf("usage: memalot %s", cmd);
+		struct run_result r;
+		/* the usage errors */
+		char *bad[4][6] = {
+			{ (char *)cmd, (char *)cmds[i][2], NULL },
+			{ (char *)cmd, (char *)cmds[i][3], NULL },
+			{ (char *)cmd, NULL },
+			{ (char *)cmd, (char *)cmds[i][1], (char *)cmds[i][5], NULL },
+		};
+
+		for (size_t k = 0; k < 4; k++) {
+			if ((k == 1 && !cmds[i][3]) || (k == 2 && !cmds[i][4]) || (k == 3 && !cmds[i][5]))
+				continue;
+			if (k == 3 && !cmds[i][1])
+				bad[3][1] = (char *)cmds[i][5], bad[3][2] = NULL;
+			cr_assert_eq(memalot__run(bad[k], &r), 0);
+			cr_assert_eq(r.status, 2, "%s usage error %zu: exit %d; stderr: %s", cmd, k, r.status, r.err);
+			cr_assert(!strncmp(r.err, prefix, strlen(prefix)) && strchr(r.err, '\n') == r.err + strlen(r.err) - 1 &&
+				  strlen(r.err) > strlen(see) && !strcmp(r.err + strlen(r.err) - strlen(see), see),
+				  "%s usage error %zu is not one line '%s...%s': '%s'", cmd, k, prefix, see, r.err);
+			if (k == 2)
+				cr_assert(strstr(r.err, cmds[i][4]), "%s: %s", cmd, r.err);
+			cr_assert_str_empty(r.out, "%s: %s", cmd, r.out);
+			run_result__release(&r);
+		}
+		/* -h and --help, with the common flags before them */
+		{
+			char *help[] = { (char *)cmd, "-v", "-q", "--no-color", "--force-terminal", "--help", NULL };
+			char *h[] = { (char *)cmd, "-h", NULL };
+
+			cr_assert_eq(memalot__run(help, &r), 0);
+			cr_assert_eq(r.status, 0, "%s --help: exit %d: %s", cmd, r.status, r.err);
+			cr_assert(!strncmp(r.out, usage, strlen(usage)), "%s --help: %s", cmd, r.out);
+			cr_assert(strstr(r.out, "--no-color") && strstr(r.out, "--quiet"), "%s --help lacks the common flags: %s",
+				  cmd, r.out);
+			run_result__release(&r);
+			cr_assert_eq(memalot__run(h, &r), 0);
+			cr_assert_eq(r.status, 0, "%s -h: exit %d", cmd, r.status);
+			cr_assert(!strncmp(r.out, usage, strlen(usage)), "%s -h: %s", cmd, r.out);
+			run_result__release(&r);
+		}
+		free(prefix);
+		free(see);
+		free(usage);
+	}
+	/* the common flags are taken where the command runs, too */
+	{
+		char *list[] = { "list", "-v", "-q", "--no-color", "--force-terminal", "--report-directory", reports, NULL };
+		char *opts[] = { "options", "-q", "--no-color", "--json", NULL };
+		struct run_result r;
+
+		cr_assert_eq(memalot__run(list, &r), 0);
+		cr_assert_eq(r.status, 0, "list: %s", r.err);
+		cr_assert(strstr(r.out, "No reports found in "), "%s", r.out);
+		run_result__release(&r);
+		cr_assert_eq(memalot__run(opts, &r), 0);
+		cr_assert_eq(r.status, 0, "options: %s", r.err);
+		run_result__release(&r);
+	}
+	free(reports);
 }
 
 /*
@@ -331,7 +417,7 @@ Test(options, absurd_durations_are_usage_errors, .fini = harness__cleanup, .time
 			cr_assert_eq(memalot__run(args, &r), 0);
 			cr_assert_eq(r.status, 2, "%s %s '%s': exit %d; stderr: %s", args[0], opt, bad[b], r.status,
 				     r.err);
-			snprintf(want, sizeof(want), "memalot: %s takes a ", opt);
+			snprintf(want, sizeof(want), "memalot %s: %s takes a ", args[0], opt);
 			cr_assert(!strncmp(r.err, want, strlen(want)) && strstr(r.err, "10 years") &&
 				  strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
 				  "%s %s '%s': stderr: %s", args[0], opt, bad[b], r.err);
@@ -453,7 +539,7 @@ Test(options, one_table_for_parsing_help_and_seed_keywords, .timeout = 60)
 	}
 	cr_assert_eq(memalot__run(bad, &b), 0);
 	cr_assert_eq(b.status, 2);
-	cr_assert(!strncmp(b.err, "memalot: ", 9) && strchr(b.err, '\n') == b.err + strlen(b.err) - 1,
+	cr_assert(!strncmp(b.err, "memalot attach: ", 16) && strchr(b.err, '\n') == b.err + strlen(b.err) - 1,
 		  "a usage error is not one line: %s", b.err);
 	json_decref(t);
 	run_result__release(&r);

@@ -149,7 +149,8 @@ static const char *report_id(const struct pyrun *p, const char *out)
 /* The saved report's iterations, read back by memalot print --json. @return how many */
 static size_t saved(const struct pyrun *p, const char *id, json_t **it, struct run_result *r)
 {
-	char *args[] = { "print", (char *)id, "--json", "--report-directory", p->reports_host, NULL };
+	char *args[] = { "print", (char *)id, "--json", "--num-iterations", "0", "--report-directory", p->reports_host,
+			 NULL };
 
 	cr_assert_eq(memalot__run(args, r), 0);
 	cr_assert_eq(r->status, 0, "%s: memalot print %s: %s", p->py->label, id, r->err);

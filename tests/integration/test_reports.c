@@ -80,7 +80,11 @@ static void only_report(const char *dir, char *id)
 static int run(struct run_result *r, const char *a0, const char *a1, const char *a2, const char *a3,
 	       const char *a4, const char *a5)
 {
-	char *args[] = { (char *)a0, (char *)a1, (char *)a2, (char *)a3, (char *)a4, (char *)a5, NULL };
+	/* print shows every iteration here: what attach printed live (its default is the newest) */
+	bool print = !strcmp(a0, "print");
+	char *args[] = { (char *)a0, (char *)a1, print ? "--num-iterations" : (char *)a2, print ? "0" : (char *)a3,
+			 print ? (char *)a2 : (char *)a4, print ? (char *)a3 : (char *)a5, print ? (char *)a4 : NULL,
+			 print ? (char *)a5 : NULL, NULL };
 	return memalot__run(args, r);
 }
 
@@ -529,14 +533,20 @@ Test(reports, bad_ids_and_empty_directories, .fini = cleanup)
 
 	cr_assert_eq(run(&r, "list", "--report-directory", dir, NULL, NULL, NULL), 0);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_assert_str_eq(r.out, "No reports found.\n");
+	{
+		char *want = xasprintf("No reports found in %s\n", dir);
+
+		cr_assert_str_eq(r.out, want);
+		free(want);
+	}
 	run_result__release(&r);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		cr_assert_eq(run(&r, "print", bad[i], "--report-directory", dir, NULL, NULL), 0);
 		cr_assert_eq(r.status, 1, "%s: exit %d", bad[i], r.status);
 		cr_assert_str_empty(r.out);
 		cr_assert(strchr(r.err, '\n') == r.err + strlen(r.err) - 1, "not one line: %s", r.err);
-		cr_assert(strstr(r.err, i == 4 ? "no report" : "is not a report ID"), "%s", r.err);
+		/* abcd-123 could be the start of an ID: none starts with it */
+		cr_assert(strstr(r.err, i == 4 || i == 1 ? "no report" : "is not a report ID"), "%s", r.err);
 		run_result__release(&r);
 	}
 	free(dir);
@@ -637,6 +647,42 @@ Test(reports, print_shows_leak_groups, .fini = cleanup, .timeout = 180)
 	cr_assert_eq(filtered.status, 0, "%s", filtered.err);
 	cr_assert(strstr(filtered.out, "held by " GROUPS_QUEUE_ROOT) && !strstr(filtered.out, GROUPS_CACHE_PATH),
 		  "--filter-types QueuedItem: %s", filtered.out);
+	/* the seed matches types in any case */
+	{
+		struct run_result lower;
+
+		cr_assert_eq(run(&lower, "print", id, "--report-directory", dir, "--filter-types", "queueditem"), 0);
+		cr_assert_eq(lower.status, 0, "%s", lower.err);
+		cr_assert_str_eq(lower.out, filtered.out, "--filter-types queueditem differs from QueuedItem");
+		run_result__release(&lower);
+	}
+	/* 'latest' and a prefix of the ID name it; by default the newest iteration only */
+	{
+		char *newest[] = { "print", id, "--report-directory", dir, NULL };
+		char *latest[] = { "print", "latest", "--report-directory", dir, NULL };
+		char prefix[5];
+		char *pre[] = { "print", prefix, "--report-directory", dir, NULL };
+		char *none[] = { "print", "zzzz", "--report-directory", dir, NULL };
+		struct run_result a, b, c, d;
+
+		snprintf(prefix, sizeof(prefix), "%.4s", id);
+		cr_assert_eq(memalot__run(newest, &a), 0);
+		cr_assert_eq(a.status, 0, "%s", a.err);
+		cr_assert(strstr(text.out, a.out) && strlen(a.out) < strlen(text.out) &&
+			  !strstr(strstr(a.out, "==== memalot report") + 1, "==== memalot report"),
+			  "print ID is not the newest iteration alone:\n%s", a.out);
+		cr_assert_eq(memalot__run(latest, &b), 0);
+		cr_assert_str_eq(b.out, a.out, "print latest: %s", b.err);
+		cr_assert_eq(memalot__run(pre, &c), 0);
+		cr_assert_str_eq(c.out, a.out, "print %s: %s", prefix, c.err);
+		cr_assert_eq(memalot__run(none, &d), 0);
+		cr_assert_eq(d.status, 1);
+		cr_assert(strstr(d.err, "no report ID starts with 'zzzz'"), "%s", d.err);
+		run_result__release(&a);
+		run_result__release(&b);
+		run_result__release(&c);
+		run_result__release(&d);
+	}
 	run_result__release(&printed);
 	run_result__release(&text);
 	run_result__release(&filtered);
