@@ -378,6 +378,7 @@ int cmd_print(int argc, char **argv)
 		json_array_foreach(iterations, i, it)
 			json_object_set_new(it, "object_details_list", json_array());
 	errno = 0; /* a failed write's reason, for cli__flush */
+	render__set_color(!json && render__want_color(stdout));
 	json_array_foreach(iterations, i, it) {
 		if (json)
 			render__iteration_json(stdout, it);

@@ -18,6 +18,7 @@
 #include "../symbols/layout.h"
 #include "cli.h"
 #include "../engine/why.h"
+#include "../reports/render.h"
 
 static const char snapshot_usage[] =
 	"usage: memalot snapshot [options] PID\n"
@@ -354,8 +355,10 @@ int cmd_snapshot(int argc, char **argv)
 					 details, groups);
 		else {
 			print_text(pid, &layout, &snap, top);
-			if (have_why)
+			if (have_why) {
+				render__set_color(render__want_color(stdout));
 				why__print(stdout, &g, &why_res);
+			}
 		}
 		if (have_why) {
 			why__release(&why_res);

@@ -470,8 +470,12 @@ static json_t *report(struct monitor_out *out, const struct monitor_opts *o, str
 	}
 	if (o->json)
 		render__iteration_json(mem, root);
-	else
+	else {
+		/* colour where the report is read on a terminal (never in the package's frames) */
+		render__set_color(out->control_fd <= 0 && render__want_color(out->f));
 		render__iteration_text(mem, root, false);
+		render__set_color(false);
+	}
 	fclose(mem);
 	emit(out, buf);
 	free(buf);

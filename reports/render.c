@@ -3,9 +3,38 @@
 #define _GNU_SOURCE
 #include "render.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/util.h"
+
+/* ANSI colours of the text: what leaks, what holds it, how big; off unless render__set_color */
+static bool color;
+#define SGR(code) (color ? "\033[" code "m" : "")
+#define C_OFF SGR("0")
+#define C_HEAD SGR("1")      /* headings */
+#define C_ALERT SGR("1;31")  /* "Possible New Leaks" */
+#define C_TYPE SGR("36")     /* type names */
+#define C_ROOT SGR("35")     /* what holds a leak */
+#define C_SIZE SGR("1;33")   /* counts and sizes of leaks */
+#define C_DIM SGR("2")       /* secondary figures */
+
+bool render__want_color(FILE *f)
+{
+	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (color_mode)
+		return color_mode > 0;
+	if (no && *no)
+		return false;
+	return isatty(fileno(f)) && !(term && !strcmp(term, "dumb"));
+}
+
+void render__set_color(bool on)
+{
+	color = on;
+}
 
 #define MAX_TREE_DEPTH 60
 #define MAX_KIDS 256
@@ -46,8 +75,8 @@ static void print_tree(FILE *f, const json_t *nodes, size_t i, const char *prefi
 		bool last = k + 1 == nk, root = json_object_get(c, "kind") != NULL;
 		char *next;
 
-		fprintf(f, "%s%s %s%s\n", prefix, last ? "`--" : "|--", str_of(c, "name", "?"),
-			seen[kids[k]] && !root ? " (see above)" : "");
+		fprintf(f, "%s%s %s%s%s%s\n", prefix, last ? "`--" : "|--", root ? C_ROOT : "", str_of(c, "name", "?"),
+			root ? C_OFF : "", seen[kids[k]] && !root ? " (see above)" : "");
 		if (seen[kids[k]] || depth > MAX_TREE_DEPTH)
 			continue;
 		seen[kids[k]] = true;
@@ -63,7 +92,7 @@ static void print_object(FILE *f, const json_t *d)
 	json_int_t target = json_integer_value(json_array_get(json_object_get(g, "target_ids"), 0));
 	size_t n = json_array_size(nodes);
 
-	fprintf(f, "\n%s at 0x%llx: %llu bytes", str_of(d, "object_type_name", "?"),
+	fprintf(f, "\n%s%s%s at 0x%llx: %llu bytes", C_TYPE, str_of(d, "object_type_name", "?"), C_OFF,
 		(unsigned long long)int_of(d, "object_id"), (unsigned long long)int_of(d, "shallow_size_bytes"));
 	/* schema 1.1: the retained size, and whether the deep size's bound stopped it */
 	if (json_is_integer(json_object_get(d, "retained_size_bytes")))
@@ -138,25 +167,26 @@ void render__groups_text(FILE *f, const json_t *groups, long long total_groups, 
 		return;
 	if (total_groups < (long long)json_array_size(groups))
 		total_groups = (long long)json_array_size(groups);
-	fprintf(f, "\n%s: %s objects in %lld group%s, most retained first\n",
+	fprintf(f, "\n%s%s%s: %s objects in %lld group%s, most retained first\n", C_HEAD,
 		matching ? "Groups of the matching objects (by what holds them)" : "Leak groups (by what holds them)",
-		thousands(objects, a, sizeof(a)), total_groups, total_groups == 1 ? "" : "s");
+		C_OFF, thousands(objects, a, sizeof(a)), total_groups, total_groups == 1 ? "" : "s");
 	json_array_foreach(groups, i, gr) {
 		const json_t *types = json_object_get(gr, "types"), *t;
 		long long ntypes = json_is_integer(json_object_get(gr, "total_types")) ?
 					   int_of(gr, "total_types") : (long long)json_array_size(types);
 		size_t k;
 
-		fprintf(f, "  %s object%s, %s%s, held by %s\n", thousands(int_of(gr, "object_count"), a, sizeof(a)),
-			int_of(gr, "object_count") == 1 ? "" : "s",
+		fprintf(f, "  %s%s object%s, %s%s%s, held by %s%s%s\n", C_SIZE,
+			thousands(int_of(gr, "object_count"), a, sizeof(a)), int_of(gr, "object_count") == 1 ? "" : "s",
 			json_is_false(json_object_get(gr, "retained_size_exact")) ? "\u2265 " : "",
-			human_bytes(int_of(gr, "retained_size_bytes"), b, sizeof(b)), str_of(gr, "path", "?"));
+			human_bytes(int_of(gr, "retained_size_bytes"), b, sizeof(b)), C_OFF, C_ROOT,
+			str_of(gr, "path", "?"), C_OFF);
 		fprintf(f, "     ");
 		json_array_foreach(types, k, t) {
 			if (k == GROUP_TYPES_SHOWN)
 				break;
-			fprintf(f, "%s%s %s", k ? ", " : " ", thousands(int_of(t, "count"), a, sizeof(a)),
-				str_of(t, "object_type", "?"));
+			fprintf(f, "%s%s %s%s%s", k ? ", " : " ", thousands(int_of(t, "count"), a, sizeof(a)), C_TYPE,
+				str_of(t, "object_type", "?"), C_OFF);
 		}
 		if (ntypes > (long long)MIN(k, (size_t)GROUP_TYPES_SHOWN))
 			fprintf(f, ", and %lld more type%s", ntypes - (long long)MIN(k, (size_t)GROUP_TYPES_SHOWN),
@@ -172,8 +202,8 @@ void render__details_text(FILE *f, const json_t *details, long long matched_obje
 	const json_t *d;
 	size_t i;
 
-	fprintf(f, "\nObject details: %zu of %lld objects of %lld matching type%s\n", json_array_size(details),
-		matched_objects, matched_types, matched_types == 1 ? "" : "s");
+	fprintf(f, "\n%sObject details%s: %zu of %lld objects of %lld matching type%s\n", C_HEAD, C_OFF,
+		json_array_size(details), matched_objects, matched_types, matched_types == 1 ? "" : "s");
 	json_array_foreach(details, i, d)
 		print_object(f, d);
 }
@@ -196,7 +226,7 @@ static void native_text(FILE *f, const json_t *it)
 
 	if (!json_is_object(n) || !json_is_object(g) || !json_is_object(w))
 		return;
-	fprintf(f, "native:");
+	fprintf(f, "%snative:%s", C_HEAD, C_OFF);
 	for (i = 0; i < sizeof(mem) / sizeof(mem[0]); i++)
 		fprintf(f, "%s %s %.1f MiB (%+.1f)", i ? "," : "", mem[i].label, num_of(n, mem[i].key) / 1048576.0,
 			num_of(g, mem[i].key) / 1048576.0);
@@ -223,8 +253,8 @@ void render__iteration_text(FILE *f, const json_t *it, bool summary_only)
 	long long total_types = int_of(ls, "total_types");
 	size_t k;
 
-	fprintf(f, "\n==== memalot report %s, iteration %lld ====\n", str_of(it, "report_id", "?"),
-		int_of(it, "iteration_number"));
+	fprintf(f, "\n%s==== memalot report %s, iteration %lld ====%s\n", C_HEAD, str_of(it, "report_id", "?"),
+		int_of(it, "iteration_number"), C_OFF);
 	fprintf(f, "target: pid %lld (%s)\n", int_of(it, "pid"), str_of(it, "command", "?"));
 	fprintf(f, "time: %s to %s\n", str_of(it, "start_time", "?"), str_of(it, "end_time", "?"));
 	fprintf(f, "memory: RSS %.1f MiB (%+.1f MiB), peak %.1f MiB (%+.1f MiB)\n",
@@ -239,26 +269,26 @@ void render__iteration_text(FILE *f, const json_t *it, bool summary_only)
 		long long age = int_of(it, "max_object_age_calls");
 
 		if (json_is_true(json_object_get(it, "warmup_report"))) {
-			fprintf(f, "\nWarm-up report (call %lld): objects created during the warm-up calls are never "
+			fprintf(f, "\n%sWarm-up report%s (call %lld): objects created during the warm-up calls are never "
 				   "reported;\nthe next reports list the objects created during a monitored call that are "
 				   "still alive %lld call%s later.\n",
-				int_of(it, "call_number"), age, age == 1 ? "" : "s");
+				C_HEAD, C_OFF, int_of(it, "call_number"), age, age == 1 ? "" : "s");
 			return;
 		}
 		if (age == 1)
-			fprintf(f, "\nPossible New Leaks (created during call %lld and still alive at its exit)\n",
-				int_of(it, "call_number"));
+			fprintf(f, "\n%sPossible New Leaks%s (created during call %lld and still alive at its exit)\n",
+				C_ALERT, C_OFF, int_of(it, "call_number"));
 		else
-			fprintf(f, "\nPossible New Leaks (created during call %lld and still alive at the exit of call "
-				   "%lld)\n",
-				int_of(it, "call_number") - age + 1, int_of(it, "call_number"));
+			fprintf(f, "\n%sPossible New Leaks%s (created during call %lld and still alive at the exit of "
+				   "call %lld)\n",
+				C_ALERT, C_OFF, int_of(it, "call_number") - age + 1, int_of(it, "call_number"));
 	} else if (json_is_true(json_object_get(it, "warmup_report"))) {
-		fprintf(f, "\nWarm-up report: the warm-up is over. Objects that exist now are never reported;\n"
+		fprintf(f, "\n%sWarm-up report%s: the warm-up is over. Objects that exist now are never reported;\n"
 			   "the next reports list the objects made since that live longer than %g s.\n",
-			num_of(it, "max_object_lifetime"));
+			C_HEAD, C_OFF, num_of(it, "max_object_lifetime"));
 		return;
 	} else {
-		fprintf(f, "\nPossible New Leaks (became older than %g s since the last report)\n",
+		fprintf(f, "\n%sPossible New Leaks%s (became older than %g s since the last report)\n", C_ALERT, C_OFF,
 			num_of(it, "max_object_lifetime"));
 	}
 	if (json_is_integer(json_object_get(ls, "total_alive_objects")))
@@ -269,7 +299,8 @@ void render__iteration_text(FILE *f, const json_t *it, bool summary_only)
 	} else {
 		fprintf(f, "  %-50s %10s%s\n", "type", "count", sized ? "  shallow size" : "");
 		json_array_foreach(rows, k, row) {
-			fprintf(f, "  %-50s %10lld", str_of(row, "object_type", "?"), int_of(row, "count"));
+			fprintf(f, "  %s%-50s%s %s%10lld%s", C_TYPE, str_of(row, "object_type", "?"), C_OFF, C_SIZE,
+				int_of(row, "count"), C_OFF);
 			if (sized)
 				fprintf(f, "  %12llu", (unsigned long long)int_of(row, "shallow_size_bytes"));
 			fputc('\n', f);

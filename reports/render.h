@@ -14,6 +14,15 @@
 /* One iteration as text (the header, the leak table, object details). */
 void render__iteration_text(FILE *f, const json_t *iteration, bool summary_only);
 
+/*
+ * Whether text written to f is coloured: --force-terminal (color_mode 1)
+ * yes, --no-color no; else when f is a terminal, NO_COLOR is unset or empty
+ * and TERM is not "dumb".
+ */
+bool render__want_color(FILE *f);
+/* Colour (ANSI SGR) in the text renderings from now on, or not (the default). */
+void render__set_color(bool on);
+
 /* One iteration as one line of JSON. */
 void render__iteration_json(FILE *f, const json_t *iteration);
 
