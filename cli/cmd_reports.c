@@ -2,6 +2,7 @@
 /* memalot list / memalot print: the saved reports (reports/store.h), read back. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
@@ -40,8 +41,10 @@ static const char print_usage[] =
 	"  --filter-types A,B       only types whose name contains A or B (any case)\n"
 	"  --summary-only           the leak tables, without object details\n"
 	"  --json                   one JSON object per iteration, one per line\n"
-	"  --graph FILE             write the referrer graphs to FILE: Graphviz DOT for\n"
-	"                           FILE.dot, SVG (through Graphviz's dot) for FILE.svg\n"
+	"  --graph FILE             write the referrer graphs instead of the report: one\n"
+	"                           merged graph per iteration, Graphviz DOT for FILE.dot,\n"
+	"                           SVG, PNG or PDF (through Graphviz's dot) for .svg, .png,\n"
+	"                           .pdf; several iterations go to FILE-N.EXT\n"
 	"  --report-directory D     where reports are (default $MEMALOT_REPORT_DIRECTORY,\n"
 	"                           else ~/.memalot/reports)\n"
 	CLI_COMMON_HELP;
@@ -180,18 +183,21 @@ static size_t split_types(char *s, char ***out)
 	return n;
 }
 
-/* Run Graphviz's dot on the DOT text in dot_path into svg. @return 0, or -1 (message printed) */
-static int dot_to_svg(const char *dot_path, const char *svg)
+/* Graphviz's dot renders dot_path into out as format (svg, png, pdf). @return 0, or -1 after the message */
+static int dot_render(const char *dot_path, const char *out, const char *format)
 {
+	char fmt[16];
 	int status;
-	pid_t pid = fork();
+	pid_t pid;
 
+	snprintf(fmt, sizeof(fmt), "-T%s", format);
+	pid = fork();
 	if (pid < 0) {
 		log_err("fork: %s", strerror(errno));
 		return -1;
 	}
 	if (!pid) {
-		execlp("dot", "dot", "-Tsvg", "-o", svg, dot_path, (char *)NULL);
+		execlp("dot", "dot", fmt, "-o", out, dot_path, (char *)NULL);
 		_exit(errno == ENOENT ? 127 : 126);
 	}
 	while (waitpid(pid, &status, 0) < 0)
@@ -200,52 +206,83 @@ static int dot_to_svg(const char *dot_path, const char *svg)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
 		log_err("--graph %s: Graphviz's 'dot' is not installed (apt-get install graphviz), "
 			"or write DOT with a .dot file name",
-			svg);
+			out);
 		return -1;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		log_err("--graph %s: dot failed", svg);
+		log_err("--graph %s: dot -T%s failed", out, format);
 		return -1;
 	}
 	return 0;
 }
 
-static int write_graph(const char *path, const json_t *iterations)
+/* One iteration's graph into path: DOT for .dot (and .gv), else rendered by dot. @return 0 or -1 */
+static int graph_file(const char *path, const char *format, const json_t *it)
 {
-	size_t len = strlen(path);
-	bool svg = len > 4 && !strcmp(path + len - 4, ".svg");
 	char tmp[] = "/tmp/memalot-graph-XXXXXX";
+	bool dot = !strcmp(format, "dot");
 	FILE *f;
 	int fd, ret = 0;
 
-	if (!svg) {
-		f = fopen(path, "w");
-		if (!f) {
-			log_err("--graph %s: %s", path, strerror(errno));
-			return -1;
-		}
-		render__graph_dot(f, iterations);
-		if (fclose(f)) {
-			log_err("error writing '%s': %s", path, strerror(errno));
-			return -1;
-		}
-		return 0;
-	}
-	fd = mkstemp(tmp);
+	fd = dot ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : mkstemp(tmp);
 	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		log_err("--graph: a temporary file: %s", strerror(errno));
+		log_err("--graph %s: %s", dot ? path : "a temporary file", strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
-	render__graph_dot(f, iterations);
+	render__graph_dot(f, it);
 	if (fclose(f)) {
-		log_err("--graph: a temporary file: %s", strerror(errno));
+		log_err("error writing '%s': %s", dot ? path : tmp, strerror(errno));
 		ret = -1;
 	}
-	if (!ret)
-		ret = dot_to_svg(tmp, path);
-	unlink(tmp);
+	if (!dot) {
+		if (!ret)
+			ret = dot_render(tmp, path, format);
+		unlink(tmp);
+	}
+	return ret;
+}
+
+/* The format a --graph file name asks for, or NULL. */
+static const char *graph_format(const char *path)
+{
+	static const char *const known[][2] = { { ".dot", "dot" }, { ".gv", "dot" }, { ".svg", "svg" },
+						 { ".png", "png" },  { ".pdf", "pdf" } };
+	size_t len = strlen(path);
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		size_t n = strlen(known[i][0]);
+
+		if (len > n && !strcmp(path + len - n, known[i][0]))
+			return known[i][1];
+	}
+	return NULL;
+}
+
+/*
+ * A graph per iteration: path itself for one, path with "-N" (the
+ * iteration's number) before its extension for several. @return 0 or -1
+ */
+static int write_graph(const char *path, const char *format, const json_t *iterations)
+{
+	const json_t *it;
+	size_t i, n = json_array_size(iterations);
+	int ret = 0;
+
+	json_array_foreach(iterations, i, it) {
+		const char *dot = strrchr(path, '.');
+		char *one = n == 1 ? xstrdup(path) :
+				     xasprintf("%.*s-%lld%s", (int)(dot - path), path,
+					       (long long)json_integer_value(json_object_get(it, "iteration_number")), dot);
+
+		if (graph_file(one, format, it))
+			ret = -1;
+		else
+			log_debug("graph of iteration %lld written to %s",
+				 (long long)json_integer_value(json_object_get(it, "iteration_number")), one);
+		free(one);
+	}
 	return ret;
 }
 
@@ -309,7 +346,7 @@ int cmd_print(int argc, char **argv)
 	bool json = false, summary_only = false;
 	char id[STORE_ID_LEN + 1];
 	char *dir = NULL, *filter = NULL, **types = NULL, err[512];
-	const char *graph = NULL;
+	const char *graph = NULL, *graph_fmt = NULL;
 	json_t *summary = NULL, *iterations = NULL, *it;
 	size_t ntypes = 0, i;
 	int c, code = EXIT_OK;
@@ -330,7 +367,14 @@ int cmd_print(int argc, char **argv)
 		case O_FILTER: free(filter); filter = xstrdup(optarg); break;
 		case O_SUMMARY: summary_only = true; break;
 		case O_JSON: json = true; break;
-		case O_GRAPH: graph = optarg; break;
+		case O_GRAPH:
+			graph = optarg;
+			if (!(graph_fmt = graph_format(graph))) {
+				log_usage("--graph writes .dot, .gv, .svg, .png or .pdf files, not '%s'", graph);
+				code = EXIT_USAGE;
+				goto out;
+			}
+			break;
 		case O_DIR:
 			if (!*optarg) {
 				log_usage("--report-directory takes a directory");
@@ -377,6 +421,12 @@ int cmd_print(int argc, char **argv)
 	if (summary_only)
 		json_array_foreach(iterations, i, it)
 			json_object_set_new(it, "object_details_list", json_array());
+	if (graph) {
+		/* the graph only, as objgraph's show_backrefs */
+		if (write_graph(graph, graph_fmt, iterations))
+			code = EXIT_ERROR;
+		goto out;
+	}
 	errno = 0; /* a failed write's reason, for cli__flush */
 	render__set_color(!json && render__want_color(stdout));
 	json_array_foreach(iterations, i, it) {
@@ -386,8 +436,6 @@ int cmd_print(int argc, char **argv)
 			render__iteration_text(stdout, it, summary_only);
 	}
 	if (cli__flush(stdout, "standard output")) /* says why */
-		code = EXIT_ERROR;
-	if (graph && write_graph(graph, iterations))
 		code = EXIT_ERROR;
 out:
 	json_decref(summary);

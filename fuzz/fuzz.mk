@@ -58,10 +58,10 @@ $(FUZZ_DIR)/fuzz_store: fuzz/fuzz_store.c $(FUZZ_LIB_OBJS)
 		$(FUZZ_LIB_OBJS) $(PKG_LIBS)
 
 # The MCP server's source is included by the target (its line handler is static).
-$(FUZZ_DIR)/fuzz_mcp: fuzz/fuzz_mcp.c mcp/server.c $(FUZZ_LIB_OBJS)
+$(FUZZ_DIR)/fuzz_mcp: fuzz/fuzz_mcp.c mcp/server.c cli/common.c $(FUZZ_LIB_OBJS)
 	$(call msg,FUZZLD,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -o $@ fuzz/fuzz_mcp.c fuzz/freezer_stub.c \
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -o $@ fuzz/fuzz_mcp.c fuzz/freezer_stub.c cli/common.c \
 		$(FUZZ_LIB_OBJS) $(PKG_LIBS)
 
 # The control channel's source is included by the target (its reader is static); the engine is stubbed.

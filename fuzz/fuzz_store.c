@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			json_array_append(arr, doc);
 			render__iteration_text(null, doc, false);
 			render__iteration_json(null, doc);
-			render__graph_dot(null, arr);
+			render__graph_dot(null, doc);
 			json_decref(arr);
 			fclose(null);
 		}

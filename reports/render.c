@@ -334,49 +334,286 @@ static void dot_str(FILE *f, const char *s)
 	}
 }
 
-void render__graph_dot(FILE *f, const json_t *iterations)
+/* ------------------------------------------------------------ the merged referrer graph */
+
+#define GRAPH_MAX_NODES 4096  /* nodes drawn at most; the rest is said in the graph's label */
+#define GRAPH_MAX_SIBLINGS 5  /* leaked objects drawn under one holder; the others in one node "... N more" */
+#define GRAPH_MAX_EDGES 16384
+#define GRAPH_MAX_LOOKUPS 200000 /* node look-ups (each a scan): a hostile report's graph stays a bounded job */
+
+struct gnode_r {
+	char *key;        /* "o:ADDR" for an object, "r:NAME" for a root that is not one */
+	char *label;      /* what the node is: the node name up to its ", how it holds" part */
+	const char *kind; /* a root's kind, or NULL */
+	bool target;      /* a leaked (detailed) object */
+	int group;        /* the leak group of a target, -1 */
+	long more;        /* > 0: a node that stands for this many leaked objects not drawn */
+};
+
+struct gedge_r {
+	int from, to;
+	char *label; /* how from holds to ("key 'x'", "index 3"), or NULL */
+};
+
+struct rgraph_r {
+	struct gnode_r *n;
+	size_t nn, ncap;
+	struct gedge_r *e;
+	size_t ne, ecap;
+	size_t dropped; /* nodes not drawn (GRAPH_MAX_NODES) */
+	size_t lookups;
+};
+
+static int rg_node(struct rgraph_r *g, const char *key, const json_t *nd)
 {
-	const json_t *it;
+	const char *name = str_of(nd, "name", "?"), *comma = strstr(name, ", ");
 	size_t i;
-	int cluster = 0;
 
-	fprintf(f, "digraph memalot {\n\trankdir=BT;\n\tnode [shape=box, fontname=\"monospace\"];\n");
-	json_array_foreach(iterations, i, it) {
-		const json_t *d;
-		size_t k;
+	if (++g->lookups > GRAPH_MAX_LOOKUPS) {
+		g->dropped++;
+		return -1;
+	}
+	for (i = 0; i < g->nn; i++)
+		if (!strcmp(g->n[i].key, key))
+			return (int)i;
+	if (g->nn >= GRAPH_MAX_NODES) {
+		g->dropped++;
+		return -1;
+	}
+	GROW(g->n, g->ncap, g->nn + 1);
+	g->n[g->nn] = (struct gnode_r){ xstrdup(key),
+					comma && json_is_integer(json_object_get(nd, "object_id")) ?
+						xstrndup(name, (size_t)(comma - name)) :
+						xstrdup(name),
+					json_string_value(json_object_get(nd, "kind")), false, -1, 0 };
+	return (int)g->nn++;
+}
 
-		json_array_foreach(json_object_get(it, "object_details_list"), k, d) {
-			const json_t *g = json_object_get(d, "referrer_graph"), *nodes = json_object_get(g, "graph_nodes");
-			const json_t *nd;
-			size_t j;
+static void rg_edge(struct rgraph_r *g, int from, int to, const char *how)
+{
+	if (from < 0 || to < 0 || from == to || g->ne >= GRAPH_MAX_EDGES)
+		return;
+	for (size_t i = 0; i < g->ne; i++)
+		if (g->e[i].from == from && g->e[i].to == to)
+			return;
+	GROW(g->e, g->ecap, g->ne + 1);
+	g->e[g->ne++] = (struct gedge_r){ from, to, how && *how ? xstrdup(how) : NULL };
+}
 
-			fprintf(f, "\tsubgraph cluster_%d {\n\t\tlabel=\"", cluster);
-			dot_str(f, str_of(d, "object_type_name", "?"));
-			fprintf(f, " at 0x%llx (iteration %lld)\";\n", (unsigned long long)int_of(d, "object_id"),
-				int_of(it, "iteration_number"));
-			json_array_foreach(nodes, j, nd) {
-				const json_t *r;
-				size_t m;
+static char *node_key(const json_t *nd)
+{
+	const json_t *id = json_object_get(nd, "object_id");
 
-				fprintf(f, "\t\tn%d_%zu [label=\"", cluster, j);
-				dot_str(f, str_of(nd, "name", "?"));
-				fprintf(f, "\"%s];\n", json_object_get(nd, "kind") ? ", style=bold" : "");
-				json_array_foreach(json_object_get(nd, "referent_ids"), m, r)
-					if (json_is_integer(r) && json_integer_value(r) >= 0 &&
-					    (size_t)json_integer_value(r) < json_array_size(nodes))
-						fprintf(f, "\t\tn%d_%zu -> n%d_%lld;\n", cluster, j, cluster,
-							(long long)json_integer_value(r));
-			}
-			if (!json_array_size(nodes)) {
-				fprintf(f, "\t\tn%d_0 [label=\"", cluster);
-				dot_str(f, str_of(d, "object_str", "?"));
-				fprintf(f, "\"];\n");
-			}
-			fprintf(f, "\t}\n");
-			cluster++;
+	return json_is_integer(id) ? xasprintf("o:%llx", (unsigned long long)json_integer_value(id)) :
+				     xasprintf("r:%s", str_of(nd, "name", "?"));
+}
+
+/* The leak group of a detailed object: the first group whose root is one of its graph's roots, or -1. */
+static int group_of(const json_t *groups, const json_t *g)
+{
+	const json_t *nodes = json_object_get(g, "graph_nodes"), *gr, *r;
+	size_t i, k;
+
+	json_array_foreach(groups, i, gr)
+		json_array_foreach(json_object_get(g, "root_ids"), k, r)
+			if (!strcmp(str_of(json_array_get(nodes, (size_t)json_integer_value(r)), "name", ""),
+				    str_of(gr, "root", "\x01")))
+				return (int)i;
+	return -1;
+}
+
+static const char *root_color(const char *kind)
+{
+	if (!kind)
+		return "white";
+	if (!strcmp(kind, "global") || !strcmp(kind, "class_attribute") || !strcmp(kind, "sys_modules"))
+		return "lightskyblue";
+	if (!strcmp(kind, "local") || !strcmp(kind, "closure"))
+		return "palegreen";
+	if (!strcmp(kind, "native") || !strcmp(kind, "permanent"))
+		return "lightgrey";
+	if (!strcmp(kind, "unreachable_cycle") || !strcmp(kind, "gc_garbage"))
+		return "pink";
+	return "khaki";
+}
+
+/* One iteration's detailed objects as one graph: every object once, shared holders once. */
+static void graph_build(struct rgraph_r *g, const json_t *it)
+{
+	const json_t *groups = json_object_get(it, "leak_groups"), *d;
+	size_t k;
+
+	json_array_foreach(json_object_get(it, "object_details_list"), k, d) {
+		const json_t *rg = json_object_get(d, "referrer_graph"), *nodes = json_object_get(rg, "graph_nodes");
+		const json_t *nd, *tid = json_array_get(json_object_get(rg, "target_ids"), 0);
+		size_t n = json_array_size(nodes), j;
+		int *map = xcalloc(n + 1, sizeof(*map)), grp = group_of(groups, rg), t;
+
+		json_array_foreach(nodes, j, nd) {
+			char *key = node_key(nd);
+			map[j] = rg_node(g, key, nd);
+			free(key);
 		}
+		if (!n) {
+			/* no referrer graph: the object alone */
+			char *key = xasprintf("o:%llx", (unsigned long long)int_of(d, "object_id"));
+			json_t *fake = json_pack("{s:s}", "name", str_of(d, "object_type_name", "?"));
+			t = rg_node(g, key, fake);
+			json_decref(fake);
+			free(key);
+		} else {
+			t = json_is_integer(tid) && (size_t)json_integer_value(tid) < n ? map[json_integer_value(tid)] : -1;
+		}
+		if (t >= 0) {
+			g->n[t].target = true;
+			g->n[t].group = grp;
+			free(g->n[t].label);
+			g->n[t].label = xasprintf("%s at 0x%llx", str_of(d, "object_type_name", "?"),
+						  (unsigned long long)int_of(d, "object_id"));
+		}
+		json_array_foreach(nodes, j, nd) {
+			const char *name = str_of(nd, "name", ""), *comma = strstr(name, ", ");
+			const json_t *r;
+			size_t m;
+
+			json_array_foreach(json_object_get(nd, "referent_ids"), m, r)
+				if (json_is_integer(r) && (size_t)json_integer_value(r) < n)
+					rg_edge(g, map[j], map[json_integer_value(r)],
+						comma && json_is_integer(json_object_get(nd, "object_id")) ? comma + 2 :
+													    NULL);
+		}
+		free(map);
+	}
+}
+
+/*
+ * More than GRAPH_MAX_SIBLINGS leaked objects of one type under one holder,
+ * holding nothing drawn themselves: the first few stay, the others become
+ * one node "... N more TYPE" (a cache of thousands stays narrow).
+ */
+static void graph_collapse(struct rgraph_r *g)
+{
+	size_t n0 = g->nn, ne0 = g->ne;
+	bool *gone = xcalloc(n0 + 1, sizeof(*gone)), *holds = xcalloc(n0 + 1, sizeof(*holds));
+	size_t *kept = xcalloc(n0 + 1, sizeof(*kept));
+	int *more = xmalloc((n0 + 1) * sizeof(*more));
+
+	for (size_t i = 0; i < n0; i++)
+		more[i] = -1;
+	for (size_t i = 0; i < ne0; i++)
+		holds[g->e[i].from] = true;
+	/* one pass over the edges there were: each holder's leaked children beyond the first few */
+	for (size_t i = 0; i < ne0; i++) {
+		int p = g->e[i].from, c = g->e[i].to;
+
+		if (!g->n[c].target || holds[c] || gone[c] || kept[p]++ < GRAPH_MAX_SIBLINGS)
+			continue;
+		gone[c] = true;
+		if (more[p] < 0) {
+			const char *label = g->n[c].label, *at = strstr(label, " at 0x");
+			char *key = xasprintf("more:%d", p);
+			json_t *fake = json_pack("{s:s%}", "name", label, at ? (size_t)(at - label) : strlen(label));
+			int m = rg_node(g, key, fake);
+
+			json_decref(fake);
+			free(key);
+			if (m < 0)
+				continue;
+			more[p] = m;
+			g->n[m].target = true;
+			g->n[m].group = g->n[c].group;
+			rg_edge(g, p, m, NULL);
+		}
+		g->n[more[p]].more++;
+	}
+	/* the collapsed nodes and their edges go */
+	for (size_t i = 0; i < g->ne; i++)
+		if ((size_t)g->e[i].to < n0 && gone[g->e[i].to])
+			g->e[i].from = g->e[i].to = -1;
+	for (size_t i = 0; i < n0; i++)
+		if (gone[i])
+			g->n[i].key[0] = 0; /* not drawn */
+	free(gone);
+	free(holds);
+	free(kept);
+	free(more);
+}
+
+static void graph_release(struct rgraph_r *g)
+{
+	for (size_t i = 0; i < g->nn; i++) {
+		free(g->n[i].key);
+		free(g->n[i].label);
+	}
+	for (size_t i = 0; i < g->ne; i++)
+		free(g->e[i].label);
+	free(g->n);
+	free(g->e);
+}
+
+void render__graph_dot(FILE *f, const json_t *it)
+{
+	const json_t *groups = json_object_get(it, "leak_groups");
+	struct rgraph_r g = { 0 };
+	char a[48], b[48];
+
+	graph_build(&g, it);
+	graph_collapse(&g);
+	fprintf(f, "digraph memalot {\n\trankdir=LR;\n\tnewrank=true;\n\tlabel=\"");
+	dot_str(f, str_of(it, "report_id", "?"));
+	fprintf(f, ", iteration %lld: what holds the leaked objects (holders point to what they hold)%s\";\n",
+		int_of(it, "iteration_number"), g.dropped ? " (more nodes than drawn)" : "");
+	fprintf(f, "\tnode [shape=box, style=filled, fillcolor=white, fontname=\"Helvetica\", fontsize=10];\n"
+		   "\tedge [fontname=\"Helvetica\", fontsize=9, color=gray40];\n");
+	/* each leak group a cluster of its leaked objects, with its count and retained size */
+	for (size_t grp = 0; grp <= json_array_size(groups); grp++) {
+		const json_t *gr = json_array_get(groups, grp);
+		bool any = false;
+
+		for (size_t i = 0; i < g.nn; i++) {
+			if (!g.n[i].key[0] || !g.n[i].target || g.n[i].group != (grp < json_array_size(groups) ? (int)grp : -1))
+				continue;
+			if (!any && gr) {
+				const json_t *t0 = json_array_get(json_object_get(gr, "types"), 0);
+
+				fprintf(f, "\tsubgraph cluster_g%zu {\n\t\tstyle=\"rounded,filled\"; fillcolor=\"#fff4e0\"; "
+					   "color=darkorange;\n\t\tlabel=\"", grp);
+				fprintf(f, "%s \u00d7 ", thousands(int_of(gr, "object_count"), a, sizeof(a)));
+				dot_str(f, str_of(t0, "object_type", "?"));
+				fprintf(f, "%s, %s retained\";\n", json_array_size(json_object_get(gr, "types")) > 1 ? " and others" : "",
+					human_bytes(int_of(gr, "retained_size_bytes"), b, sizeof(b)));
+			}
+			any = true;
+			fprintf(f, "%sn%zu [label=\"", gr ? "\t\t" : "\t", i);
+			if (g.n[i].more)
+				fprintf(f, "... %ld more ", g.n[i].more);
+			dot_str(f, g.n[i].label);
+			fprintf(f, "\", fillcolor=orange];\n");
+		}
+		if (any && gr)
+			fprintf(f, "\t}\n");
+	}
+	for (size_t i = 0; i < g.nn; i++) {
+		if (!g.n[i].key[0] || g.n[i].target)
+			continue;
+		fprintf(f, "\tn%zu [label=\"", i);
+		dot_str(f, g.n[i].label);
+		fprintf(f, "\"%s%s%s];\n", g.n[i].kind ? ", shape=box, style=\"filled,bold\", fillcolor=" : "",
+			g.n[i].kind ? root_color(g.n[i].kind) : "", "");
+	}
+	for (size_t i = 0; i < g.ne; i++) {
+		if (g.e[i].from < 0)
+			continue;
+		fprintf(f, "\tn%d -> n%d", g.e[i].from, g.e[i].to);
+		if (g.e[i].label) {
+			fprintf(f, " [label=\"");
+			dot_str(f, g.e[i].label);
+			fprintf(f, "\"]");
+		}
+		fprintf(f, ";\n");
 	}
 	fprintf(f, "}\n");
+	graph_release(&g);
 }
 
 static bool type_wanted(const char *name, char *const *types, size_t ntypes)

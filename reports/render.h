@@ -39,10 +39,13 @@ void render__groups_text(FILE *f, const json_t *groups, long long total_groups, 
 void render__details_text(FILE *f, const json_t *details, long long matched_objects, long long matched_types);
 
 /*
- * The referrer graphs of the object details of iterations (a JSON array) as
- * one Graphviz digraph, a cluster per object.
+ * One iteration's referrer graphs merged into one Graphviz DOT graph: every
+ * object once (shared holders too), each leak group a cluster labelled with
+ * its count and retained size, roots coloured by kind, leaked objects
+ * orange, edges labelled with the key, index or attribute that holds; more
+ * than a few leaked siblings under one holder collapse into "... N more".
  */
-void render__graph_dot(FILE *f, const json_t *iterations);
+void render__graph_dot(FILE *f, const json_t *iteration);
 
 /*
  * The leaked objects alive at an iteration: total_alive_objects (the leaks of

@@ -581,7 +581,8 @@ Test(reports, no_save_and_graphs, .fini = cleanup, .timeout = 120)
 	target__stop(&t);
 	only_report(dir, id);
 	dot = path_of(dir, "graph.dot");
-	cr_assert_eq(run(&r, "print", id, "--report-directory", dir, "--graph", dot), 0);
+	/* the newest iteration (print's default): the file itself */
+	cr_assert_eq(memalot__run((char *[]){ "print", id, "--report-directory", dir, "--graph", dot, NULL }, &r), 0);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	run_result__release(&r);
 	text = read_all(dot, &len);
@@ -590,7 +591,7 @@ Test(reports, no_save_and_graphs, .fini = cleanup, .timeout = 120)
 	cr_assert(strstr(text, " -> "), "no edges: %s", text);
 	free(text);
 	svg = path_of(dir, "graph.svg");
-	cr_assert_eq(run(&r, "print", id, "--report-directory", dir, "--graph", svg), 0);
+	cr_assert_eq(memalot__run((char *[]){ "print", id, "--report-directory", dir, "--graph", svg, NULL }, &r), 0);
 	if (r.status && strstr(r.err, "'dot' is not installed")) {
 		if (allow_skip()) {
 			cleanup(); /* a skipped test runs no .fini */
@@ -608,6 +609,103 @@ Test(reports, no_save_and_graphs, .fini = cleanup, .timeout = 120)
 	run_result__release(&r);
 	free(dot);
 	free(svg);
+	free(dir);
+}
+
+/*
+ * --graph on 120 detailed objects of one group: one merged graph per
+ * iteration where the cache dict and its root appear once, the group a
+ * cluster with its count, the leaked siblings beyond the first few one node
+ * "... N more"; it renders with rsvg-convert at a bounded width; .png and
+ * .pdf are real PNG and PDF files; the text report is not printed.
+ */
+Test(reports, graph_of_a_big_group, .fini = cleanup, .timeout = 240)
+{
+	char id[STORE_ID_LEN + 1], *dir = new_dir(), *base = path_of(dir, "g.dot"), *svgs = path_of(dir, "g.svg");
+	char *png = path_of(dir, "one.png"), *pdf = path_of(dir, "one.pdf"), *bad = path_of(dir, "g.jpg");
+	struct groups_run g;
+	struct run_result r;
+	char *dot = NULL, *svg = NULL, dict[64];
+	size_t len;
+
+	groups_run__start_details(&g, LABEL, dir, "120");
+	cr_assert_eq(target__stop(&g.t), 0, "%s", g.t.err);
+	only_report(dir, id);
+	snprintf(dict, sizeof(dict), "label=\"builtins.dict at 0x%llx\"", g.dict);
+	cr_assert_eq(run(&r, "print", id, "--report-directory", dir, "--graph", base), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_empty(r.out, "--graph printed the report too: %.300s", r.out);
+	run_result__release(&r);
+	/* the iteration with the cache's leaks */
+	for (int k = 1; k <= atoi(GROUPS_ITERATIONS) && !dot; k++) {
+		char *p = xasprintf("%s/g-%d.dot", dir, k), *text = read_all(p, &len);
+
+		if (text && strstr(text, "5,000 \u00d7 __main__.CachedResponse")) {
+			dot = text;
+			svg = xasprintf("%s/g-%d.svg", dir, k);
+		} else {
+			free(text);
+		}
+		free(p);
+	}
+	cr_assert_not_null(dot, "no graph has the cache's group");
+	/* shared holders once */
+	cr_assert(strstr(dot, dict) && !strstr(strstr(dot, dict) + 1, dict), "the cache dict is not drawn once: %s", dot);
+	cr_assert(strstr(dot, "label=\"__main__._RESPONSE_CACHE (global)\"") &&
+		  !strstr(strstr(dot, "label=\"__main__._RESPONSE_CACHE (global)\"") + 1,
+			  "label=\"__main__._RESPONSE_CACHE (global)\""),
+		  "the root is not drawn once");
+	cr_assert(strstr(dot, " more __main__.CachedResponse"), "siblings not collapsed: %s", dot);
+	cr_assert(strstr(dot, "subgraph cluster_g"), "no cluster per group");
+	cr_assert(strstr(dot, "dict key="), "edges without the key that holds: %s", dot);
+	free(dot);
+	/* SVG through dot, readable by rsvg-convert, not wider than a screen or two */
+	cr_assert_eq(run(&r, "print", id, "--report-directory", dir, "--graph", svgs), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_result__release(&r);
+	{
+		char *out = path_of(dir, "render.png");
+		char *cmd = xasprintf("rsvg-convert '%s' -o '%s' && file '%s'", svg, out, out);
+		unsigned w = 0, h = 0;
+
+		cr_assert_eq(run__capture((char *[]){ "sh", "-c", cmd, NULL }, 60, &r), 0);
+		cr_assert_eq(r.status, 0, "rsvg-convert: %s %s", r.out, r.err);
+		cr_assert(sscanf(strstr(r.out, "PNG image data, ") ? strstr(r.out, "PNG image data, ") + 16 : "", "%u x %u",
+				 &w, &h) == 2, "%s", r.out);
+		cr_assert(w > 200 && w < 4000 && h < 4000, "the graph is %u x %u", w, h);
+		run_result__release(&r);
+		free(cmd);
+		free(out);
+	}
+	/* the newest iteration as PNG and PDF: real files */
+	{
+		const char *files[] = { png, pdf }, *magic[] = { "\x89PNG", "%PDF" };
+
+		/* the newest alone (print's default) is the file itself */
+		for (int k = 0; k < 2; k++) {
+			char *args[] = { "print", id, "--report-directory", dir, "--graph", (char *)files[k], NULL };
+			char *text;
+
+			cr_assert_eq(memalot__run(args, &r), 0);
+			cr_assert_eq(r.status, 0, "%s: %s", files[k], r.err);
+			text = read_all(files[k], &len);
+			cr_assert(text && len > 100 && !memcmp(text, magic[k], strlen(magic[k])), "%s is not a %s file",
+				  files[k], k ? "PDF" : "PNG");
+			free(text);
+			run_result__release(&r);
+		}
+	}
+	/* an extension dot cannot write is a usage error */
+	cr_assert_eq(run(&r, "print", id, "--report-directory", dir, "--graph", bad), 0);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	run_result__release(&r);
+	groups_run__release(&g);
+	free(svg);
+	free(base);
+	free(svgs);
+	free(png);
+	free(pdf);
+	free(bad);
 	free(dir);
 }
 

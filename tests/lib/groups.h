@@ -58,12 +58,13 @@ struct groups_run {
  * has printed its first report, have the target fill its cache and list;
  * then wait for memalot's last report. The target is left running.
  */
-static inline void groups_run__start(struct groups_run *g, const char *label, const char *report_dir)
+static inline void groups_run__start_details(struct groups_run *g, const char *label, const char *report_dir,
+					     const char *details)
 {
 	char pidstr[16], reply[256];
 	char *argv[] = { (char *)harness__memalot(), "attach", pidstr, "--max-object-lifetime", "1",
 			 "--check-interval", "0.2", "--iterations", GROUPS_ITERATIONS, "--json",
-			 "--max-object-details", "10", "--included-type-names", "__main__.",
+			 "--max-object-details", (char *)details, "--included-type-names", "__main__.",
 			 report_dir ? "--report-directory" : "--no-save-reports",
 			 (char *)report_dir, NULL };
 	struct bgrun m;
@@ -99,6 +100,12 @@ static inline void groups_run__start(struct groups_run *g, const char *label, co
 	g->n = json_lines(label, g->r.out, g->rep, GROUPS_MAX_REPORTS);
 	cr_assert_eq(g->n, (size_t)atoi(GROUPS_ITERATIONS), "%s: %zu reports, not %s: %s", label, g->n,
 		     GROUPS_ITERATIONS, g->r.err);
+}
+
+/* groups_run__start_details with 10 object details */
+static inline void groups_run__start(struct groups_run *g, const char *label, const char *report_dir)
+{
+	groups_run__start_details(g, label, report_dir, "10");
 }
 
 static inline void groups_run__release(struct groups_run *g)
