@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -221,12 +222,36 @@ void grow_(void **v, size_t *cap, size_t want, size_t sz)
 	*cap = n;
 }
 
+static bool status_shown;
+
+void status_show(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("\r\033[K", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fflush(stderr);
+	status_shown = true;
+}
+
+void status_clear(void)
+{
+	if (!status_shown)
+		return;
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+	status_shown = false;
+}
+
 void log_msg(int level, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (level > log_level)
 		return;
+	status_clear();
 	fputs("memalot: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -241,6 +266,7 @@ void log_usage(const char *fmt, ...)
 {
 	va_list ap;
 
+	status_clear();
 	if (log_command)
 		fprintf(stderr, "memalot %s: ", log_command);
 	else

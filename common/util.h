@@ -76,6 +76,12 @@ extern int color_mode;
  * 'memalot CMD --help'" (the caller exits 2).
  */
 void log_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * One status line on stderr (a terminal's), rewritten in place; any message
+ * or report clears it first (status_clear).
+ */
+void status_show(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void status_clear(void);
 #define log_info(...) do { if (log_level >= 1) log_msg(1, __VA_ARGS__); } while (0)
 #define log_debug(...) do { if (log_level >= 2) log_msg(2, __VA_ARGS__); } while (0)
 

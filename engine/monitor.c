@@ -205,6 +205,7 @@ static char *iso_time(time_t t)
 /* Write a report to out (and stdout with tee); a write error is said once and ends the run. */
 static void emit(struct monitor_out *out, const char *text)
 {
+	status_clear(); /* the report replaces the status line */
 	if (out->control_fd > 0) {
 		/* the package prints it, or gives it to its output_func */
 		if (control__send(out->control_fd, "report", text, strlen(text))) {
@@ -579,6 +580,7 @@ struct monitor_session {
 	char *report_dir, *command, report_id[16];
 	uint64_t warmup_end, next_report, next_check, prev_report_now;
 	uint32_t checks_since; /* snapshots since the last report but the warm-up one */
+	uint64_t nchecks;      /* for the status line */
 	long rss_prev, hwm_prev;
 	time_t iter_start;
 	int iteration;
@@ -608,6 +610,7 @@ void monitor__init(struct monitor *m, const struct monitor_opts *o, struct monit
 	m->o = o;
 	m->out = out;
 	m->deadline = UINT64_MAX;
+	m->status = out->control_fd <= 0 && log_level >= 1 && isatty(STDERR_FILENO);
 }
 
 /*
@@ -758,8 +761,11 @@ static enum step session_check(struct monitor *m, struct monitor_session *s)
 			log_info("watching pid %d (Python %s): monitored calls, age %ld calls, warm-up %ld calls, report %s",
 				 s->pid, s->layout.version, o->age_calls, o->warmup_calls, s->report_id);
 		else
-			log_info("watching pid %d (Python %s): lifetime %g s, check every %g s, warm-up %g s, report %s",
-				 s->pid, s->layout.version, o->lifetime, o->interval, o->warmup, s->report_id);
+			log_info("watching pid %d (Python %s): lifetime %g s, check every %g s, warm-up %g s "
+				 "(the warm-up report in %.0f s, then one every %g s), report %s",
+				 s->pid, s->layout.version, o->lifetime, o->interval, o->warmup,
+				 s->warmup_end > now_ns() ? (s->warmup_end - now_ns()) / 1e9 : 0.0, o->lifetime,
+				 s->report_id);
 	}
 	if (snap.partial) {
 		/* an unreliable snapshot must not reset ages: skip it, keep the last one */
@@ -824,6 +830,14 @@ static enum step session_check(struct monitor *m, struct monitor_session *s)
 		}
 		while (s->next_report <= now)
 			s->next_report += (uint64_t)(o->lifetime * 1e9);
+	}
+	if (m->status && !o->calls) {
+		uint64_t t = now_ns(), due = s->iteration ? s->next_report : s->warmup_end;
+
+		s->nchecks++;
+		status_show("memalot: pid %d: %" PRIu64 " check%s, %zu objects, %d report%s, next report in %.0f s",
+			    s->pid, s->nchecks, s->nchecks == 1 ? "" : "s", g.n, s->iteration,
+			    s->iteration == 1 ? "" : "s", due > t ? (due - t) / 1e9 : 0.0);
 	}
 	free(objs);
 	free(first_seen);
@@ -919,6 +933,7 @@ int monitor__run(struct monitor *m, monitor_poll_fn poll, void *arg, uint64_t po
 		if (step == STEP_INTERRUPTED || step == STEP_STOP_ALL)
 			break;
 	}
+	status_clear();
 	if (freezer_stop_requested && !m->stop_signal)
 		m->stop_signal = freezer_stop_requested;
 	if (m->final || freezer_stop_requested)

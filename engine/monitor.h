@@ -69,6 +69,8 @@ struct monitor {
 	/* called once a check's memory copy is taken, before it is analysed (may be NULL) */
 	void (*snapped)(void *arg);
 	void *snapped_arg;
+	/* a status line on stderr after each check (a terminal, not -q, not the package's helper) */
+	bool status;
 };
 
 /* When a run fails for its leaks (--fail-on-leak and its thresholds). */

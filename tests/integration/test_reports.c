@@ -613,6 +613,40 @@ Test(reports, no_save_and_graphs, .fini = cleanup, .timeout = 120)
 }
 
 /*
+ * Progress: on a terminal attach keeps one status line (checks, objects,
+ * when the next report is due) that each report replaces; piped, stderr has
+ * no such line; the start line says when the first report comes.
+ */
+Test(reports, attach_status_line_on_a_terminal, .fini = cleanup, .timeout = 120)
+{
+	char pidstr[16], *cmd;
+	char *piped[] = { "attach", pidstr, "--max-object-lifetime", "1", "--duration", "2.5", "--no-save-reports",
+			  "--max-object-details", "0", NULL };
+	struct run_result r;
+	struct target t;
+
+	start_target(&t, LABEL, "leaky_app.py", NULL);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
+	cmd = xasprintf("script -qec \"'%s' attach %s --max-object-lifetime 1 --duration 2.5 --no-save-reports "
+			"--max-object-details 0\" /dev/null",
+			harness__memalot(), pidstr);
+	cr_assert_eq(run__capture((char *[]){ "sh", "-c", cmd, NULL }, 60, &r), 0);
+	cr_assert_eq(r.status, 0, "%s: %s", cmd, r.err);
+	cr_assert(strstr(r.out, "(the warm-up report in "), "no first-report time: %s", r.out);
+	cr_assert(strstr(r.out, "\r\033[Kmemalot: pid ") && strstr(r.out, " objects, ") && strstr(r.out, "next report in "),
+		  "no status line on a terminal: %s", r.out);
+	cr_assert(strstr(r.out, "==== memalot report"), "%s", r.out);
+	run_result__release(&r);
+	cr_assert_eq(memalot__run(piped, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_null(strstr(r.err, "\r"), "a status line into a pipe: %s", r.err);
+	cr_assert(strstr(r.err, "(the warm-up report in "), "%s", r.err);
+	run_result__release(&r);
+	target__stop(&t);
+	free(cmd);
+}
+
+/*
  * --graph on 120 detailed objects of one group: one merged graph per
  * iteration where the cache dict and its root appear once, the group a
  * cluster with its count, the leaked siblings beyond the first few one node
