@@ -47,7 +47,7 @@ INTEG_SRCS := $(wildcard tests/integration/test_*.c)
 INTEG_BINS := $(INTEG_SRCS:tests/integration/%.c=$(BUILD)/tests/%)
 HARNESS_OBJS := $(BUILD)/tests/lib/harness.o
 
-all: $(BUILD)/memalot $(BUILD)/memalot-gen-offsets
+all: $(BUILD)/memalot $(BUILD)/memalot-gen-offsets $(BUILD)/share/memalot.1
 
 $(BUILD)/%.o: %.c
 	$(call msg,CC,$@)
@@ -112,10 +112,19 @@ check test: setup
 PYTHON ?=
 HOST_PYTHON ?= python3
 
+# The man page and the bash and zsh completions, made from memalot's own help (cli/gen_docs.py)
+$(BUILD)/share/memalot.1: $(BUILD)/memalot cli/gen_docs.py
+	$(call msg,GEN,$(BUILD)/share/)
+	$(Q)$(HOST_PYTHON) cli/gen_docs.py $(BUILD)/memalot $(BUILD)/share
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 	install -m 0755 $(BUILD)/memalot $(DESTDIR)$(PREFIX)/bin/memalot
 	install -m 0755 $(BUILD)/memalot-gen-offsets $(DESTDIR)$(PREFIX)/bin/memalot-gen-offsets
+	install -m 0644 $(BUILD)/share/memalot.1 $(DESTDIR)$(PREFIX)/share/man/man1/memalot.1
+	install -m 0644 $(BUILD)/share/memalot.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/memalot
+	install -m 0644 $(BUILD)/share/_memalot $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_memalot
 	$(Q)if [ -n "$(PYTHON)" ]; then \
 		$(MAKE) --no-print-directory wheel && \
 		$(PYTHON) -m pip install --no-index --force-reinstall dist/memalot-*-linux_*.whl; fi

@@ -547,3 +547,49 @@ Test(options, one_table_for_parsing_help_and_seed_keywords, .timeout = 60)
 	run_result__release(&h);
 	run_result__release(&b);
 }
+
+/*
+ * The bash completion (made from memalot's help by cli/gen_docs.py, beside
+ * the binary in share/) completes subcommands and each one's options; the
+ * man page renders with the commands and the exit status.
+ */
+Test(options, completion_and_man_page)
+{
+	static const char *const cases[][3] = {
+		{ "memalot at", "1", "attach" },
+		{ "memalot pr", "1", "print" },
+		{ "memalot print --num", "2", "--num-iterations" },
+		{ "memalot attach --max-object-l", "2", "--max-object-lifetime" },
+		{ "memalot snapshot --wh", "2", "--why" },
+		{ "memalot list --no-c", "2", "--no-color" },
+		{ "memalot mcp --allow", "2", "--allow-attach" },
+	};
+	char *dir = xasprintf("%s", harness__memalot()), *slash = strrchr(dir, '/');
+	char *bash, *man;
+	struct run_result r;
+
+	cr_assert_not_null(slash);
+	*slash = 0;
+	bash = xasprintf("%s/share/memalot.bash", dir);
+	man = xasprintf("%s/share/memalot.1", dir);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *script = xasprintf(". '%s'; COMP_WORDS=(%s); COMP_CWORD=%s; _memalot; echo \"${COMPREPLY[*]}\"", bash,
+					 cases[i][0], cases[i][1]);
+		char want[64];
+
+		snprintf(want, sizeof(want), "%s\n", cases[i][2]);
+		cr_assert_eq(run__capture((char *[]){ "bash", "-c", script, NULL }, 30, &r), 0);
+		cr_assert_eq(r.status, 0, "%s: %s", cases[i][0], r.err);
+		cr_assert_str_eq(r.out, want, "'%s<TAB>' completes to '%s'", cases[i][0], r.out);
+		run_result__release(&r);
+		free(script);
+	}
+	cr_assert_eq(run__capture((char *[]){ "man", "-P", "cat", "-l", man, NULL }, 30, &r), 0);
+	cr_assert_eq(r.status, 0, "man -l %s: %s", man, r.err);
+	cr_assert(strstr(r.out, "COMMANDS") && strstr(r.out, "EXIT STATUS") && strstr(r.out, "--max-object-lifetime"),
+		  "%s", r.out);
+	run_result__release(&r);
+	free(bash);
+	free(man);
+	free(dir);
+}
