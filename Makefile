@@ -35,7 +35,7 @@ LIB_SRCS := common/util.c \
 	attach/proc.c attach/native.c attach/freeze.c attach/remote.c \
 	symbols/fields.c symbols/elfimg.c symbols/dwarf.c symbols/tables.c symbols/layout.c \
 	analyzer/snapshot.c analyzer/types.c analyzer/pyobj.c analyzer/sizes.c analyzer/refs.c analyzer/graph.c analyzer/roots.c analyzer/lifetime.c analyzer/dominators.c analyzer/groups.c \
-	reports/store.c reports/render.c \
+	reports/store.c reports/render.c reports/html.c \
 	engine/why.c engine/option_table.c engine/status.c engine/monitor.c engine/options.c engine/control.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/symbols/layouts_data.o
 CLI_SRCS := cli/main.c cli/common.c cli/cmd_snapshot.c cli/cmd_attach.c cli/cmd_reports.c mcp/server.c

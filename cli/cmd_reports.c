@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,6 +46,9 @@ static const char print_usage[] =
 	"                           merged graph per iteration, Graphviz DOT for FILE.dot,\n"
 	"                           SVG, PNG or PDF (through Graphviz's dot) for .svg, .png,\n"
 	"                           .pdf; several iterations go to FILE-N.EXT\n"
+	"  --html FILE              write the report as one self-contained HTML page (the\n"
+	"                           leak groups, charts over every iteration, the graph,\n"
+	"                           the object details) instead of printing it\n"
 	"  --report-directory D     where reports are (default $MEMALOT_REPORT_DIRECTORY,\n"
 	"                           else ~/.memalot/reports)\n"
 	CLI_COMMON_HELP;
@@ -286,6 +290,73 @@ static int write_graph(const char *path, const char *format, const json_t *itera
 	return ret;
 }
 
+/* path's whole contents, or NULL */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (!f)
+		return NULL;
+	{
+		FILE *mem = open_memstream(&buf, &len);
+		char chunk[65536];
+		size_t k;
+
+		while ((k = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			fwrite(chunk, 1, k, mem);
+		fclose(mem);
+	}
+	fclose(f);
+	return buf;
+}
+
+/*
+ * The report as one HTML page, written to a temporary file beside path
+ * (0600: a report holds what the target's memory held) and renamed over it.
+ * @return 0 or -1 after the message
+ */
+static int write_html(const char *path, const json_t *summary, const json_t *iterations)
+{
+	const json_t *focus = NULL;
+	char svgtmp[] = "/tmp/memalot-graph-XXXXXX", *svg = NULL, *tmp = xasprintf("%s.XXXXXX", path);
+	size_t n = json_array_size(iterations);
+	FILE *f;
+	int fd, ret = 0;
+
+	for (size_t i = n; i-- > 0 && !focus;)
+		if (json_array_size(json_object_get(json_array_get(iterations, i), "object_details_list")))
+			focus = json_array_get(iterations, i);
+	fd = focus ? mkstemp(svgtmp) : -1;
+	if (fd >= 0) {
+		close(fd);
+		/* the merged graph through Graphviz; without it the page says how to get it */
+		if (!graph_file(svgtmp, "svg", focus))
+			svg = slurp(svgtmp);
+		unlink(svgtmp);
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		log_err("--html %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(tmp);
+		free(svg);
+		return -1;
+	}
+	fchmod(fd, 0600);
+	render__html(f, summary, iterations, svg);
+	if (fclose(f) || rename(tmp, path)) {
+		log_err("error writing '%s': %s", path, strerror(errno));
+		unlink(tmp);
+		ret = -1;
+	}
+	free(tmp);
+	free(svg);
+	return ret;
+}
+
 /*
  * The report ID arg names: a whole ID (store__load checks it), "latest"
  * (the newest in dir), or a prefix only one ID in dir starts with.
@@ -331,13 +402,14 @@ static int resolve_id(const char *dir, const char *arg, char id[STORE_ID_LEN + 1
 
 int cmd_print(int argc, char **argv)
 {
-	enum { O_NUM = 256, O_FILTER, O_SUMMARY, O_JSON, O_GRAPH, O_DIR };
+	enum { O_NUM = 256, O_FILTER, O_SUMMARY, O_JSON, O_GRAPH, O_DIR, O_HTML };
 	static const struct option longopts[] = {
 		{ "num-iterations", required_argument, NULL, O_NUM },
 		{ "filter-types", required_argument, NULL, O_FILTER },
 		{ "summary-only", no_argument, NULL, O_SUMMARY },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "graph", required_argument, NULL, O_GRAPH },
+		{ "html", required_argument, NULL, O_HTML },
 		{ "report-directory", required_argument, NULL, O_DIR },
 		CLI_COMMON_OPTIONS,
 		{ 0 },
@@ -346,7 +418,8 @@ int cmd_print(int argc, char **argv)
 	bool json = false, summary_only = false;
 	char id[STORE_ID_LEN + 1];
 	char *dir = NULL, *filter = NULL, **types = NULL, err[512];
-	const char *graph = NULL, *graph_fmt = NULL;
+	const char *graph = NULL, *graph_fmt = NULL, *html = NULL;
+	bool num_given = false;
 	json_t *summary = NULL, *iterations = NULL, *it;
 	size_t ntypes = 0, i;
 	int c, code = EXIT_OK;
@@ -358,6 +431,7 @@ int cmd_print(int argc, char **argv)
 			continue;
 		switch (c) {
 		case O_NUM:
+			num_given = true;
 			if (!parse_count(optarg, &num)) {
 				log_usage("--num-iterations takes a number (0 for all), not '%s'", optarg);
 				code = EXIT_USAGE;
@@ -374,6 +448,14 @@ int cmd_print(int argc, char **argv)
 				code = EXIT_USAGE;
 				goto out;
 			}
+			break;
+		case O_HTML:
+			if (!*optarg) {
+				log_usage("--html takes a file name");
+				code = EXIT_USAGE;
+				goto out;
+			}
+			html = optarg;
 			break;
 		case O_DIR:
 			if (!*optarg) {
@@ -401,6 +483,8 @@ int cmd_print(int argc, char **argv)
 		goto out;
 	if (filter)
 		ntypes = split_types(filter, &types);
+	if (html && !num_given)
+		num = 0; /* the charts cover every iteration */
 	if (store__load(dir, id, (int)num, &summary, &iterations, warn_line, NULL, err, sizeof(err))) {
 		log_err("%s", err);
 		code = EXIT_ERROR;
@@ -421,6 +505,11 @@ int cmd_print(int argc, char **argv)
 	if (summary_only)
 		json_array_foreach(iterations, i, it)
 			json_object_set_new(it, "object_details_list", json_array());
+	if (html) {
+		if (write_html(html, summary, iterations))
+			code = EXIT_ERROR;
+		goto out;
+	}
 	if (graph) {
 		/* the graph only, as objgraph's show_backrefs */
 		if (write_graph(graph, graph_fmt, iterations))

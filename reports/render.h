@@ -23,6 +23,16 @@ bool render__want_color(FILE *f);
 /* Colour (ANSI SGR) in the text renderings from now on, or not (the default). */
 void render__set_color(bool on);
 
+/*
+ * A report as one self-contained HTML page (reports/html.c): the answer
+ * first (the biggest group and its holder), the leak groups table of the
+ * newest iteration with leaks, charts over the iterations (leaked objects,
+ * RSS and USS, descriptors and threads) as inline SVG, graph_svg (the
+ * merged referrer graph as Graphviz's SVG, or NULL), the object details.
+ * No script, no network (its Content-Security-Policy forbids any).
+ */
+void render__html(FILE *f, const json_t *summary, const json_t *iterations, const char *graph_svg);
+
 /* One iteration as one line of JSON. */
 void render__iteration_json(FILE *f, const json_t *iteration);
 

@@ -613,6 +613,78 @@ Test(reports, no_save_and_graphs, .fini = cleanup, .timeout = 120)
 }
 
 /*
+ * print --html: one self-contained page (0600), opened in headless Chromium
+ * (tests/setup-deps.sh installs Debian's chromium): it loads with no console
+ * error (a request its Content-Security-Policy refused would be one) and
+ * refers to nothing outside itself; the DOM has the groups table, the
+ * answer and the charts; the screenshot is kept beside memalot
+ * (html-report.png).
+ */
+Test(reports, html_report_in_chromium, .fini = cleanup, .timeout = 240)
+{
+	char id[STORE_ID_LEN + 1], *dir = new_dir(), *html = path_of(dir, "report.html"), *profile = path_of(dir, "chrome");
+	char *shot = xasprintf("%s", harness__memalot()), *cmd, *text;
+	struct groups_run g;
+	struct run_result r;
+	struct stat st;
+	size_t len;
+
+	if (access("/usr/bin/chromium", X_OK)) {
+		if (allow_skip())
+			cr_skip_test("chromium is not installed: the HTML report is not opened");
+		cr_assert_fail("/usr/bin/chromium is not installed (tests/setup-deps.sh installs it; MEMALOT_ALLOW_SKIP=1 skips)");
+	}
+	*strrchr(shot, '/') = 0;
+	{
+		char *p = xasprintf("%s/html-report.png", shot);
+		free(shot);
+		shot = p;
+	}
+	groups_run__start_details(&g, LABEL, dir, "40");
+	cr_assert_eq(target__stop(&g.t), 0, "%s", g.t.err);
+	only_report(dir, id);
+	cr_assert_eq(memalot__run((char *[]){ "print", id, "--report-directory", dir, "--html", html, NULL }, &r), 0);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_empty(r.out, "--html printed the report too");
+	run_result__release(&r);
+	cr_assert_eq(stat(html, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600, "the page's mode is %o", st.st_mode & 0777);
+	text = read_all(html, &len);
+	/* nothing outside the file: no src or href to anywhere, scripts forbidden */
+	cr_assert(!strstr(text, "src=") && !strstr(text, "href=\"http") && !strstr(text, "<script") &&
+		  strstr(text, "Content-Security-Policy"), "the page refers outside itself");
+	free(text);
+	/* the DOM Chromium built, and its console */
+	cmd = xasprintf("chromium --headless --no-sandbox --disable-gpu --user-data-dir='%s' --enable-logging=stderr "
+			"--v=0 --virtual-time-budget=2000 --dump-dom 'file://%s'",
+			profile, html);
+	cr_assert_eq(run__capture((char *[]){ "sh", "-c", cmd, NULL }, 120, &r), 0);
+	cr_assert_eq(r.status, 0, "chromium: %s", r.err);
+	cr_assert(strstr(r.out, "<table id=\"leak-groups\">") && strstr(r.out, GROUPS_CACHE_PATH),
+		  "no groups table in the DOM: %.2000s", r.out);
+	cr_assert(strstr(r.out, "id=\"answer\"") && strstr(r.out, "5000 objects"), "no answer: %.2000s", r.out);
+	cr_assert(strstr(r.out, "<figure class=\"chart\"><svg"), "no chart in the DOM");
+	cr_assert_null(strstr(r.err, "CONSOLE"), "console messages: %s", r.err);
+	cr_assert_null(strstr(r.err, "Refused"), "a request was refused: %s", r.err);
+	run_result__release(&r);
+	free(cmd);
+	cmd = xasprintf("chromium --headless --no-sandbox --disable-gpu --user-data-dir='%s' --hide-scrollbars "
+			"--window-size=1200,1800 --screenshot='%s' 'file://%s'",
+			profile, shot, html);
+	cr_assert_eq(run__capture((char *[]){ "sh", "-c", cmd, NULL }, 120, &r), 0);
+	cr_assert_eq(r.status, 0, "chromium --screenshot: %s", r.err);
+	cr_assert_eq(stat(shot, &st), 0, "no screenshot %s", shot);
+	cr_assert_gt(st.st_size, 10000, "the screenshot is %lld bytes", (long long)st.st_size);
+	run_result__release(&r);
+	groups_run__release(&g);
+	free(cmd);
+	free(shot);
+	free(profile);
+	free(html);
+	free(dir);
+}
+
+/*
  * Progress: on a terminal attach keeps one status line (checks, objects,
  * when the next report is due) that each report replaces; piped, stderr has
  * no such line; the start line says when the first report comes.
