@@ -187,67 +187,6 @@ static size_t split_types(char *s, char ***out)
 	return n;
 }
 
-/* Graphviz's dot renders dot_path into out as format (svg, png, pdf). @return 0, or -1 after the message */
-static int dot_render(const char *dot_path, const char *out, const char *format)
-{
-	char fmt[16];
-	int status;
-	pid_t pid;
-
-	snprintf(fmt, sizeof(fmt), "-T%s", format);
-	pid = fork();
-	if (pid < 0) {
-		log_err("fork: %s", strerror(errno));
-		return -1;
-	}
-	if (!pid) {
-		execlp("dot", "dot", fmt, "-o", out, dot_path, (char *)NULL);
-		_exit(errno == ENOENT ? 127 : 126);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-		log_err("--graph %s: Graphviz's 'dot' is not installed (apt-get install graphviz), "
-			"or write DOT with a .dot file name",
-			out);
-		return -1;
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		log_err("--graph %s: dot -T%s failed", out, format);
-		return -1;
-	}
-	return 0;
-}
-
-/* One iteration's graph into path: DOT for .dot (and .gv), else rendered by dot. @return 0 or -1 */
-static int graph_file(const char *path, const char *format, const json_t *it)
-{
-	char tmp[] = "/tmp/memalot-graph-XXXXXX";
-	bool dot = !strcmp(format, "dot");
-	FILE *f;
-	int fd, ret = 0;
-
-	fd = dot ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : mkstemp(tmp);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		log_err("--graph %s: %s", dot ? path : "a temporary file", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	render__graph_dot(f, it);
-	if (fclose(f)) {
-		log_err("error writing '%s': %s", dot ? path : tmp, strerror(errno));
-		ret = -1;
-	}
-	if (!dot) {
-		if (!ret)
-			ret = dot_render(tmp, path, format);
-		unlink(tmp);
-	}
-	return ret;
-}
-
 /* The format a --graph file name asks for, or NULL. */
 static const char *graph_format(const char *path)
 {
@@ -280,80 +219,13 @@ static int write_graph(const char *path, const char *format, const json_t *itera
 				     xasprintf("%.*s-%lld%s", (int)(dot - path), path,
 					       (long long)json_integer_value(json_object_get(it, "iteration_number")), dot);
 
-		if (graph_file(one, format, it))
+		if (render__graph_file(one, format, it))
 			ret = -1;
 		else
 			log_debug("graph of iteration %lld written to %s",
 				 (long long)json_integer_value(json_object_get(it, "iteration_number")), one);
 		free(one);
 	}
-	return ret;
-}
-
-/* path's whole contents, or NULL */
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t len = 0;
-
-	if (!f)
-		return NULL;
-	{
-		FILE *mem = open_memstream(&buf, &len);
-		char chunk[65536];
-		size_t k;
-
-		while ((k = fread(chunk, 1, sizeof(chunk), f)) > 0)
-			fwrite(chunk, 1, k, mem);
-		fclose(mem);
-	}
-	fclose(f);
-	return buf;
-}
-
-/*
- * The report as one HTML page, written to a temporary file beside path
- * (0600: a report holds what the target's memory held) and renamed over it.
- * @return 0 or -1 after the message
- */
-static int write_html(const char *path, const json_t *summary, const json_t *iterations)
-{
-	const json_t *focus = NULL;
-	char svgtmp[] = "/tmp/memalot-graph-XXXXXX", *svg = NULL, *tmp = xasprintf("%s.XXXXXX", path);
-	size_t n = json_array_size(iterations);
-	FILE *f;
-	int fd, ret = 0;
-
-	for (size_t i = n; i-- > 0 && !focus;)
-		if (json_array_size(json_object_get(json_array_get(iterations, i), "object_details_list")))
-			focus = json_array_get(iterations, i);
-	fd = focus ? mkstemp(svgtmp) : -1;
-	if (fd >= 0) {
-		close(fd);
-		/* the merged graph through Graphviz; without it the page says how to get it */
-		if (!graph_file(svgtmp, "svg", focus))
-			svg = slurp(svgtmp);
-		unlink(svgtmp);
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		log_err("--html %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		free(tmp);
-		free(svg);
-		return -1;
-	}
-	fchmod(fd, 0600);
-	render__html(f, summary, iterations, svg);
-	if (fclose(f) || rename(tmp, path)) {
-		log_err("error writing '%s': %s", path, strerror(errno));
-		unlink(tmp);
-		ret = -1;
-	}
-	free(tmp);
-	free(svg);
 	return ret;
 }
 
@@ -506,7 +378,7 @@ int cmd_print(int argc, char **argv)
 		json_array_foreach(iterations, i, it)
 			json_object_set_new(it, "object_details_list", json_array());
 	if (html) {
-		if (write_html(html, summary, iterations))
+		if (render__html_file(html, summary, iterations))
 			code = EXIT_ERROR;
 		goto out;
 	}

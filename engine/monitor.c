@@ -581,6 +581,7 @@ struct monitor_session {
 	uint64_t warmup_end, next_report, next_check, prev_report_now;
 	uint32_t checks_since; /* snapshots since the last report but the warm-up one */
 	uint64_t nchecks;      /* for the status line */
+	json_t *html_iters;    /* --html: the iterations so far (details only in the newest that has them) */
 	long rss_prev, hwm_prev;
 	time_t iter_start;
 	int iteration;
@@ -636,6 +637,7 @@ static void session_free(struct monitor_session *s)
 	lifetimes__release(&s->lt);
 	layout__release(&s->layout);
 	remote__release(&s->r);
+	json_decref(s->html_iters);
 	free(s->command);
 	free(s);
 }
@@ -709,6 +711,39 @@ size_t monitor__live(const struct monitor *m)
 	for (size_t i = 0; i < m->n; i++)
 		n += !m->s[i]->ended;
 	return n;
+}
+
+/*
+ * --html: the page rewritten with this report. The object details of older
+ * iterations are dropped once a newer one has some: the page shows the
+ * newest, and a long run keeps its memory.
+ */
+static void html_update(const struct monitor *m, struct monitor_session *s, json_t *doc)
+{
+	const char *path = m->o->html, *dot = strrchr(path, '.');
+	char *mine;
+
+	if (!s->html_iters)
+		s->html_iters = json_array();
+	if (json_array_size(json_object_get(doc, "object_details_list"))) {
+		size_t i;
+		json_t *old;
+
+		json_array_foreach(s->html_iters, i, old)
+			json_object_set_new(old, "object_details_list", json_array());
+	}
+	json_array_append_new(s->html_iters, json_deep_copy(doc));
+	/* the first process watched has FILE, the others FILE-PID */
+	if (m->n && m->s[0] == s)
+		mine = xstrdup(path);
+	else if (dot && !strchr(dot, '/'))
+		mine = xasprintf("%.*s-%d%s", (int)(dot - path), path, (int)s->pid, dot);
+	else
+		mine = xasprintf("%s-%d", path, (int)s->pid);
+	status_clear();
+	if (render__html_file(mine, NULL, s->html_iters))
+		log_err("--html %s is not up to date", mine);
+	free(mine);
 }
 
 /* One check of s: a snapshot, the ages, and the report when one is due. */
@@ -813,6 +848,8 @@ static enum step session_check(struct monitor *m, struct monitor_session *s)
 			log_err("%s", err);
 			s->code = EXIT_ERROR; /* reports go on live; the run ends with 1 */
 		}
+		if (o->html)
+			html_update(m, s, doc);
 		json_decref(doc);
 		s->leaked_objects += it.leaked_objects;
 		s->leaked_bytes += it.leaked_bytes;

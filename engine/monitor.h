@@ -26,7 +26,7 @@ struct monitor_opts {
 	size_t ninclude, nexclude;
 	long max_types;
 	bool compute_size, json, tee;
-	const char *output, *report_dir;
+	const char *output, *report_dir, *html;
 	bool no_save;
 	struct why_opts why;
 	/*

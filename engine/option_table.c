@@ -66,6 +66,8 @@ static const struct option_def table[] = {
 	  "one JSON object per report, one per line" },
 	{ "output", NULL, false, OPT_PATH, OPTS_MONITOR, C(o.output), 0, "FILE", NULL,
 	  "write reports to FILE, mode 0600 (default: attach standard output, run standard error)" },
+	{ "html", NULL, false, OPT_PATH, OPTS_MONITOR, C(o.html), 0, "FILE", NULL,
+	  "rewrite FILE at each report: the report as one HTML page (mode 0600; FILE-PID for other processes)" },
 	{ "tee-console", "tee_console", false, OPT_FLAG, OPTS_MONITOR, C(o.tee), 0, NULL, NULL,
 	  "with --output, print them too" },
 	{ "report-directory", "report_directory", false, OPT_PATH, OPTS_MONITOR, C(o.report_dir), 0, "D", NULL,

@@ -295,12 +295,12 @@ static json_t *arg_schema(const struct tool_arg *a)
 			json_object_set_new(p, "pattern", json_string(a->pattern));
 		break;
 	case ARG_STRINGS:
-		/* a list, or the seed's comma-separated string */
-		json_object_set_new(p, "type", json_pack("[s, s]", "array", "string"));
-		json_object_set_new(p, "items", json_pack("{s:s, s:i, s:i}", "type", "string", "minLength", 1,
-							  "maxLength", ARG_ITEM_MAX));
-		json_object_set_new(p, "maxItems", json_integer(a->max));
-		json_object_set_new(p, "maxLength", json_integer((json_int_t)a->max * (ARG_ITEM_MAX + 1)));
+		/* a list, or the seed's comma-separated string (anyOf: strict validators refuse type unions) */
+		json_object_set_new(p, "anyOf",
+				    json_pack("[{s:s, s:{s:s, s:i, s:i}, s:I}, {s:s, s:I}]", "type", "array", "items", "type",
+					      "string", "minLength", 1, "maxLength", ARG_ITEM_MAX, "maxItems",
+					      (json_int_t)a->max, "type", "string", "maxLength",
+					      (json_int_t)a->max * (ARG_ITEM_MAX + 1)));
 		break;
 	case ARG_NUMBER:
 		json_object_set_new(p, "type", json_string("number"));

@@ -33,6 +33,21 @@ void render__set_color(bool on);
  */
 void render__html(FILE *f, const json_t *summary, const json_t *iterations, const char *graph_svg);
 
+/*
+ * render__html into path, written beside it (0600: a report holds what the
+ * target's memory held) and renamed over it; the graph of the newest
+ * iteration with object details through Graphviz's dot when it is there.
+ * @return 0, or -1 after the message
+ */
+int render__html_file(const char *path, const json_t *summary, const json_t *iterations);
+
+/*
+ * One iteration's merged graph into path: DOT for format "dot", else
+ * rendered by Graphviz's dot -Tformat (svg, png, pdf). @return 0 or -1 after
+ * the message
+ */
+int render__graph_file(const char *path, const char *format, const json_t *iteration);
+
 /* One iteration as one line of JSON. */
 void render__iteration_json(FILE *f, const json_t *iteration);
 

@@ -691,9 +691,11 @@ Test(reports, html_report_in_chromium, .fini = cleanup, .timeout = 240)
  */
 Test(reports, attach_status_line_on_a_terminal, .fini = cleanup, .timeout = 120)
 {
-	char pidstr[16], *cmd;
+	char pidstr[16], *cmd, *dir = new_dir(), *html = xasprintf("%s.html", dir), *text;
 	char *piped[] = { "attach", pidstr, "--max-object-lifetime", "1", "--duration", "2.5", "--no-save-reports",
-			  "--max-object-details", "0", NULL };
+			  "--max-object-details", "0", "--html", html, NULL };
+	struct stat st;
+	size_t len;
 	struct run_result r;
 	struct target t;
 
@@ -714,8 +716,17 @@ Test(reports, attach_status_line_on_a_terminal, .fini = cleanup, .timeout = 120)
 	cr_assert_null(strstr(r.err, "\r"), "a status line into a pipe: %s", r.err);
 	cr_assert(strstr(r.err, "(the warm-up report in "), "%s", r.err);
 	run_result__release(&r);
+	/* --html: the page rewritten at each report, 0600 */
+	cr_assert_eq(stat(html, &st), 0, "attach --html wrote no %s", html);
+	cr_assert_eq(st.st_mode & 0777, 0600);
+	text = read_all(html, &len);
+	cr_assert(text && strstr(text, "<h1>memalot report ") && strstr(text, "<figure class=\"chart\">"), "%.500s",
+		  text ? text : "");
+	free(text);
 	target__stop(&t);
 	free(cmd);
+	free(html);
+	free(dir);
 }
 
 /*
