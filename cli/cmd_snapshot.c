@@ -208,7 +208,7 @@ int cmd_snapshot(int argc, char **argv)
 	struct snapshot snap;
 	struct layout layout;
 	struct remote r;
-	bool json = false, partial = false;
+	bool json = false, partial = false, progress = false;
 	size_t top = 30;
 	char *why = NULL, *end;
 	int c, pid, ret, code;
@@ -318,6 +318,10 @@ int cmd_snapshot(int argc, char **argv)
 		log_info("%s", layout.warning);
 	wopts.ref.module_prefixes = prefixes;
 	sopts.copy_memory = wopts.type_substring || wopts.nobjects;
+	/* long work says where it is, on a terminal, on one line that the results replace */
+	progress = log_level >= 1 && isatty(STDERR_FILENO);
+	if (progress)
+		status_show("memalot: pid %d: walking the objects (the process is paused)", pid);
 	ret = snapshot__take(&r, &layout, &sopts, &snap);
 	if (ret) {
 		code = cli__target_error(pid, ret, NULL, true);
@@ -331,7 +335,13 @@ int cmd_snapshot(int argc, char **argv)
 			struct graph_opts gopts = { wopts.untracked_depth };
 			if (snap.copy_incomplete)
 				log_err("warning: memory copy incomplete (cache limit): some referents are missing");
+			if (progress)
+				status_show("memalot: pid %d: %zu objects copied (the process runs on); building the "
+					    "reference graph", pid, snap.n);
 			graph__build(&g, &snap, &r, &layout, &gopts);
+			if (progress)
+				status_show("memalot: pid %d: graph of %zu objects and %zu references; searching what holds "
+					    "the objects asked for", pid, g.n, g.nedges);
 			why__run(&g, &wopts, &why_res);
 			have_why = true;
 			log_debug("why: graph of %zu nodes and %zu edges in %.1f ms, referrers in %.1f ms",
@@ -344,6 +354,7 @@ int cmd_snapshot(int argc, char **argv)
 					groups = why__groups_json(&g, &why_res);
 			}
 		}
+		status_clear();
 		log_debug("snapshot: %zu objects, %llu bytes in %llu reads, walk %.1f ms, cache %zu KiB",
 			  snap.n, (unsigned long long)snap.bytes_read, (unsigned long long)snap.syscalls,
 			  (double)snap.walk_ns / 1e6, remote__cached_bytes(&r) / 1024);

@@ -716,6 +716,15 @@ Test(reports, attach_status_line_on_a_terminal, .fini = cleanup, .timeout = 120)
 	cr_assert_null(strstr(r.err, "\r"), "a status line into a pipe: %s", r.err);
 	cr_assert(strstr(r.err, "(the warm-up report in "), "%s", r.err);
 	run_result__release(&r);
+	/* long work says where it is on a terminal: snapshot --why */
+	free(cmd);
+	cmd = xasprintf("script -qec \"'%s' snapshot %s --why Session --max-object-details 1\" /dev/null",
+			harness__memalot(), pidstr);
+	cr_assert_eq(run__capture((char *[]){ "sh", "-c", cmd, NULL }, 60, &r), 0);
+	cr_assert_eq(r.status, 0, "%s: %s", cmd, r.err);
+	cr_assert(strstr(r.out, "\r\033[Kmemalot: pid ") && strstr(r.out, "building the reference graph"),
+		  "no progress on a terminal: %s", r.out);
+	run_result__release(&r);
 	/* --html: the page rewritten at each report, 0600 */
 	cr_assert_eq(stat(html, &st), 0, "attach --html wrote no %s", html);
 	cr_assert_eq(st.st_mode & 0777, 0600);
