@@ -116,8 +116,8 @@ static void chart(FILE *f, const char *title, const char *unit, const char *cons
 			fprintf(f, "%c%.1f %.1f ", pen ? 'L' : 'M', x, y);
 			pen = true;
 		}
-		fprintf(f, "\"/><text x=\"%.0f\" y=\"%.0f\" class=\"lb\" fill=\"%s\">", w - right - 180, top + 14.0 * (double)s,
-			colors[s % 3]);
+		fprintf(f, "\"/><text x=\"%.0f\" y=\"%.0f\" class=\"lb\" style=\"fill:%s\">", w - right - 180,
+			top + 14.0 * (double)s, colors[s % 3]);
 		esc(f, names[s]);
 		fprintf(f, "</text>");
 	}
@@ -298,6 +298,61 @@ void render__html(FILE *f, const json_t *summary, const json_t *iterations, cons
 		s[5][i] = json_is_object(nat) ? (double)i_of(nat, "threads") : NAN;
 	}
 	fprintf(f, "<h2>Over the iterations</h2>\n");
+	/* the leaked types that leaked most, each a line: how many of it each window's new leaks have */
+	{
+		const char *top[3] = { NULL, NULL, NULL };
+		long long topn[3] = { 0, 0, 0 };
+		double *ts[3];
+		size_t ntop = 0;
+
+		for (size_t i = 0; i < shown; i++) {
+			const json_t *row;
+			size_t k;
+
+			json_array_foreach(json_object_get(json_object_get(json_array_get(iterations, first + i), "leak_summary"),
+							   "type_summaries"), k, row) {
+				const char *name = s_of(row, "object_type");
+				long long cnt = i_of(row, "count");
+				size_t slot = 3;
+
+				for (size_t t = 0; t < ntop; t++)
+					if (!strcmp(top[t], name))
+						slot = t;
+				if (slot < 3) {
+					topn[slot] += cnt;
+				} else if (ntop < 3) {
+					top[ntop] = name;
+					topn[ntop++] = cnt;
+				} else {
+					size_t least = 0;
+
+					for (size_t t = 1; t < 3; t++)
+						if (topn[t] < topn[least])
+							least = t;
+					if (cnt > topn[least]) {
+						top[least] = name;
+						topn[least] = cnt;
+					}
+				}
+			}
+		}
+		for (size_t t = 0; t < ntop; t++) {
+			ts[t] = xcalloc(shown + 1, sizeof(double));
+			for (size_t i = 0; i < shown; i++) {
+				const json_t *it2 = json_array_get(iterations, first + i), *row;
+				size_t k;
+
+				ts[t][i] = json_is_true(json_object_get(it2, "warmup_report")) ? NAN : 0;
+				json_array_foreach(json_object_get(json_object_get(it2, "leak_summary"), "type_summaries"), k, row)
+					if (!strcmp(s_of(row, "object_type"), top[t]))
+						ts[t][i] = (double)i_of(row, "count");
+			}
+		}
+		if (ntop)
+			chart(f, "Leaked objects of the types that leak most, per window", "", top, ts, ntop, shown);
+		for (size_t t = 0; t < ntop; t++)
+			free(ts[t]);
+	}
 	{
 		const char *leaks[] = { "new leaks in the window", "leaks alive since the warm-up" };
 		const char *mem[] = { "RSS", "USS" };
