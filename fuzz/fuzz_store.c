@@ -3,7 +3,7 @@
  * libFuzzer target: the report reader (reports/store.c) on arbitrary bytes,
  * as a report file copied from elsewhere or damaged on disk would give it.
  * Whatever the bytes, store__decode must return cleanly; what it accepts
- * must render as text, JSON and DOT, and encode and decode back to the same
+ * must render as text, JSON, DOT and an HTML page, and encode and decode back to the same
  * document.
  */
 #include <stdint.h>
@@ -38,6 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			render__iteration_text(null, doc, false);
 			render__iteration_json(null, doc);
 			render__graph_dot(null, doc);
+			render__html(null, doc, arr, NULL); /* the page, a summary or not */
+			render__html(null, NULL, arr, "<svg></svg>");
 			json_decref(arr);
 			fclose(null);
 		}
