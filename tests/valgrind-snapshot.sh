@@ -111,7 +111,7 @@ for d in "$tmp/reports"/memalot_report_*; do
 	[ -d "$d" ] && id=${d##*/memalot_report_}
 done
 [ -n "$id" ] || fail "memalot attach saved no report"
-vg "$tmp/print.log" "$memalot" print "$id" --report-directory "$tmp/reports" >"$tmp/print.txt"
+vg "$tmp/print.log" "$memalot" print "$id" --num-iterations 0 --report-directory "$tmp/reports" >"$tmp/print.txt"
 cmp -s "$tmp/attach.txt" "$tmp/print.txt" || fail "memalot print differs from what memalot attach printed"
 state=$(sed -n 's/^[0-9]* (.*) \(.\) .*/\1/p' "/proc/$pid/stat" 2>/dev/null)
 case $state in
