@@ -154,13 +154,7 @@ class _Session:
         except EngineError as e:
             pyfuncitem.stash[_RESULT] = {"checked": False, "why": str(e)}
             pytest.fail("memalot could not check this test: %s" % e, pytrace=False)
-        failed = []
-        if "objects" in s["fail_on"] and result.objects_leak(s["max_objects"], s["max_bytes"]):
-            failed.append("objects")
-        if "fds" in s["fail_on"] and result.fds_leak():
-            failed.append("fds")
-        if "native" in s["fail_on"] and result.native_leak(s["max_native_bytes"]):
-            failed.append("native")
+        failed = result.leaking(s["fail_on"], s["max_objects"], s["max_bytes"], s["max_native_bytes"])
         summary = _summary(result, failed)
         pyfuncitem.stash[_RESULT] = summary
         if failed:
