@@ -28,7 +28,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ._engine import EngineError, Helper
 
-__all__ = ["malloc_info", "malloc_trim", "open_fds", "ObjectChecker", "Window", "CallCheck", "run_checked", "describe_objects",
+__all__ = ["malloc_info", "malloc_trim", "open_fds", "new_fds", "ObjectChecker", "Window", "CallCheck", "run_checked", "describe_objects",
            "format_bytes", "root_location", "shared_checker", "close_shared"]
 
 
@@ -114,6 +114,11 @@ def open_fds() -> Dict[int, str]:
         except (OSError, ValueError):
             pass  # the listing's own descriptor, closed already
     return out
+
+
+def new_fds(before: Dict[int, str], after: Dict[int, str]) -> Dict[int, str]:
+    """The descriptors of after (open_fds) not open before, or open on another file."""
+    return {fd: what for fd, what in after.items() if before.get(fd) != what}
 
 
 def native_threads() -> int:
@@ -323,9 +328,7 @@ def _read(r: Any, at: int) -> None:
 def _record(result: CallCheck, before: _Sample, after: _Sample) -> None:
     result.calls += 1
     result.fd_growth.append(len(after.fds) - len(before.fds))
-    for fd, what in after.fds.items():
-        if before.fds.get(fd) != what:
-            result.new_fds[fd] = what
+    result.new_fds.update(new_fds(before.fds, after.fds))
     result.native_growth.append(after.heap - before.heap)
     result.thread_growth.append(after.threads - before.threads)
 

@@ -26,7 +26,7 @@ import unittest
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Union
 
 from ._check import (CallCheck, describe_objects, format_bytes, malloc_info, malloc_trim, native_threads,
-                     open_fds, run_checked, shared_checker)
+                     new_fds, open_fds, run_checked, shared_checker)
 
 __all__ = ["MemoryLeakTestCase", "Checkers", "LeakError", "MemoryLeakError", "ObjectLeakError", "UnclosedFdError",
            "UnclosedPythonThreadError", "UnclosedNativeThreadError", "UncollectableGarbageError"]
@@ -177,7 +177,7 @@ class MemoryLeakTestCase(unittest.TestCase):
         name = _qualname(fun)
         if "fds" in checkers:
             after = open_fds()
-            new = {fd: what for fd, what in after.items() if fds.get(fd) != what}
+            new = new_fds(fds, after)
             if len(after) > len(fds):
                 n = len(after) - len(fds)
                 raise UnclosedFdError("detected %d unclosed fd%s after calling %r 1 time: %s"
