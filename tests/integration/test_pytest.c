@@ -112,49 +112,53 @@ static void assert_leak_messages(const struct run_result *r, bool all, const cha
 	cr_assert_null(strstr(r->out, "INTERNALERROR"), "%s:\n%s", what, r->out);
 }
 
+/*
+ * pytest with args over the sample suite: it exits 1, exactly the tests of
+ * leaking fail, with their messages (all: the fd and native ones too) and the
+ * summary. r keeps pytest's output for more checks.
+ */
+static void sample_verdicts(const char *args, const char *const *leaking, bool all, const char *what,
+			    struct run_result *r)
+{
+	char *dir = sample_copy();
+
+	run_pytest(dir, args, r);
+	cr_assert_eq(r->status, 1, "%s: pytest exited %d:\n%s\n%s", what, r->status, r->out, r->err);
+	assert_verdicts(r, leaking, what);
+	assert_leak_messages(r, all, what);
+	free(dir);
+}
+
 /* --memalot --memalot-fail-on objects,fds,native: the three leaking tests fail, the rest pass. */
 Test(pytest_plugin, every_kind_fails_exactly_the_leaking_tests, .fini = scratch__cleanup, .timeout = 600)
 {
-	char *dir = sample_copy();
 	struct run_result r;
 
-	run_pytest(dir, "--memalot --memalot-fail-on objects,fds,native test_sample.py", &r);
-	cr_assert_eq(r.status, 1, "pytest exited %d:\n%s\n%s", r.status, r.out, r.err);
-	assert_verdicts(&r, leaking_all, "fail on all");
-	assert_leak_messages(&r, true, "fail on all");
+	sample_verdicts("--memalot --memalot-fail-on objects,fds,native test_sample.py", leaking_all, true, "fail on all",
+			&r);
 	cr_assert(strstr(r.out, "3 failed, 8 passed"), "%s", r.out);
 	run_result__release(&r);
-	free(dir);
 }
 
 /* The default fails on objects only: the cache test. */
 Test(pytest_plugin, objects_by_default, .fini = scratch__cleanup, .timeout = 600)
 {
-	char *dir = sample_copy();
 	struct run_result r;
 
-	run_pytest(dir, "--memalot test_sample.py", &r);
-	cr_assert_eq(r.status, 1, "pytest exited %d:\n%s\n%s", r.status, r.out, r.err);
-	assert_verdicts(&r, leaking_objects, "fail on objects");
-	assert_leak_messages(&r, false, "fail on objects");
+	sample_verdicts("--memalot test_sample.py", leaking_objects, false, "fail on objects", &r);
 	run_result__release(&r);
-	free(dir);
 }
 
 /* The same verdicts under pytest-xdist: each worker has its own engine. */
 Test(pytest_plugin, xdist_two_workers, .fini = scratch__cleanup, .timeout = 600)
 {
-	char *dir = sample_copy();
 	struct run_result r;
 
-	run_pytest(dir, "--memalot --memalot-fail-on objects,fds,native -n 2 test_sample.py", &r);
-	cr_assert_eq(r.status, 1, "pytest exited %d:\n%s\n%s", r.status, r.out, r.err);
-	assert_verdicts(&r, leaking_all, "-n 2");
-	assert_leak_messages(&r, true, "-n 2");
+	sample_verdicts("--memalot --memalot-fail-on objects,fds,native -n 2 test_sample.py", leaking_all, true, "-n 2",
+			&r);
 	/* two workers, two engines, two saved reports */
 	cr_assert(strstr(r.out, "memalot reports: "), "-n 2: one report for two workers?\n%s", r.out);
 	run_result__release(&r);
-	free(dir);
 }
 
 /* Without --memalot only marked tests are checked, with the marker's limits and options. */
