@@ -2,15 +2,12 @@
 /* memalot list / memalot print: the saved reports (reports/store.h), read back. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../common/util.h"
@@ -286,12 +283,11 @@ int cmd_print(int argc, char **argv)
 		CLI_COMMON_OPTIONS,
 		{ 0 },
 	};
-	long num = 1;
+	long num = -1; /* not given: the newest iteration, every one for --html */
 	bool json = false, summary_only = false;
 	char id[STORE_ID_LEN + 1];
 	char *dir = NULL, *filter = NULL, **types = NULL, err[512];
 	const char *graph = NULL, *graph_fmt = NULL, *html = NULL;
-	bool num_given = false;
 	json_t *summary = NULL, *iterations = NULL, *it;
 	size_t ntypes = 0, i;
 	int c, code = EXIT_OK;
@@ -303,7 +299,6 @@ int cmd_print(int argc, char **argv)
 			continue;
 		switch (c) {
 		case O_NUM:
-			num_given = true;
 			if (!parse_count(optarg, &num)) {
 				log_usage("--num-iterations takes a number (0 for all), not '%s'", optarg);
 				code = EXIT_USAGE;
@@ -355,8 +350,8 @@ int cmd_print(int argc, char **argv)
 		goto out;
 	if (filter)
 		ntypes = split_types(filter, &types);
-	if (html && !num_given)
-		num = 0; /* the charts cover every iteration */
+	if (num < 0)
+		num = html ? 0 : 1; /* the page's charts cover every iteration */
 	if (store__load(dir, id, (int)num, &summary, &iterations, warn_line, NULL, err, sizeof(err))) {
 		log_err("%s", err);
 		code = EXIT_ERROR;
