@@ -732,7 +732,7 @@ static void html_update(const struct monitor *m, struct monitor_session *s, json
 		json_array_foreach(s->html_iters, i, old)
 			json_object_set_new(old, "object_details_list", json_array());
 	}
-	json_array_append_new(s->html_iters, json_deep_copy(doc));
+	json_array_append(s->html_iters, doc); /* the caller is done with it: shared, not copied */
 	/* the first process watched has FILE, the others FILE-PID */
 	if (m->n && m->s[0] == s)
 		mine = xstrdup(path);
