@@ -18,25 +18,10 @@
 #include <unistd.h>
 
 #include "../common/util.h"
+#include "doc.h"
 
 #define HTML_MAX_ITERATIONS 2000 /* points in a chart */
 #define HTML_MAX_DETAILS 200     /* object details shown */
-
-static const char *s_of(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
-
-static long long i_of(const json_t *o, const char *key)
-{
-	return json_integer_value(json_object_get(o, key));
-}
-
-static double n_of(const json_t *o, const char *key)
-{
-	return json_number_value(json_object_get(o, key));
-}
 
 /* s as HTML text (and attribute values) */
 static void esc(FILE *f, const char *s)
@@ -50,17 +35,6 @@ static void esc(FILE *f, const char *s)
 		case '\'': fputs("&#39;", f); break;
 		default: fputc(*s, f);
 		}
-}
-
-static const char *mib(double b, char *buf, size_t n)
-{
-	if (fabs(b) < 1024)
-		snprintf(buf, n, "%.0f bytes", b);
-	else if (fabs(b) < 1048576)
-		snprintf(buf, n, "%.1f KiB", b / 1024);
-	else
-		snprintf(buf, n, "%.1f MiB", b / 1048576);
-	return buf;
 }
 
 /*
@@ -141,15 +115,15 @@ static void groups_table(FILE *f, const json_t *it)
 		size_t k;
 
 		fprintf(f, "<tr><td class=\"num\">%lld</td><td class=\"num\">%s%s</td><td class=\"root\">",
-			i_of(g, "object_count"), json_is_false(json_object_get(g, "retained_size_exact")) ? "&ge; " : "",
-			mib((double)i_of(g, "retained_size_bytes"), b, sizeof(b)));
-		esc(f, s_of(g, "path"));
+			int_of(g, "object_count"), json_is_false(json_object_get(g, "retained_size_exact")) ? "&ge; " : "",
+			render__human_bytes(int_of(g, "retained_size_bytes"), b, sizeof(b)));
+		esc(f, str_of(g, "path", ""));
 		fprintf(f, "</td><td>");
 		json_array_foreach(json_object_get(g, "types"), k, t) {
 			if (k == 6)
 				break;
-			fprintf(f, "%s%lld <span class=\"type\">", k ? ", " : "", i_of(t, "count"));
-			esc(f, s_of(t, "object_type"));
+			fprintf(f, "%s%lld <span class=\"type\">", k ? ", " : "", int_of(t, "count"));
+			esc(f, str_of(t, "object_type", ""));
 			fprintf(f, "</span>");
 		}
 		fprintf(f, "</td></tr>\n");
@@ -174,7 +148,7 @@ static void tree(FILE *f, const json_t *nodes, size_t i, bool *seen, int depth)
 		if (!refers)
 			continue;
 		fprintf(f, "%s<li%s>", printed++ ? "" : "<ul>", json_object_get(nd, "kind") ? " class=\"rootnode\"" : "");
-		esc(f, s_of(nd, "name"));
+		esc(f, str_of(nd, "name", ""));
 		if (!seen[j]) {
 			seen[j] = true;
 			tree(f, nodes, j, seen, depth + 1);
@@ -202,20 +176,20 @@ static void details(FILE *f, const json_t *it)
 			break;
 		}
 		fprintf(f, "<details class=\"obj\"><summary><span class=\"type\">");
-		esc(f, s_of(d, "object_type_name"));
-		fprintf(f, "</span> at 0x%llx, %s", (unsigned long long)i_of(d, "object_id"),
-			mib((double)i_of(d, "shallow_size_bytes"), b, sizeof(b)));
+		esc(f, str_of(d, "object_type_name", ""));
+		fprintf(f, "</span> at 0x%llx, %s", (unsigned long long)int_of(d, "object_id"),
+			render__human_bytes(int_of(d, "shallow_size_bytes"), b, sizeof(b)));
 		if (json_is_integer(json_object_get(d, "retained_size_bytes")))
-			fprintf(f, ", %s retained", mib((double)i_of(d, "retained_size_bytes"), b, sizeof(b)));
+			fprintf(f, ", %s retained", render__human_bytes(int_of(d, "retained_size_bytes"), b, sizeof(b)));
 		fprintf(f, "</summary><pre>");
-		esc(f, s_of(d, "object_str"));
+		esc(f, str_of(d, "object_str", ""));
 		fprintf(f, "</pre>");
 		if (t >= 0 && (size_t)t < n) {
 			bool *seen = xcalloc(n + 1, sizeof(*seen));
 
 			seen[t] = true;
 			fprintf(f, "<div class=\"tree\">");
-			esc(f, s_of(json_array_get(nodes, (size_t)t), "name"));
+			esc(f, str_of(json_array_get(nodes, (size_t)t), "name", ""));
 			tree(f, nodes, (size_t)t, seen, 0);
 			fprintf(f, "</div>");
 			free(seen);
@@ -241,7 +215,7 @@ void render__html(FILE *f, const json_t *summary, const json_t *iterations, cons
 		   "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
 		   "img-src data:\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 		   "<title>memalot report ");
-	esc(f, s_of(last, "report_id"));
+	esc(f, str_of(last, "report_id", ""));
 	fprintf(f, "</title>\n<style>\n"
 		   "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#212529}\n"
 		   "h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #dee2e6}\n"
@@ -254,13 +228,13 @@ void render__html(FILE *f, const json_t *summary, const json_t *iterations, cons
 		   "details.obj{margin:.3em 0}pre{white-space:pre-wrap;background:#f8f9fa;padding:.4em}\n"
 		   ".tree ul{margin:0;padding-left:1.4em}.rootnode{color:#862e9c;font-weight:600}\n"
 		   ".meta{color:#495057}.none{color:#495057}\n</style></head><body>\n<h1>memalot report ");
-	esc(f, s_of(last, "report_id"));
-	fprintf(f, "</h1>\n<p class=\"meta\">pid %lld: ", i_of(last, "pid"));
-	esc(f, s_of(last, "command"));
+	esc(f, str_of(last, "report_id", ""));
+	fprintf(f, "</h1>\n<p class=\"meta\">pid %lld: ", int_of(last, "pid"));
+	esc(f, str_of(last, "command", ""));
 	fprintf(f, "<br>%zu iteration%s", n, n == 1 ? "" : "s");
 	if (summary) {
 		fprintf(f, ", started ");
-		esc(f, s_of(summary, "start_time"));
+		esc(f, str_of(summary, "start_time", ""));
 	}
 	fprintf(f, "</p>\n");
 	/* the answer first: what holds the most */
@@ -269,16 +243,16 @@ void render__html(FILE *f, const json_t *summary, const json_t *iterations, cons
 
 		fprintf(f, "<p class=\"answer\" id=\"answer\">");
 		if (g) {
-			fprintf(f, "%lld objects, %s, held by <span class=\"root\">", i_of(g, "object_count"),
-				mib((double)i_of(g, "retained_size_bytes"), b, sizeof(b)));
-			esc(f, s_of(g, "path"));
-			fprintf(f, "</span> (iteration %lld)", i_of(focus, "iteration_number"));
+			fprintf(f, "%lld objects, %s, held by <span class=\"root\">", int_of(g, "object_count"),
+				render__human_bytes(int_of(g, "retained_size_bytes"), b, sizeof(b)));
+			esc(f, str_of(g, "path", ""));
+			fprintf(f, "</span> (iteration %lld)", int_of(focus, "iteration_number"));
 		} else {
 			fprintf(f, "No leaks found in the iterations saved.");
 		}
 		fprintf(f, "</p>\n");
 	}
-	fprintf(f, "<h2>Leak groups (iteration %lld, by what holds them)</h2>\n", i_of(focus, "iteration_number"));
+	fprintf(f, "<h2>Leak groups (iteration %lld, by what holds them)</h2>\n", int_of(focus, "iteration_number"));
 	groups_table(f, focus);
 	/* the series of the charts */
 	for (size_t k = 0; k < 6; k++)
@@ -289,13 +263,13 @@ void render__html(FILE *f, const json_t *summary, const json_t *iterations, cons
 		it = json_array_get(iterations, first + i);
 		ls = json_object_get(it, "leak_summary");
 		nat = json_object_get(it, "native");
-		s[0][i] = json_is_true(json_object_get(it, "warmup_report")) ? NAN : (double)i_of(ls, "total_objects");
-		s[1][i] = json_is_integer(json_object_get(ls, "total_alive_objects")) ? (double)i_of(ls, "total_alive_objects")
+		s[0][i] = json_is_true(json_object_get(it, "warmup_report")) ? NAN : (double)int_of(ls, "total_objects");
+		s[1][i] = json_is_integer(json_object_get(ls, "total_alive_objects")) ? (double)int_of(ls, "total_alive_objects")
 										       : NAN;
-		s[2][i] = n_of(json_object_get(it, "memory_usage"), "rss_bytes") / 1048576.0;
-		s[3][i] = json_is_object(nat) ? n_of(nat, "uss_bytes") / 1048576.0 : NAN;
-		s[4][i] = json_is_object(nat) ? (double)i_of(nat, "fds") : NAN;
-		s[5][i] = json_is_object(nat) ? (double)i_of(nat, "threads") : NAN;
+		s[2][i] = num_of(json_object_get(it, "memory_usage"), "rss_bytes") / 1048576.0;
+		s[3][i] = json_is_object(nat) ? num_of(nat, "uss_bytes") / 1048576.0 : NAN;
+		s[4][i] = json_is_object(nat) ? (double)int_of(nat, "fds") : NAN;
+		s[5][i] = json_is_object(nat) ? (double)int_of(nat, "threads") : NAN;
 	}
 	fprintf(f, "<h2>Over the iterations</h2>\n");
 	/* the leaked types that leaked most, each a line: how many of it each window's new leaks have */
@@ -311,8 +285,8 @@ void render__html(FILE *f, const json_t *summary, const json_t *iterations, cons
 
 			json_array_foreach(json_object_get(json_object_get(json_array_get(iterations, first + i), "leak_summary"),
 							   "type_summaries"), k, row) {
-				const char *name = s_of(row, "object_type");
-				long long cnt = i_of(row, "count");
+				const char *name = str_of(row, "object_type", "");
+				long long cnt = int_of(row, "count");
 				size_t slot = 3;
 
 				for (size_t t = 0; t < ntop; t++)
@@ -344,8 +318,8 @@ void render__html(FILE *f, const json_t *summary, const json_t *iterations, cons
 
 				ts[t][i] = json_is_true(json_object_get(it2, "warmup_report")) ? NAN : 0;
 				json_array_foreach(json_object_get(json_object_get(it2, "leak_summary"), "type_summaries"), k, row)
-					if (!strcmp(s_of(row, "object_type"), top[t]))
-						ts[t][i] = (double)i_of(row, "count");
+					if (!strcmp(str_of(row, "object_type", ""), top[t]))
+						ts[t][i] = (double)int_of(row, "count");
 			}
 		}
 		if (ntop)
@@ -373,10 +347,10 @@ void render__html(FILE *f, const json_t *summary, const json_t *iterations, cons
 	} else {
 		fprintf(f, "<p class=\"none\">The merged referrer graph needs Graphviz's dot (apt-get install graphviz).</p>\n");
 	}
-	fprintf(f, "<h2>Object details (iteration %lld)</h2>\n", i_of(focus, "iteration_number"));
+	fprintf(f, "<h2>Object details (iteration %lld)</h2>\n", int_of(focus, "iteration_number"));
 	details(f, focus);
 	fprintf(f, "<p class=\"meta\">memalot: %s; RSS at the last iteration %s.</p>\n</body></html>\n",
-		n ? "every number comes from the saved report" : "no iteration", mib(n_of(json_object_get(last, "memory_usage"),
+		n ? "every number comes from the saved report" : "no iteration", render__human_bytes((long long)num_of(json_object_get(last, "memory_usage"),
 											    "rss_bytes"),
 										       c, sizeof(c)));
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../common/util.h"
+#include "doc.h"
 
 /* ANSI colours of the text: what leaks, what holds it, how big; off unless render__set_color */
 static bool color;
@@ -38,22 +39,6 @@ void render__set_color(bool on)
 
 #define MAX_TREE_DEPTH 60
 #define MAX_KIDS 256
-
-static const char *str_of(const json_t *o, const char *key, const char *dflt)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s && *s ? s : dflt;
-}
-
-static long long int_of(const json_t *o, const char *key)
-{
-	return json_integer_value(json_object_get(o, key));
-}
-
-static double num_of(const json_t *o, const char *key)
-{
-	return json_number_value(json_object_get(o, key));
-}
 
 /* Print the nodes that refer to node i, as a tree growing towards the roots. */
 static void print_tree(FILE *f, const json_t *nodes, size_t i, const char *prefix, bool *seen, int depth)
@@ -142,7 +127,7 @@ static const char *thousands(long long n, char *buf, size_t size)
 }
 
 /* A size as people read it: "512 bytes", "3.2 KiB", "3.2 MiB", "1.1 GiB". */
-static const char *human_bytes(long long b, char *buf, size_t size)
+const char *render__human_bytes(long long b, char *buf, size_t size)
 {
 	if (b < 1024)
 		snprintf(buf, size, "%lld bytes", b);
@@ -179,7 +164,7 @@ void render__groups_text(FILE *f, const json_t *groups, long long total_groups, 
 		fprintf(f, "  %s%s object%s, %s%s%s, held by %s%s%s\n", C_SIZE,
 			thousands(int_of(gr, "object_count"), a, sizeof(a)), int_of(gr, "object_count") == 1 ? "" : "s",
 			json_is_false(json_object_get(gr, "retained_size_exact")) ? "\u2265 " : "",
-			human_bytes(int_of(gr, "retained_size_bytes"), b, sizeof(b)), C_OFF, C_ROOT,
+			render__human_bytes(int_of(gr, "retained_size_bytes"), b, sizeof(b)), C_OFF, C_ROOT,
 			str_of(gr, "path", "?"), C_OFF);
 		fprintf(f, "     ");
 		json_array_foreach(types, k, t) {
@@ -581,7 +566,7 @@ void render__graph_dot(FILE *f, const json_t *it)
 				fprintf(f, "%s \u00d7 ", thousands(int_of(gr, "object_count"), a, sizeof(a)));
 				dot_str(f, str_of(t0, "object_type", "?"));
 				fprintf(f, "%s, %s retained\";\n", json_array_size(json_object_get(gr, "types")) > 1 ? " and others" : "",
-					human_bytes(int_of(gr, "retained_size_bytes"), b, sizeof(b)));
+					render__human_bytes(int_of(gr, "retained_size_bytes"), b, sizeof(b)));
 			}
 			any = true;
 			fprintf(f, "%sn%zu [label=\"", gr ? "\t\t" : "\t", i);

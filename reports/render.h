@@ -20,6 +20,9 @@ void render__iteration_text(FILE *f, const json_t *iteration, bool summary_only)
  * and TERM is not "dumb".
  */
 bool render__want_color(FILE *f);
+
+/* A size as people read it: "512 bytes", "3.2 KiB", "3.2 MiB", "1.1 GiB" (buf, returned). */
+const char *render__human_bytes(long long b, char *buf, size_t size);
 /* Colour (ANSI SGR) in the text renderings from now on, or not (the default). */
 void render__set_color(bool on);
 
