@@ -64,11 +64,33 @@
  *     instance dies with it; the next instance's dict at the same address
  *     has a new holder (the new instance), so it is new. Holders are
  *     settled in order of depth, so a holder's age is known first.
+ *  8. Referrers, for the tracked objects whose order rule 4 could not
+ *     check: those in a list a collection reordered (gen2 across a full
+ *     collection, 3.14's old spaces) and those a collection moved to
+ *     another list. A full collection reorders all of gen2 and moves
+ *     every younger object into it, so without this rule a request freed
+ *     from a queue and the next one made at its address would pass for one
+ *     object whenever a full collection (a gc.collect() call, say) came
+ *     between two checks. Each snapshot keeps, per tracked object, the
+ *     LT_REFERRER_KEYS lowest keys of the references to it, a key hashing
+ *     the referrer's address and age and the reference (kind, index, key
+ *     object, attribute name). Such an object keeps its age only if one of
+ *     those references is still there: same referrer, same age, same
+ *     reference. An object with no referrer then (only frames or the
+ *     interpreter held it) is not checked. Ages settle as rejections
+ *     spread: a referrer this rule rejects no longer vouches for what it
+ *     holds, so the freed tuple's successor in the queue (another list
+ *     index) takes its request, the request's __dict__ and what that
+ *     holds with it. A long-lived object whose only references all changed
+ *     since the last check (a list item whose index moved, in a queue) and
+ *     that a collection moved or reordered starts again: a later leak, not
+ *     a false one.
  *
  * Limits: a mutable object of the same type at a reused address passes
- * checks 1-3 and 5 whenever the order (4) cannot be checked: when it is in
- * an older generation than the dead object was (a collection moved it, in
- * an order of its own), or in gen2 across a full collection. It passes 4
+ * checks 1-3 and 5 whenever the order (4) cannot be checked (when it is in
+ * an older generation than the dead object was, or in gen2 across a full
+ * collection) and the dead one had no referrer, or the new one has the
+ * same referrer by the same reference (rule 8). It passes 4
  * too when it is the first object appended to its list since the last
  * snapshot and the dead one came after every survivor before it: a queue of
  * requests freed oldest first, each new one allocated where the last one
@@ -85,8 +107,13 @@
  * it, so a long-lived one whose holder changes after the warm-up can be
  * reported. Other untracked objects (None and the other singletons, code
  * objects, locks, a bytearray) are matched by type and address only, as
- * before: their holders change all the time (None's most of all), and no
- * free list hands their addresses on at once like the dict's.
+ * before: their holders change all the time (None's most of all), and
+ * rarely does the next one of a type take a freed one's address in the
+ * same place. One case does: a loop of Event.wait(timeout) makes a lock per
+ * wait, in the same slot of the condition's deque of waiters, and pymalloc
+ * hands each the last one's address, so with a timeout under the lifetime
+ * that lock is reported as one old lock (rule 8 cannot tell: the deque
+ * slot is the same reference).
  */
 #define _GNU_SOURCE
 #include "lifetime.h"
@@ -99,6 +126,7 @@ struct lt_prev {
 	uint64_t type_key;
 	uint64_t content;
 	uint64_t holder_key;
+	uint64_t refkeys[LT_REFERRER_KEYS]; /* rule 8: the lowest keys of the references to it, 0: none */
 	uint64_t first_seen;
 	uint32_t rank;
 	uint16_t list;
@@ -271,7 +299,131 @@ static uint64_t holder_key(const struct lt_obj *objs, size_t n, size_t i, const 
 	return k ? k : 1;
 }
 
-void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n,
+/* Rule 8's key of a reference: the referrer's address and age, and the reference's hash; never 0. */
+static uint64_t ref_key(raddr_t from, uint64_t from_first_seen, uint64_t edge)
+{
+	uint64_t k = (from * 0x9e3779b97f4a7c15ull) ^ (from_first_seen + 0x94d049bb133111ebull);
+
+	k = (k ^ (k >> 31)) * 0xbf58476d1ce4e5b9ull ^ edge;
+	k ^= k >> 29;
+	return k ? k : 1;
+}
+
+/* Object i's LT_REFERRER_KEYS lowest distinct reference keys (rule 8), with the ages in first_seen. */
+static void lowest_ref_keys(const struct lt_obj *objs, const struct lt_refs *refs, size_t i,
+			    const uint64_t *first_seen, uint64_t keys[LT_REFERRER_KEYS])
+{
+	memset(keys, 0, LT_REFERRER_KEYS * sizeof(*keys));
+	for (size_t r = refs->start[i]; r < refs->start[i + 1]; r++) {
+		uint32_t f = refs->from[r];
+		uint64_t k = ref_key(objs[f].addr, first_seen[f], refs->edge[r]);
+		int at = LT_REFERRER_KEYS;
+
+		while (at > 0 && (!keys[at - 1] || keys[at - 1] > k))
+			at--;
+		if (at > 0 && keys[at - 1] == k)
+			continue;
+		if (at == LT_REFERRER_KEYS)
+			continue;
+		memmove(&keys[at + 1], &keys[at], (LT_REFERRER_KEYS - 1 - (size_t)at) * sizeof(*keys));
+		keys[at] = k;
+	}
+}
+
+/* Bit s of which keys of the last snapshot's refkeys (lowest first) reference r of object i matches. */
+static unsigned matched_key(const struct lt_prev *p, uint64_t k)
+{
+	for (int s = 0; s < LT_REFERRER_KEYS && p->refkeys[s]; s++)
+		if (p->refkeys[s] == k)
+			return 1u << s;
+	return 0;
+}
+
+/*
+ * Rule 8 over the objects still kept whose order was not checked
+ * (subject[i]: index + 1 of their entry in lt->prev); @return how many it
+ * rejected. First each is matched against the ages the other rules left;
+ * then every rejection withdraws the references it made, which may leave
+ * an object it held with none, and so on down.
+ */
+static size_t check_referrers(const struct lifetimes *lt, const struct lt_obj *objs, size_t n,
+			      const struct lt_refs *refs, const size_t *subject, bool *ok, uint64_t *first_seen,
+			      uint64_t now_ns)
+{
+	uint64_t *age = xmalloc((n ? n : 1) * sizeof(*age)); /* before this rule */
+	uint8_t *mask = xcalloc(n ? n : 1, sizeof(*mask));
+	uint32_t *stack = NULL, *out = NULL, *to = NULL;
+	size_t *out_start = NULL, nstack = 0, rejected = 0, nrefs = n ? refs->start[n] : 0;
+
+	memcpy(age, first_seen, (n ? n : 1) * sizeof(*age));
+	for (size_t i = 0; i < n; i++) {
+		const struct lt_prev *p;
+
+		if (!subject[i] || !ok[i])
+			continue;
+		p = &lt->prev[subject[i] - 1];
+		for (size_t r = refs->start[i]; r < refs->start[i + 1]; r++) {
+			uint32_t f = refs->from[r];
+			mask[i] |= (uint8_t)matched_key(p, ref_key(objs[f].addr, age[f], refs->edge[r]));
+		}
+		if (!mask[i]) {
+			if (!stack)
+				stack = xmalloc((n ? n : 1) * sizeof(*stack));
+			stack[nstack++] = (uint32_t)i;
+		}
+	}
+	if (nstack) {
+		/* the references by referrer: out[out_start[f] ..] are the references r from f, to[r] their object */
+		out_start = xcalloc(n + 1, sizeof(*out_start));
+		out = xmalloc((nrefs ? nrefs : 1) * sizeof(*out));
+		to = xmalloc((nrefs ? nrefs : 1) * sizeof(*to));
+		for (size_t r = 0; r < nrefs; r++)
+			out_start[refs->from[r] + 1]++;
+		for (size_t f = 0; f < n; f++)
+			out_start[f + 1] += out_start[f];
+		for (size_t i = 0, r = 0; i < n; i++)
+			for (; r < refs->start[i + 1]; r++) {
+				size_t *at = &out_start[refs->from[r]];
+				out[(*at)++] = (uint32_t)r;
+				to[r] = (uint32_t)i;
+			}
+		for (size_t f = n; f > 0; f--) /* back to the starts the fill moved on */
+			out_start[f] = out_start[f - 1];
+		out_start[0] = 0;
+	}
+	for (size_t k = 0; k < nstack; k++) { /* each rejected object is stacked once */
+		ok[stack[k]] = false;
+		first_seen[stack[k]] = now_ns;
+		rejected++;
+	}
+	while (nstack) {
+		uint32_t f = stack[--nstack];
+
+		for (size_t o = out_start[f]; o < out_start[f + 1]; o++) {
+			size_t r = out[o], i = to[r];
+
+			if (!subject[i] || !ok[i])
+				continue;
+			mask[i] &= (uint8_t)~matched_key(&lt->prev[subject[i] - 1],
+							 ref_key(objs[f].addr, age[f], refs->edge[r]));
+			if (!mask[i]) {
+				ok[i] = false;
+				first_seen[i] = now_ns;
+				rejected++;
+				stack[nstack++] = (uint32_t)i;
+			}
+		}
+	}
+	free(age);
+	free(mask);
+	free(stack);
+	free(out);
+	free(to);
+	free(out_start);
+	return rejected;
+}
+
+void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n, const struct lt_refs *refs,
 		       const uint64_t collections[3], bool have_collections, uint64_t now_ns,
 		       uint64_t *first_seen, uint16_t *checks)
 {
@@ -285,10 +437,11 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
 	size_t *defer = xcalloc(n ? n : 1, sizeof(*defer)); /* index + 1 into lt->prev: rule 7 decides */
 	uint16_t *nseen = xcalloc(n ? n : 1, sizeof(*nseen));
 	uint64_t *hkey = xcalloc(n ? n : 1, sizeof(*hkey));
+	size_t *subject = refs ? xcalloc(n ? n : 1, sizeof(*subject)) : NULL; /* index + 1 into lt->prev: rule 8 */
 	struct lt_prev *next;
 
 	lt->kept = lt->reused_type = lt->reused_gen = lt->reused_collected = 0;
-	lt->reused_order = lt->reused_content = lt->reused_holder = lt->fresh = 0;
+	lt->reused_order = lt->reused_content = lt->reused_holder = lt->reused_referrers = lt->fresh = 0;
 	/* a merge of this snapshot with the last, both in address order */
 	for (size_t k = 0, j = 0; k < n; k++) {
 		size_t i = order[k];
@@ -337,6 +490,8 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
 			prank[i] = p->rank;
 			nseen[i] = p->checks;
 			same[i] = p->gen == o->gen && p->list == o->list;
+			if (subject && tracked && (!same[i] || !m.ordered[o->gen]) && p->refkeys[0])
+				subject[i] = j + 1; /* the order cannot vouch for it: rule 8 */
 		}
 	}
 	/* the ordered lists' objects, in node order: by list and rank already, as a rule */
@@ -349,6 +504,9 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
 		}
 	}
 	lt->reused_order = check_order(items, nitems, ok, first_seen, now_ns);
+	/* rule 8 before rule 7: a re-tracked dict's holder may be an object it rejects */
+	if (refs)
+		lt->reused_referrers = check_referrers(lt, objs, n, refs, subject, ok, first_seen, now_ns);
 	/*
 	 * Rule 7, in order of depth so that a holder's age is settled before
 	 * the objects it holds are compared (a holder has a smaller depth, or
@@ -391,8 +549,10 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
 	next = xmalloc((n ? n : 1) * sizeof(*next));
 	for (size_t k = 0; k < n; k++) {
 		const struct lt_obj *o = &objs[order[k]];
-		next[k] = (struct lt_prev){ o->addr, o->type_key, o->content, hkey[order[k]], first_seen[order[k]],
-					    o->rank, o->list, nseen[order[k]], o->gen };
+		next[k] = (struct lt_prev){ o->addr, o->type_key, o->content, hkey[order[k]], { 0 },
+					    first_seen[order[k]], o->rank, o->list, nseen[order[k]], o->gen };
+		if (refs && o->gen >= 0 && o->gen <= LT_PERMANENT)
+			lowest_ref_keys(objs, refs, order[k], first_seen, next[k].refkeys);
 	}
 	free(order);
 	free(lt->prev);
@@ -410,6 +570,7 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
 	free(defer);
 	free(nseen);
 	free(hkey);
+	free(subject);
 }
 
 /* Calls an object created during a call has lived (its own included), or 0 when not created during one. */

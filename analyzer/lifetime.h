@@ -33,6 +33,22 @@ struct lt_obj {
 	uint8_t flags;       /* LT_MAY_UNTRACK, LT_MAY_RETRACK */
 };
 
+/*
+ * The references between the objects of a snapshot, for rule 8 of
+ * lifetime.c: for object i, its referrers from[start[i] .. start[i + 1])
+ * (indices into the same array of objects) and a hash of each reference
+ * (its kind, index, key object and name, as for a holder). Strong
+ * references only; an object may appear more than once.
+ */
+struct lt_refs {
+	const size_t *start; /* n + 1 */
+	const uint32_t *from;
+	const uint64_t *edge;
+};
+
+/* How many of an object's references a snapshot keeps for rule 8 (the ones of lowest key). */
+#define LT_REFERRER_KEYS 3
+
 /* An exact dict or tuple: CPython's collector may untrack it (when it holds only atoms). */
 #define LT_MAY_UNTRACK 1
 /* An exact dict: an insert of a container tracks it again (in the young generation). */
@@ -53,7 +69,7 @@ struct lifetimes {
 	bool incremental;
 	/* statistics of the last update, for tests and -v */
 	size_t kept, reused_type, reused_gen, reused_collected, reused_order, reused_content, reused_holder,
-		fresh;
+		reused_referrers, fresh;
 };
 
 void lifetimes__init(struct lifetimes *lt);
@@ -66,9 +82,11 @@ void lifetimes__release(struct lifetimes *lt);
  * nothing the interpreter guarantees contradicts it being the same object
  * (see lifetime.c); otherwise its life starts now. checks (if not NULL)
  * gets in how many snapshots in a row each was seen, this one included
- * (saturating at 65535). objs need not be sorted.
+ * (saturating at 65535). objs need not be sorted. refs: the references
+ * between objs (rule 8), or NULL when they are not known (rule 8 then
+ * vouches for nothing and rejects nothing).
  */
-void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n,
+void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n, const struct lt_refs *refs,
 		       const uint64_t collections[3], bool have_collections, uint64_t now_ns,
 		       uint64_t *first_seen, uint16_t *checks);
 

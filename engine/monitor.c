@@ -114,30 +114,50 @@ static int8_t gen_of_list(const char *name)
  * address, then the lowest hash of the reference; strong references only.
  * Independent of the order of the edges, so the same in every snapshot.
  */
-static void holders(const struct graph *g, struct lt_obj *objs)
+/* A reference that keeps an object alive and names it the same way in every snapshot (rules 7 and 8). */
+static bool identity_edge(const struct graph *g, const struct gedge *e)
+{
+	return !e->derived && e->kind != EDGE_WEAK && e->kind != EDGE_TYPE_OF && e->kind != EDGE_SCANNED &&
+	       e->from != e->to && e->from < g->n && e->to < g->n;
+}
+
+/* A hash of a reference: its kind, index, key object and name (name_hash: of each of g's names). */
+static uint64_t edge_hash(const struct graph *g, const struct gedge *e, const uint64_t *name_hash)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	h = fnv(&e->kind, sizeof(e->kind), h);
+	h = fnv(&e->index, sizeof(e->index), h);
+	h = fnv(&e->key, sizeof(e->key), h);
+	return h ^ (e->name < g->nnames ? name_hash[e->name] : 0);
+}
+
+static uint64_t *name_hashes(const struct graph *g)
 {
 	uint64_t *name_hash = xcalloc(g->nnames + 1, sizeof(*name_hash));
-	raddr_t *best = xcalloc(g->n + 1, sizeof(*best));
 
 	for (size_t k = 0; k < g->nnames; k++)
 		name_hash[k] = fnv(g->names[k], strlen(g->names[k]), 0xcbf29ce484222325ull);
+	return name_hash;
+}
+
+static void holders(const struct graph *g, struct lt_obj *objs, const uint64_t *name_hash)
+{
+	raddr_t *best = xcalloc(g->n + 1, sizeof(*best));
+
 	for (size_t k = 0; k < g->nedges; k++) {
 		const struct gedge *e = &g->edges[k];
 		uint8_t dto, dfrom;
-		uint64_t h = 0xcbf29ce484222325ull;
+		uint64_t h;
 		raddr_t from;
 
-		if (e->derived || e->kind == EDGE_WEAK || e->kind == EDGE_TYPE_OF || e->kind == EDGE_SCANNED ||
-		    e->from == e->to || e->from >= g->n || e->to >= g->n)
+		if (!identity_edge(g, e))
 			continue;
 		dto = g->nodes[e->to].depth;
 		dfrom = g->nodes[e->from].depth;
 		if (dto ? dfrom >= dto : dfrom != 0)
 			continue;
-		h = fnv(&e->kind, sizeof(e->kind), h);
-		h = fnv(&e->index, sizeof(e->index), h);
-		h = fnv(&e->key, sizeof(e->key), h);
-		h ^= e->name < g->nnames ? name_hash[e->name] : 0;
+		h = edge_hash(g, e, name_hash);
 		from = g->nodes[e->from].addr;
 		if (!objs[e->to].holder || from < best[e->to] || (from == best[e->to] && h < objs[e->to].edge)) {
 			objs[e->to].holder = e->from + 1;
@@ -146,12 +166,42 @@ static void holders(const struct graph *g, struct lt_obj *objs)
 		}
 	}
 	free(best);
-	free(name_hash);
+}
+
+/* Rule 8 of analyzer/lifetime.c: the references to each node, by node (refs' arrays are owned). */
+static void referrers(const struct graph *g, const uint64_t *name_hash, struct lt_refs *refs)
+{
+	size_t *start = xcalloc(g->n + 2, sizeof(*start)), nrefs = 0;
+	uint32_t *from;
+	uint64_t *edge;
+
+	for (size_t k = 0; k < g->nedges; k++)
+		if (identity_edge(g, &g->edges[k])) {
+			start[g->edges[k].to + 2]++;
+			nrefs++;
+		}
+	for (size_t i = 0; i < g->n; i++)
+		start[i + 2] += start[i + 1];
+	from = xmalloc((nrefs ? nrefs : 1) * sizeof(*from));
+	edge = xmalloc((nrefs ? nrefs : 1) * sizeof(*edge));
+	for (size_t k = 0; k < g->nedges; k++) {
+		const struct gedge *e = &g->edges[k];
+		size_t at;
+
+		if (!identity_edge(g, e))
+			continue;
+		at = start[e->to + 1]++;
+		from[at] = e->from;
+		edge[at] = edge_hash(g, e, name_hash);
+	}
+	*refs = (struct lt_refs){ start, from, edge };
 }
 
 /* The tracker's view of every node of g: identity keys per type and generations per list, computed once. */
-static void tracker_objects(const struct snapshot *snap, const struct graph *g, struct lt_obj *objs)
+static void tracker_objects(const struct snapshot *snap, const struct graph *g, struct lt_obj *objs,
+			    struct lt_refs *refs)
 {
+	uint64_t *name_hash = name_hashes(g);
 	uint64_t *type_key = xcalloc(snap->types.n + 1, sizeof(*type_key));
 	const struct layout *l = g->ctx.l;
 	int8_t gen[SNAP_MAX_LISTS];
@@ -176,7 +226,9 @@ static void tracker_objects(const struct snapshot *snap, const struct graph *g, 
 					   tracked ? gen[list] : (int8_t)LT_UNTRACKED, (uint32_t)i,
 					   content_hash(g, (long)i), list, 0, 0, g->nodes[i].depth, flags };
 	}
-	holders(g, objs);
+	holders(g, objs, name_hash);
+	referrers(g, name_hash, refs);
+	free(name_hash);
 	free(type_key);
 }
 
@@ -754,6 +806,7 @@ static enum step session_check(struct monitor *m, struct monitor_session *s)
 	struct graph g;
 	struct graph_opts gopts = { o->why.untracked_depth };
 	struct lt_obj *objs;
+	struct lt_refs refs;
 	uint64_t *first_seen, now, t_check, t_build, t_ages;
 	uint16_t *checks;
 	int ret;
@@ -815,14 +868,18 @@ static enum step session_check(struct monitor *m, struct monitor_session *s)
 	objs = xcalloc(g.n + 1, sizeof(*objs));
 	first_seen = xcalloc(g.n + 1, sizeof(*first_seen));
 	checks = xcalloc(g.n + 1, sizeof(*checks));
-	tracker_objects(&snap, &g, objs);
-	lifetimes__update(&s->lt, objs, g.n, snap.collections, snap.have_collections, now, first_seen, checks);
+	tracker_objects(&snap, &g, objs, &refs);
+	lifetimes__update(&s->lt, objs, g.n, &refs, snap.collections, snap.have_collections, now, first_seen,
+			  checks);
+	free((void *)refs.start);
+	free((void *)refs.from);
+	free((void *)refs.edge);
 	s->checks_since++;
 	log_debug("check: %zu objects (%zu kept, %zu fresh; reused: type %zu, generation %zu, "
-		  "collection %zu, order %zu, content %zu, holder %zu), pause %.1f ms; snapshot %.0f ms, "
+		  "collection %zu, order %zu, content %zu, holder %zu, referrers %zu), pause %.1f ms; snapshot %.0f ms, "
 		  "graph %.0f ms, ages %.0f ms",
 		  g.n, s->lt.kept, s->lt.fresh, s->lt.reused_type, s->lt.reused_gen, s->lt.reused_collected,
-		  s->lt.reused_order, s->lt.reused_content, s->lt.reused_holder, snap.pause_ns / 1e6,
+		  s->lt.reused_order, s->lt.reused_content, s->lt.reused_holder, s->lt.reused_referrers, snap.pause_ns / 1e6,
 		  (t_build - t_check) / 1e6, (t_ages - t_build) / 1e6, (now_ns() - t_ages) / 1e6);
 	s->have_snapshot = true;
 	if (o->calls ? s->call_exit : now >= s->next_report || (s->final && now >= s->warmup_end)) {

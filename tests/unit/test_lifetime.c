@@ -37,7 +37,7 @@ static void step(const struct lt_obj *o, size_t n, uint64_t c0, uint64_t c1, uin
 {
 	const uint64_t c[3] = { c0, c1, c2 };
 
-	lifetimes__update(&lt, o, n, c, true, t, seen, checks);
+	lifetimes__update(&lt, o, n, NULL, c, true, t, seen, checks);
 }
 
 TestSuite(lifetime, .init = setup, .fini = teardown);
@@ -123,6 +123,118 @@ Test(lifetime, gen2_order_is_not_checked_across_a_full_collection)
 	step(b, 2, 6, 6, 6, 200); /* a full collection may move objects to the tail */
 	cr_assert_eq(seen[0], 100);
 	cr_assert_eq(seen[1], 100);
+}
+
+/* One reference for rule 8: object to is referred to by object from, by a reference hashing to edge. */
+struct ref {
+	uint32_t to, from;
+	uint64_t edge;
+};
+
+/* One update as step() does, with the references refs[0 .. nrefs) between o's objects. */
+static void step_refs(const struct lt_obj *o, size_t n, const struct ref *refs, size_t nrefs, uint64_t c0,
+		      uint64_t c1, uint64_t c2, uint64_t t)
+{
+	const uint64_t c[3] = { c0, c1, c2 };
+	size_t start[17] = { 0 };
+	uint32_t from[32];
+	uint64_t edge[32];
+	struct lt_refs r = { start, from, edge };
+	size_t k = 0;
+
+	cr_assert(n < 16 && nrefs <= 32);
+	for (uint32_t i = 0; i < n; i++) { /* by object, as lt_refs wants them */
+		start[i] = k;
+		for (size_t j = 0; j < nrefs; j++)
+			if (refs[j].to == i) {
+				from[k] = refs[j].from;
+				edge[k++] = refs[j].edge;
+			}
+	}
+	start[n] = k;
+	lifetimes__update(&lt, o, n, &r, c, true, t, seen, checks);
+}
+
+/*
+ * Rule 8: a queue (list 0) holds a tuple (1) that holds a request (2) with a
+ * __dict__ (3). A full collection came between two checks, and the tuple at
+ * the same address with the same items sits at another index of the list:
+ * the one freed from the head and the one appended since. The tuple is new,
+ * and with it what only it held.
+ */
+Test(lifetime, a_full_collection_needs_the_same_references)
+{
+	struct lt_obj o[] = { OBJ(0x1000, T1, 2, 0, 0), OBJ(0x2000, T2, 2, 1, 77), OBJ(0x3000, T1, 2, 2, 0),
+			      OBJ(0x4000, T2, 2, 3, 0) };
+	const struct ref head[] = { { 1, 0, 100 }, { 2, 1, 201 }, { 3, 2, 300 } };
+	const struct ref tail[] = { { 1, 0, 199 }, { 2, 1, 201 }, { 3, 2, 300 } };
+
+	step_refs(o, 4, head, 3, 5, 5, 5, 100);
+	step_refs(o, 4, tail, 3, 6, 6, 6, 200);
+	cr_assert_eq(seen[0], 100, "the queue itself has no referrer to check: it keeps its age");
+	cr_assert_eq(seen[1], 200, "the tuple at another index kept its age");
+	cr_assert_eq(seen[2], 200, "the request of a new tuple kept its age");
+	cr_assert_eq(seen[3], 200, "the __dict__ of a new request kept its age");
+	cr_assert_eq(lt.reused_referrers, 3);
+	cr_assert_eq(checks[2], 1);
+}
+
+/* ... the same references (and no collection of gen2: its order vouches) keep every age */
+Test(lifetime, the_same_references_keep_ages)
+{
+	struct lt_obj o[] = { OBJ(0x1000, T1, 2, 0, 0), OBJ(0x2000, T2, 2, 1, 77), OBJ(0x3000, T1, 2, 2, 0) };
+	const struct ref refs[] = { { 1, 0, 100 }, { 2, 1, 201 } };
+	const struct ref moved[] = { { 1, 0, 199 }, { 2, 1, 201 } };
+
+	step_refs(o, 3, refs, 2, 5, 5, 5, 100);
+	step_refs(o, 3, refs, 2, 6, 6, 6, 200); /* a full collection */
+	for (size_t i = 0; i < 3; i++)
+		cr_assert_eq(seen[i], 100, "object %zu", i);
+	step_refs(o, 3, moved, 2, 6, 6, 6, 300); /* gen2's order held: references are not asked */
+	for (size_t i = 0; i < 3; i++)
+		cr_assert_eq(seen[i], 100, "object %zu (ordered)", i);
+	cr_assert_eq(lt.reused_referrers, 0);
+}
+
+/* One reference left of several is enough; a referrer younger than before is not the same one. */
+Test(lifetime, one_reference_left_is_enough)
+{
+	struct lt_obj a[] = { OBJ(0x1000, T1, 2, 0, 0), OBJ(0x2000, T1, 2, 1, 0), OBJ(0x3000, T2, 2, 2, 0),
+			      OBJ(0x5000, T2, 2, 3, 0) };
+	/* the referrer 0x1000 is another type now: new, so its reference to 0x5000 is not the same */
+	struct lt_obj b[] = { OBJ(0x1000, T2, 2, 0, 0), OBJ(0x2000, T1, 2, 1, 0), OBJ(0x3000, T2, 2, 2, 0),
+			      OBJ(0x5000, T2, 2, 3, 0) };
+	const struct ref before[] = { { 2, 0, 1 }, { 2, 1, 2 }, { 3, 0, 5 } };
+	const struct ref after[] = { { 2, 1, 2 }, { 2, 3, 9 }, { 3, 0, 5 } };
+
+	step_refs(a, 4, before, 3, 5, 5, 5, 100);
+	step_refs(b, 4, after, 3, 6, 6, 6, 200);
+	cr_assert_eq(seen[2], 100, "one reference of the two was still there");
+	cr_assert_eq(seen[3], 200, "held by a new object at its old referrer's address");
+}
+
+/* A collection moved it to another generation: the references are asked, even with gen2 in order */
+Test(lifetime, a_promoted_object_needs_the_same_references)
+{
+	struct lt_obj a[] = { OBJ(0x1000, T1, 2, 0, 0), OBJ(0x2000, T2, 1, 0, 0) };
+	struct lt_obj b[] = { OBJ(0x1000, T1, 2, 0, 0), OBJ(0x2000, T2, 2, 1, 0) };
+	const struct ref before[] = { { 1, 0, 10 } }, after[] = { { 1, 0, 11 } };
+
+	step_refs(a, 2, before, 1, 5, 5, 5, 100);
+	step_refs(b, 2, after, 1, 5, 6, 5, 200); /* a gen1 collection */
+	cr_assert_eq(seen[0], 100);
+	cr_assert_eq(seen[1], 200, "promoted, by another reference: kept its age");
+	cr_assert_eq(lt.reused_referrers, 1);
+}
+
+/* Held by nothing that was seen (a frame's local, the interpreter): rule 8 has nothing to ask */
+Test(lifetime, no_referrer_no_question)
+{
+	struct lt_obj a[] = { OBJ(0x1000, T1, 1, 0, 0) }, b[] = { OBJ(0x1000, T1, 2, 0, 0) };
+
+	step_refs(a, 1, NULL, 0, 5, 5, 5, 100);
+	step_refs(b, 1, NULL, 0, 6, 6, 6, 200);
+	cr_assert_eq(seen[0], 100);
 }
 
 Test(lifetime, immutable_content_must_match)
