@@ -77,9 +77,11 @@ run_bin() {
 	# integration tests ptrace real processes: one at a time
 	[ -f "tests/integration/${bin##*/}.c" ] && jobs=--jobs=1
 	echo "== $label" >&2
+	t0=$(date +%s)
 	# shellcheck disable=SC2086 # option words
 	{ "$bin" --verbose $jobs ${CRITERION_OPTS:-} 2>&1; echo $? >"$tmp/rc"; } | tee "$tmp/out"
 	rc=$(cat "$tmp/rc")
+	echo "$(($(date +%s) - t0)) $label" >>"$tmp/times"
 	sed "s/$esc\[[0-9;]*m//g" "$tmp/out" >"$tmp/plain"
 	syn=$(sed -n 's/.*Synthesis: Tested: *\([0-9]*\) *| *Passing: *\([0-9]*\) *| *Failing: *\([0-9]*\).*/\1 \2 \3/p' \
 		"$tmp/plain" | tail -n 1)
@@ -134,6 +136,7 @@ step() {
 	name=$1 var=$2
 	shift 2
 	echo "== $name" >&2
+	t0=$(date +%s)
 	if [ "$(eval "echo \${$var:-0}")" = 1 ]; then
 		say "$name: skipped ($var=1)"
 		skipped=$((skipped + 1))
@@ -144,6 +147,7 @@ step() {
 		failed=$((failed + 1))
 		bad_bins="$bad_bins $name"
 	fi
+	echo "$(($(date +%s) - t0)) $name" >>"$tmp/times"
 }
 
 for bin in "$build"/tests/test_*; do
@@ -166,11 +170,12 @@ echo "== asan ($asan_build)" >&2
 if [ "${MEMALOT_SKIP_ASAN:-0}" = 1 ]; then
 	say "asan: skipped (MEMALOT_SKIP_ASAN=1)"
 	skipped=$((skipped + 1))
-elif ! "$make" --no-print-directory ${jflag:+"$jflag"} SANITIZE=address,undefined BUILD="$asan_build" all tests; then
+elif t0=$(date +%s) && ! "$make" --no-print-directory ${jflag:+"$jflag"} SANITIZE=address,undefined BUILD="$asan_build" all tests; then
 	say "asan: make SANITIZE=address,undefined BUILD=$asan_build all tests failed: counted as one failure"
 	failed=$((failed + 1))
 	bad_bins="$bad_bins asan-build"
 else
+	echo "$(($(date +%s) - t0)) asan-build" >>"$tmp/times"
 	case $asan_build in /*) ;; *) asan_build=$top/$asan_build ;; esac
 	# UBSan stops at the first report (-fno-sanitize-recover), with its stack
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
@@ -228,6 +233,11 @@ fuzz_step() {
 step fuzz MEMALOT_SKIP_FUZZ fuzz_step
 
 [ "$nbins" -gt 0 ] || { say "no test binaries in $build/tests"; failed=$((failed + 1)); }
+# where the time went: the slowest steps (the whole run must stay well under CI's limit)
+if [ -s "$tmp/times" ]; then
+	say "seconds, slowest first: $(sort -rn "$tmp/times" | head -n 8 | awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " }')" \
+		"; all $(awk '{ s += $1 } END { print s }' "$tmp/times") s"
+fi
 if [ -s "$tmp/failures" ]; then
 	say "what the failing tests printed (their whole output is above):"
 	cat "$tmp/failures" >&2
