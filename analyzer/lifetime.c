@@ -84,7 +84,9 @@
  *     holds with it. A long-lived object whose only references all changed
  *     since the last check (a list item whose index moved, in a queue) and
  *     that a collection moved or reordered starts again: a later leak, not
- *     a false one.
+ *     a false one. (Not so when ages count monitored calls: restarted at a
+ *     call's exit, an object looks made during that call. There the
+ *     monitor gives no references, and this rule is off.)
  *
  * Limits: a mutable object of the same type at a reused address passes
  * checks 1-3 and 5 whenever the order (4) cannot be checked (when it is in

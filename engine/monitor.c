@@ -197,7 +197,11 @@ static void referrers(const struct graph *g, const uint64_t *name_hash, struct l
 	*refs = (struct lt_refs){ start, from, edge };
 }
 
-/* The tracker's view of every node of g: identity keys per type and generations per list, computed once. */
+/*
+ * The tracker's view of every node of g: identity keys per type and
+ * generations per list, computed once; and the references between them
+ * into refs, unless NULL.
+ */
 static void tracker_objects(const struct snapshot *snap, const struct graph *g, struct lt_obj *objs,
 			    struct lt_refs *refs)
 {
@@ -227,7 +231,8 @@ static void tracker_objects(const struct snapshot *snap, const struct graph *g, 
 					   content_hash(g, (long)i), list, 0, 0, g->nodes[i].depth, flags };
 	}
 	holders(g, objs, name_hash);
-	referrers(g, name_hash, refs);
+	if (refs)
+		referrers(g, name_hash, refs);
 	free(name_hash);
 	free(type_key);
 }
@@ -806,7 +811,7 @@ static enum step session_check(struct monitor *m, struct monitor_session *s)
 	struct graph g;
 	struct graph_opts gopts = { o->why.untracked_depth };
 	struct lt_obj *objs;
-	struct lt_refs refs;
+	struct lt_refs refs = { NULL, NULL, NULL };
 	uint64_t *first_seen, now, t_check, t_build, t_ages;
 	uint16_t *checks;
 	int ret;
@@ -868,9 +873,15 @@ static enum step session_check(struct monitor *m, struct monitor_session *s)
 	objs = xcalloc(g.n + 1, sizeof(*objs));
 	first_seen = xcalloc(g.n + 1, sizeof(*first_seen));
 	checks = xcalloc(g.n + 1, sizeof(*checks));
-	tracker_objects(&snap, &g, objs, &refs);
-	lifetimes__update(&s->lt, objs, g.n, &refs, snap.collections, snap.have_collections, now, first_seen,
-			  checks);
+	/*
+	 * Rule 8 (the references) only when ages are times: it may restart a
+	 * long-lived object whose references all changed (a later leak), but
+	 * counting calls, an object that starts again at a call's exit looks
+	 * made during that call: a leak at once.
+	 */
+	tracker_objects(&snap, &g, objs, o->calls ? NULL : &refs);
+	lifetimes__update(&s->lt, objs, g.n, o->calls ? NULL : &refs, snap.collections, snap.have_collections, now,
+			  first_seen, checks);
 	free((void *)refs.start);
 	free((void *)refs.from);
 	free((void *)refs.edge);
