@@ -352,6 +352,8 @@ int snapshot__take(struct remote *r, const struct layout *l, const struct snapsh
 	enum walk_result res = WALK_FAIL;
 	struct freezer fz;
 	size_t hint, prev;
+	uint64_t paused;
+	bool copy_first;
 	int ret = 0;
 
 	walk_begin(&w, r, l, opts, out);
@@ -370,24 +372,50 @@ int snapshot__take(struct remote *r, const struct layout *l, const struct snapsh
 		 * target's anonymous RSS bounds what the walk can read; after a
 		 * try, what that try read.
 		 */
-		hint = MIN(remote__anon_rss_hint(r), RESERVE_MAX);
+		out->writable_bytes = remote__writable_bytes(r);
+		copy_first = opts && opts->max_copy && out->writable_bytes <= opts->max_copy;
+		hint = MIN(copy_first ? out->writable_bytes : remote__anon_rss_hint(r), RESERVE_MAX);
 		remote__reserve(r, attempt && prev ? MIN(hint, prev + prev / 8) : hint);
 		ret = freezer__freeze(&fz, r->pid);
 		if (ret)
 			break;
-		res = walk_once(&w);
-		if (res != WALK_RETRY && opts && opts->copy_memory)
-			out->copy_incomplete = remote__copy_writable(r) == -ENOMEM;
-		freezer__thaw(&fz);
-		freezer__release(&fz);
-		if (res != WALK_RETRY && opts && opts->copy_memory)
-			r->sealed = true;
-		out->tries = attempt + 1;
-		{
-			uint64_t pause = now_ns() - fz.start_ns;
-			out->total_pause_ns += pause;
-			out->pause_ns = MAX(out->pause_ns, pause);
+		if (copy_first) {
+			/* the copy while stopped, the walk on it after: the pause is the copy */
+			ret = remote__copy_writable(r);
+			freezer__thaw(&fz);
+			paused = now_ns() - fz.start_ns;
+			freezer__release(&fz);
+			if (ret == -ENOMEM) { /* the cache's own limit: in place after all */
+				log_debug("snapshot: the copy did not fit in the cache; walking in place");
+				out->total_pause_ns += paused;
+				copy_first = false;
+				ret = remote__reset(r);
+				if (!ret)
+					ret = freezer__freeze(&fz, r->pid);
+				if (ret)
+					break;
+			} else if (ret) {
+				break;
+			} else {
+				out->copied_bytes = remote__cached_bytes(r);
+				r->sealed = true;
+				res = walk_once(&w);
+			}
 		}
+		if (!copy_first) {
+			res = walk_once(&w);
+			if (res != WALK_RETRY && opts && opts->copy_memory)
+				out->copy_incomplete = remote__copy_writable(r) == -ENOMEM;
+			freezer__thaw(&fz);
+			paused = now_ns() - fz.start_ns;
+			freezer__release(&fz);
+			if (res != WALK_RETRY && opts && opts->copy_memory)
+				r->sealed = true;
+		}
+		out->walked_in_place = !copy_first;
+		out->tries = attempt + 1;
+		out->total_pause_ns += paused;
+		out->pause_ns = MAX(out->pause_ns, paused);
 		if (freezer_stop_requested) {
 			ret = -ME_INTERRUPTED;
 			break;
@@ -402,6 +430,13 @@ int snapshot__take(struct remote *r, const struct layout *l, const struct snapsh
 	}
 	walk_end(&w, res, ret);
 	return ret;
+}
+
+void snapshot__say_in_place(pid_t pid, const struct snapshot *s, uint64_t max_copy)
+{
+	log_info("pid %d: %.0f MiB of writable memory, more than --max-memory (%.0f MiB): walked in place, "
+		 "the process paused %.0f ms (a copy would have paused it only while copying)",
+		 (int)pid, s->writable_bytes / 1048576.0, max_copy / 1048576.0, s->pause_ns / 1e6);
 }
 
 void snapshot__release(struct snapshot *s)

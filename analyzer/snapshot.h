@@ -44,6 +44,14 @@ struct snapshot {
 	uint64_t bytes_read, syscalls;
 	bool copy_incomplete; /* copy_memory hit the cache limit */
 	/*
+	 * How the walk went: on a copy of the target's writable memory taken
+	 * while it was stopped, after it went on (copied: their bytes), or in
+	 * place while it was stopped, when that copy would be more than
+	 * max_copy (writable: how much it would have been).
+	 */
+	bool walked_in_place;
+	uint64_t copied_bytes, writable_bytes;
+	/*
 	 * Collections of each generation so far (main interpreter), or all 0
 	 * when the layout lacks them: survivors of a collection move on to an
 	 * older generation, which is how lifetimes tell reused addresses apart.
@@ -60,17 +68,27 @@ struct snapshot_opts {
 	 * decoding objects afterwards sees the same moment as the walk.
 	 */
 	bool copy_memory;
+	/*
+	 * Copy all writable memory while the target is stopped, let it go on,
+	 * and walk the copy, when that memory is at most max_copy bytes; walk
+	 * in place while it is stopped otherwise (0: always in place). The
+	 * copy is then sealed whatever copy_memory says.
+	 */
+	uint64_t max_copy;
 };
 
 /*
  * Freeze pid, walk every GC list of every interpreter into out, name the
- * types, and thaw. Retries (thawing in between) when a collection is running
+ * types, and thaw (see max_copy for the order). Retries (thawing in between) when a collection is running
  * or a list is inconsistent; after the last try the result is marked partial.
  * @return 0 (check out->partial), -ESRCH/-ME_EXITED (target gone), -EPERM,
  *         -ME_TRACED, -ME_INTERRUPTED or -errno
  */
 int snapshot__take(struct remote *r, const struct layout *l, const struct snapshot_opts *opts,
 		   struct snapshot *out);
+
+/* Say (log_info) that s of pid was walked in place, as its memory is more than max_copy, and the pause. */
+void snapshot__say_in_place(pid_t pid, const struct snapshot *s, uint64_t max_copy);
 
 /*
  * One walk of every GC list of every interpreter into out, and the types

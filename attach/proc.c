@@ -471,3 +471,20 @@ int proc__rss(pid_t pid, long *rss_kib, long *hwm_kib)
 		ret = status_field(pid, "VmHWM", hwm_kib);
 	return ret;
 }
+
+uint64_t proc__default_max_copy(void)
+{
+	unsigned long long kib = 0;
+	char line[256];
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+				break;
+		fclose(f);
+	}
+	if (!kib || kib > UINT64_MAX / 1024)
+		return (uint64_t)1 << 30;
+	return (uint64_t)kib * 1024 / 2;
+}

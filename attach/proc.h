@@ -93,4 +93,10 @@ size_t proc__descendants(pid_t root, pid_t *out, size_t max);
 /* RSS in KiB and peak RSS (VmHWM) in KiB of pid. @return 0 or -errno */
 int proc__rss(pid_t pid, long *rss_kib, long *hwm_kib);
 
+/*
+ * The default of --max-memory: half the memory this machine has available
+ * (MemAvailable in /proc/meminfo), or 1 GiB when that cannot be read.
+ */
+uint64_t proc__default_max_copy(void);
+
 #endif

@@ -652,22 +652,32 @@ size_t remote__cached_bytes(const struct remote *r)
 	return r->nblocks * (size_t)REMOTE_BLOCK_SIZE;
 }
 
+/*
+ * Objects live in writable memory: the heap, arenas, the image's data. The
+ * main thread's [stack] is needed too: 3.11 and 3.12 keep a thread's current
+ * frame pointer in a struct on the C stack.
+ */
+static bool copied(const struct proc_map *m)
+{
+	return m->r && m->w && !(m->path && m->path[0] == '[' && strcmp(m->path, "[heap]") && strcmp(m->path, "[stack]"));
+}
+
 int remote__copy_writable(struct remote *r)
 {
 	int ret = 0;
 
-	for (size_t i = 0; i < r->maps.n && !ret; i++) {
-		const struct proc_map *m = &r->maps.v[i];
-
-		/*
-		 * Objects live in writable memory: the heap, arenas, the image's
-		 * data. The main thread's [stack] is needed too: 3.11 and 3.12 keep
-		 * a thread's current frame pointer in a struct on the C stack.
-		 */
-		if (!m->r || !m->w || (m->path && m->path[0] == '[' && strcmp(m->path, "[heap]") &&
-				       strcmp(m->path, "[stack]")))
-			continue;
-		ret = remote__prefetch(r, m->start, (size_t)(m->end - m->start));
-	}
+	for (size_t i = 0; i < r->maps.n && !ret; i++)
+		if (copied(&r->maps.v[i]))
+			ret = remote__prefetch(r, r->maps.v[i].start, (size_t)(r->maps.v[i].end - r->maps.v[i].start));
 	return ret;
+}
+
+uint64_t remote__writable_bytes(const struct remote *r)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < r->maps.n; i++)
+		if (copied(&r->maps.v[i]))
+			n += r->maps.v[i].end - r->maps.v[i].start;
+	return n;
 }

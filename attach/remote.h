@@ -150,6 +150,9 @@ int remote__prefetch(struct remote *r, raddr_t addr, size_t len);
  */
 int remote__copy_writable(struct remote *r);
 
+/* The bytes remote__copy_writable() would copy: the size of those mappings. */
+uint64_t remote__writable_bytes(const struct remote *r);
+
 /* Bytes the cache holds (blocks in use since the last reset). */
 size_t remote__cached_bytes(const struct remote *r);
 

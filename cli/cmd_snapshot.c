@@ -31,6 +31,10 @@ static const char snapshot_usage[] =
 	"  --top N                 text output: show the N most common types (default 30, 0: all)\n"
 	"  --max-objects N         stop walking after N objects (default 200000000)\n"
 	"  --layout-source SRC     where struct offsets come from: auto (default), dwarf, table\n"
+	"  --max-memory B          the most memory the copy of the process may take (512M, 2G;\n"
+	"                          default or 0: half the memory available); the process is copied\n"
+	"                          while stopped and walked after it goes on, or, with more\n"
+	"                          writable memory than that, walked in place while stopped\n"
 	"\n"
 	"why is it alive:\n"
 	"  --why TYPE              object details and referrer graphs for the objects of every\n"
@@ -110,6 +114,8 @@ static int print_json(pid_t pid, const struct layout *l, const struct snapshot *
 		json_object_set_new(root, "layout_warning", json_string(l->warning));
 	json_object_set_new(root, "reader", json_string(reader));
 	json_object_set_new(root, "pause_ms", json_real((double)s->pause_ns / 1e6));
+	json_object_set_new(root, "walked_in_place", json_boolean(s->walked_in_place));
+	json_object_set_new(root, "copied_bytes", json_integer((json_int_t)s->copied_bytes));
 	json_object_set_new(root, "tries", json_integer(s->tries));
 	json_object_set_new(root, "interpreters", json_integer(s->ninterps));
 	json_object_set_new(root, "total_objects", json_integer((json_int_t)s->n));
@@ -196,6 +202,7 @@ int cmd_snapshot(int argc, char **argv)
 		{ "referrers-module-prefix", required_argument, NULL, 'P' },
 		{ "no-referrers", no_argument, NULL, 'N' },
 		{ "str-max-length", required_argument, NULL, 'X' },
+		{ "max-memory", required_argument, NULL, 'M' },
 		CLI_COMMON_OPTIONS,
 		{ 0 },
 	};
@@ -245,6 +252,12 @@ int cmd_snapshot(int argc, char **argv)
 			}
 			break;
 		case 'W': wopts.type_substring = optarg; break;
+		case 'M':
+			if (parse_size(optarg, &sopts.max_copy)) {
+				log_usage("--max-memory takes a size (bytes, or with K, M, G: 512M), not '%s'", optarg);
+				goto usage;
+			}
+			break;
 		case 'O': {
 			unsigned long long a;
 			errno = 0;
@@ -318,11 +331,18 @@ int cmd_snapshot(int argc, char **argv)
 		log_info("%s", layout.warning);
 	wopts.ref.module_prefixes = prefixes;
 	sopts.copy_memory = wopts.type_substring || wopts.nobjects;
+	if (!sopts.max_copy)
+		sopts.max_copy = proc__default_max_copy();
 	/* long work says where it is, on a terminal, on one line that the results replace */
 	progress = log_level >= 1 && isatty(STDERR_FILENO);
 	if (progress)
 		status_show("memalot: pid %d: walking the objects (the process is paused)", pid);
 	ret = snapshot__take(&r, &layout, &sopts, &snap);
+	if (!ret && snap.walked_in_place) {
+		if (progress)
+			status_clear();
+		snapshot__say_in_place(pid, &snap, sopts.max_copy);
+	}
 	if (ret) {
 		code = cli__target_error(pid, ret, NULL, true);
 	} else {

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -315,4 +316,37 @@ long peak_rss_kib(void)
 	if (getrusage(RUSAGE_SELF, &ru))
 		return -1;
 	return ru.ru_maxrss;
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	static const char units[] = "KMGT";
+	const char *u;
+	double shift = 1, v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v != v)
+		return -1;
+	if (*end && (u = strchr(units, toupper((unsigned char)*end))) != NULL) {
+		for (const char *k = units; k <= u; k++)
+			shift *= 1024;
+		end++;
+		if ((end[0] == 'i' || end[0] == 'I') && (end[1] == 'b' || end[1] == 'B'))
+			end += 2;
+		else if (end[0] == 'b' || end[0] == 'B')
+			end++;
+	} else if (*end == 'b' || *end == 'B') {
+		end++;
+	}
+	if (*end)
+		return -1;
+	v *= shift;
+	if (v >= 18446744073709551616.0)
+		return -1;
+	*out = (uint64_t)v;
+	return 0;
 }

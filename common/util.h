@@ -91,6 +91,13 @@ char *utf8_sanitize(char *s);
 /* Monotonic clock in nanoseconds. */
 uint64_t now_ns(void);
 
+/*
+ * A number of bytes as people write it: "1048576", "64K", "512M", "1.5G",
+ * "2GiB", "300MB" (K, M, G, T are powers of 1024, with or without "B" or
+ * "iB", any case). @return 0, or -1 when s says no such number
+ */
+int parse_size(const char *s, uint64_t *out);
+
 /* Peak resident set size of this process in KiB (from getrusage). */
 long peak_rss_kib(void);
 

@@ -639,6 +639,7 @@ struct monitor_session {
 	uint32_t checks_since; /* snapshots since the last report but the warm-up one */
 	uint64_t nchecks;      /* for the status line */
 	json_t *html_iters;    /* --html: the iterations so far (details only in the newest that has them) */
+	bool said_in_place;    /* that its memory is more than --max-memory, once */
 	long rss_prev, hwm_prev;
 	time_t iter_start;
 	int iteration;
@@ -733,6 +734,7 @@ int monitor__add(struct monitor *m, pid_t pid)
 	s->lt.incremental = layout__gc_model(&s->layout) == GCM_INCREMENTAL; /* 3.14.0-3.14.4: young and old spaces */
 	store__new_id(s->report_id); /* the saved report's own ID once it is created */
 	s->sopts.copy_memory = true;
+	s->sopts.max_copy = m->o->max_memory ? m->o->max_memory : proc__default_max_copy();
 	start = now_ns();
 	/* bounded by parse_seconds: no overflow, and the waits end at the deadline */
 	s->warmup_end = start + seconds_ns(m->o->warmup);
@@ -859,6 +861,10 @@ static enum step session_check(struct monitor *m, struct monitor_session *s)
 				 s->pid, s->layout.version, o->lifetime, o->interval, o->warmup,
 				 s->warmup_end > now_ns() ? (s->warmup_end - now_ns()) / 1e9 : 0.0, o->lifetime,
 				 s->report_id);
+	}
+	if (snap.walked_in_place && !s->said_in_place) {
+		s->said_in_place = true;
+		snapshot__say_in_place(s->pid, &snap, s->sopts.max_copy);
 	}
 	if (snap.partial) {
 		/* an unreliable snapshot must not reset ages: skip it, keep the last one */

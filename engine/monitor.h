@@ -28,6 +28,8 @@ struct monitor_opts {
 	bool compute_size, json, tee;
 	const char *output, *report_dir, *html;
 	bool no_save;
+	/* --max-memory: the largest copy of a target's writable memory (0: proc__default_max_copy()) */
+	uint64_t max_memory;
 	struct why_opts why;
 	/*
 	 * Function-based discovery (the seed's @leak_monitor), driven by the

@@ -78,6 +78,9 @@ static const struct option_def table[] = {
 	  "no colour (reports are plain text; NO_COLOR is honoured)" },
 	{ "force-terminal", "force_terminal", false, OPT_ACCEPTED, OPTS_MONITOR, 0, 0, 0, NULL, NULL,
 	  "terminal codes even when not on a terminal (reports are plain text)" },
+	{ "max-memory", NULL, false, OPT_BYTES, OPTS_MONITOR, C(o.max_memory), B, "B", NULL,
+	  "the most memory a copy of a process may take (512M, 2G; default or 0: half the memory available): "
+	  "one with more writable memory is walked in place, paused for the whole walk" },
 	{ "children", NULL, false, OPT_FLAG, OPTS_ATTACH, C(children), 0, NULL, NULL,
 	  "also watch the Python processes among the PIDs' descendants (a master's workers), new ones too" },
 	{ "max-processes", NULL, false, OPT_COUNT, OPTS_MONITOR, C(max_processes), N, "N", "64",

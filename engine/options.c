@@ -46,9 +46,18 @@ static int apply(struct monitor_config *c, const struct option_def *d, const cha
 	case OPT_SECONDS0:
 		/* finite, not negative, at most 10 years (seconds_ns cannot overflow) */
 		return parse_seconds(name, arg, d->type == OPT_SECONDS0, (double *)p);
+	case OPT_BYTES: {
+		uint64_t bytes;
+
+		if (parse_size(arg, &bytes) || bytes > (uint64_t)d->max) {
+			log_usage("'%s' is not a valid size for --%s (bytes, or with K, M, G: 512M)", arg, name);
+			return -1;
+		}
+		set_int(c, d, (long long)bytes);
+		return 0;
+	}
 	case OPT_COUNT:
 	case OPT_COUNT0:
-	case OPT_BYTES:
 		errno = 0;
 		num = strtoll(arg, &end, 10);
 		if (errno || *end || end == arg || num < (d->type == OPT_COUNT ? 1 : 0) || num > d->max) {

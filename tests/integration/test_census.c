@@ -86,11 +86,12 @@ static void assert_readme_fields(const char *label, const json_t *snap, const ch
  * auto takes the committed table made from the same build when there is one,
  * so the DWARF path needs its own run.
  */
-static void census(const char *label, const char *mode)
+static void census_with(const char *label, const char *mode, const char *max_memory)
 {
 	const struct interp *py = interp__get(label);
 	char err[512], pidstr[16], *version, *script;
-	char *args[] = { "snapshot", pidstr, "--json", "--layout-source", (char *)mode, NULL };
+	char *args[8] = { "snapshot", pidstr, "--json" };
+	int nargs = 3;
 	long long want_marker, want_dict, got;
 	const char *source, *flavour;
 	struct run_result r;
@@ -117,8 +118,15 @@ static void census(const char *label, const char *mode)
 	cr_assert_eq(want_marker, 12345, "%s: the target counted %lld markers itself", label, want_marker);
 
 	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
-	if (!mode)
-		args[3] = NULL;
+	if (mode) {
+		args[nargs++] = "--layout-source";
+		args[nargs++] = (char *)mode;
+	}
+	if (max_memory) {
+		args[nargs++] = "--max-memory";
+		args[nargs++] = (char *)max_memory;
+	}
+	args[nargs] = NULL;
 	ret = memalot__run(args, &r);
 	cr_assert_eq(ret, 0, "%s: cannot run %s: %s", label, harness__memalot(), strerror(-ret));
 
@@ -154,6 +162,17 @@ static void census(const char *label, const char *mode)
 				 label, source, str_field(snap, "layout_detail"));
 
 	assert_readme_fields(label, snap, "census.py");
+	/* copied while stopped and walked after, unless --max-memory is too small for the copy: then in place */
+	cr_assert_eq(json_is_true(json_object_get(snap, "walked_in_place")), max_memory != NULL,
+		     "%s: walked_in_place is %s with --max-memory %s", label,
+		     json_is_true(json_object_get(snap, "walked_in_place")) ? "true" : "false",
+		     max_memory ? max_memory : "(default)");
+	if (max_memory)
+		cr_assert(strstr(r.err, "walked in place, the process paused"),
+			  "%s: --max-memory %s did not say the process was walked in place; stderr: %s", label,
+			  max_memory, r.err);
+	else
+		cr_assert_gt(json_integer_value(json_object_get(snap, "copied_bytes")), 0, "%s: copied_bytes", label);
 
 	got = snap__type_count(snap, MARKER);
 	cr_assert_eq(got, want_marker, "%s (layout %s): memalot counted %lld %s, gc.get_objects() %lld",
@@ -169,6 +188,11 @@ static void census(const char *label, const char *mode)
 	run_result__release(&r);
 	free(script);
 	free(version);
+}
+
+static void census(const char *label, const char *mode)
+{
+	census_with(label, mode, NULL);
 }
 
 #define CENSUS(name, label, mode) \
@@ -198,3 +222,16 @@ Test(census, proc_mem_reader, .fini = harness__cleanup, .timeout = 300)
 	census(DEFAULT_PYTHON, NULL);
 	unsetenv("MEMALOT_READ_PROC_MEM");
 }
+
+/*
+ * --max-memory smaller than the target's writable memory: no copy, the walk
+ * in place while the target is stopped (said in one line), the same exact
+ * counts.
+ */
+#define CENSUS_IN_PLACE(name, label) \
+	Test(census, name##_in_place, .fini = harness__cleanup, .timeout = 300) { census_with(label, NULL, "1M"); }
+CENSUS_IN_PLACE(pyenv_3_8, "pyenv-3.8")
+CENSUS_IN_PLACE(pyenv_3_12, "pyenv-3.12")
+CENSUS_IN_PLACE(debian_3_11, "debian-3.11")
+CENSUS_IN_PLACE(sid_3_14, "sid-3.14")
+CENSUS_IN_PLACE(sid_3_15, "sid-3.15")

@@ -400,6 +400,26 @@ Test(options, write_errors_are_reported, .fini = harness__cleanup, .timeout = 18
  * over 10 years are a usage error naming the option, before any target is
  * touched (1e300 once made a run that never ended).
  */
+/* --max-memory takes sizes as people write them (512M, 2G), and nothing else: one usage line */
+Test(options, max_memory_takes_a_size)
+{
+	static const char *const bad[] = { "", "lots", "-1", "5X", "1e30", "nan" };
+	struct run_result r;
+
+	for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++)
+		for (int snap = 0; snap < 2; snap++) {
+			char *args[] = { snap ? "snapshot" : "attach", "1", "--max-memory", (char *)bad[b], NULL };
+
+			cr_assert_eq(memalot__run(args, &r), 0);
+			cr_assert_eq(r.status, 2, "%s --max-memory '%s': exit %d; stderr: %s", args[0], bad[b], r.status,
+				     r.err);
+			cr_assert(strstr(r.err, "--max-memory") && strstr(r.err, "512M") &&
+				  strchr(r.err, '\n') == r.err + strlen(r.err) - 1,
+				  "%s --max-memory '%s': stderr: %s", args[0], bad[b], r.err);
+			run_result__release(&r);
+		}
+}
+
 Test(options, absurd_durations_are_usage_errors, .fini = harness__cleanup, .timeout = 60)
 {
 	static const char *const attach_opts[] = { "--max-object-lifetime", "--check-interval", "--warmup-time",

@@ -27,6 +27,29 @@ Test(util, me_strerror_covers_private_codes)
 	cr_assert_str_eq(me_strerror(-ESRCH), strerror(ESRCH));
 }
 
+Test(util, parse_size_reads_what_people_write)
+{
+	static const struct {
+		const char *s;
+		uint64_t want;
+	} ok[] = {
+		{ "0", 0 }, { "4096", 4096 }, { "64K", 65536 }, { "64k", 65536 }, { "512M", 512ull << 20 },
+		{ "512MB", 512ull << 20 }, { "512MiB", 512ull << 20 }, { "1.5G", 3ull << 29 }, { "2gib", 2ull << 30 },
+		{ "1T", 1ull << 40 }, { "100B", 100 }, { "100b", 100 },
+	};
+	static const char *const bad[] = { "", "-1", "+5", " 5", "M", "5X", "5MX", "5 M", "nan", "inf", "1e30",
+					   "99999999999999999999G" };
+	uint64_t v;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		cr_assert_eq(parse_size(ok[i].s, &v), 0, "'%s' was refused", ok[i].s);
+		cr_assert_eq(v, ok[i].want, "'%s' is %llu, not %llu", ok[i].s, (unsigned long long)v,
+			     (unsigned long long)ok[i].want);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(parse_size(bad[i], &v), -1, "'%s' was taken", bad[i]);
+}
+
 /* Whether every byte of p[0 .. n) is zero. */
 static bool all_zero(const unsigned char *p, size_t n)
 {
