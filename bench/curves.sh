@@ -12,8 +12,8 @@
 #              the reference graph and the referrer search
 #
 # and the copy floor: the bytes the copy took at the rate process_vm_readv
-# reaches on this target (bench/vm_readv_bw.c, 64 KiB iovecs into a fresh
-# destination). Each figure is the median of RUNS runs.
+# reaches on this target (bench/vm_readv_bw.c, 64 KiB iovecs into a
+# destination already faulted in). Each figure is the median of RUNS runs.
 #
 # usage: bench/curves.sh [RUNS]      (default 3)
 # environment: BENCH_SIZES (default "100000 1000000 3000000"), BENCH_PYTHON
@@ -57,13 +57,13 @@ one() {
 			return 1
 		}
 		tl=$(tail -n 1 "$tmp/time.out")
-		printf '%s %s %s %s %s %s %s\n' \
+		graph=$(sed -n 's/.*why: graph of \([0-9]*\) nodes and \([0-9]*\) edges in \([0-9.]*\) ms.*/\1 \2 \3/p' "$err" | head -n 1)
+		printf '%s %s %s %s %s\n' \
 			"$(jq -r .pause_ms "$out")" \
 			"$(awk '{ print $1 * 1000 }' <<<"$tl")" \
 			"$(awk '{ printf "%.0f", $2 / 1024 }' <<<"$tl")" \
 			"$(jq -r 'if .walked_in_place then "-" else .copied_bytes end' "$out")" \
-			"$(sed -n 's/.*why: graph of \([0-9]*\) nodes and \([0-9]*\) edges in \([0-9.]*\) ms.*/\1 \2 \3/p' "$err" | head -n 1 |
-				awk 'NF == 3 { print $1, $2, $3 } NF != 3 { print "- - -" }')" >>"$tmp/m"
+			"${graph:-- - -}" >>"$tmp/m"
 	done
 	for col in 1 2 3 4 5 6 7; do
 		awk -v c=$col '{ print $c }' "$tmp/m" | median
@@ -76,7 +76,8 @@ for n in "${sizes[@]}"; do
 	log "$n objects: building the target"
 	target_start 600 "$py" bench/targets/heap1m.py "$n" || { log "the target did not say ready"; exit 1; }
 	"$tmp/vm_readv_bw" "$target_pid" 4096 3 >"$tmp/bw.out" 2>/dev/null || { log "vm_readv_bw failed"; exit 1; }
-	gbps=$(sed -n 's/^batched_fresh_gbps=\([0-9.]*\).*/\1/p' "$tmp/bw.out")
+	# the rate into a destination already faulted in, as memalot's cache is before it stops the target
+	gbps=$(sed -n 's/^batched_gbps=\([0-9.]*\).*/\1/p' "$tmp/bw.out")
 	for mode in copy inplace why; do
 		log "$n objects: $mode"
 		read -r pause wall rss bytes nodes edges graph_ms <<<"$(one "$mode" "$n")"
