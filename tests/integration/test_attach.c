@@ -268,20 +268,27 @@ Test(attach, leaks_found_checking_once_a_lifetime, .fini = harness__cleanup, .ti
 	target__stop(&t);
 }
 
-/* Filters: only the included types, never the excluded ones. */
+/*
+ * Filters: only the included types, never the excluded ones. With a
+ * --max-memory too small for a copy of the target: each check walks it in
+ * place, which attach says once.
+ */
 Test(attach, include_and_exclude_filters, .fini = harness__cleanup, .timeout = 120)
 {
 	char *args[] = { "attach", NULL, /* the pid */ "--max-object-lifetime", "1", "--iterations", "3",
 			 "--json", "--included-type-names", "Session", "--included-type-names",
-			 "builtins.str", "--excluded-type-names", "builtins.str", NULL };
+			 "builtins.str", "--excluded-type-names", "builtins.str", "--max-memory", "1M", NULL };
 	struct run_result r;
 	json_t *rep[4];
 	struct target t;
+	const char *said;
 	size_t n;
 
 	start_target(&t, LABEL, "leaky_app.py", NULL);
 	n = attach_reports(LABEL, &t, args, &r, rep, 4);
 	cr_assert_eq(n, 3);
+	said = strstr(r.err, "more than --max-memory (1 MiB): walked in place");
+	cr_assert(said && !strstr(said + strlen("more than"), "more than --max-memory"), "not said once: %s", r.err);
 	cr_assert_gt(leak_count(rep[2], "__main__.Session"), 0, "%s", r.out);
 	cr_assert_eq(leaks_over(rep, n, "builtins.str"), 0, "excluded type reported: %s", r.out);
 	cr_assert_eq(leaks_over(rep, n, "builtins.list"), 0, "type not included reported: %s", r.out);
