@@ -108,12 +108,6 @@ static int8_t gen_of_list(const char *name)
 	return 2; /* gen2, or either old space of 3.14 (see lifetime.h) */
 }
 
-/*
- * Rule 7 of analyzer/lifetime.c: each node's holder, the referrer of a
- * smaller depth (a tracked node: a tracked referrer) with the lowest
- * address, then the lowest hash of the reference; strong references only.
- * Independent of the order of the edges, so the same in every snapshot.
- */
 /* A reference that keeps an object alive and names it the same way in every snapshot (rules 7 and 8). */
 static bool identity_edge(const struct graph *g, const struct gedge *e)
 {
@@ -121,15 +115,17 @@ static bool identity_edge(const struct graph *g, const struct gedge *e)
 	       e->from != e->to && e->from < g->n && e->to < g->n;
 }
 
-/* A hash of a reference: its kind, index, key object and name (name_hash: of each of g's names). */
+/*
+ * A hash of a reference: its kind, index, key object and name (name_hash:
+ * of each of g's names). Only compared within one run, between snapshots.
+ */
 static uint64_t edge_hash(const struct graph *g, const struct gedge *e, const uint64_t *name_hash)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = ((uint64_t)e->kind << 32 | (uint32_t)e->index) * 0x9e3779b97f4a7c15ull;
 
-	h = fnv(&e->kind, sizeof(e->kind), h);
-	h = fnv(&e->index, sizeof(e->index), h);
-	h = fnv(&e->key, sizeof(e->key), h);
-	return h ^ (e->name < g->nnames ? name_hash[e->name] : 0);
+	h ^= (h >> 29) ^ e->key * 0xbf58476d1ce4e5b9ull;
+	h = (h ^ (h >> 32)) * 0x94d049bb133111ebull;
+	return h ^ (h >> 31) ^ (e->name < g->nnames ? name_hash[e->name] : 0);
 }
 
 static uint64_t *name_hashes(const struct graph *g)
@@ -141,34 +137,10 @@ static uint64_t *name_hashes(const struct graph *g)
 	return name_hash;
 }
 
-static void holders(const struct graph *g, struct lt_obj *objs, const uint64_t *name_hash)
-{
-	raddr_t *best = xcalloc(g->n + 1, sizeof(*best));
-
-	for (size_t k = 0; k < g->nedges; k++) {
-		const struct gedge *e = &g->edges[k];
-		uint8_t dto, dfrom;
-		uint64_t h;
-		raddr_t from;
-
-		if (!identity_edge(g, e))
-			continue;
-		dto = g->nodes[e->to].depth;
-		dfrom = g->nodes[e->from].depth;
-		if (dto ? dfrom >= dto : dfrom != 0)
-			continue;
-		h = edge_hash(g, e, name_hash);
-		from = g->nodes[e->from].addr;
-		if (!objs[e->to].holder || from < best[e->to] || (from == best[e->to] && h < objs[e->to].edge)) {
-			objs[e->to].holder = e->from + 1;
-			objs[e->to].edge = h;
-			best[e->to] = from;
-		}
-	}
-	free(best);
-}
-
-/* Rule 8 of analyzer/lifetime.c: the references to each node, by node (refs' arrays are owned). */
+/*
+ * The references to each node, by node (refs' arrays are owned): rule 8 of
+ * analyzer/lifetime.c, and what holders() picks from.
+ */
 static void referrers(const struct graph *g, const uint64_t *name_hash, struct lt_refs *refs)
 {
 	size_t *start = xcalloc(g->n + 2, sizeof(*start)), nrefs = 0;
@@ -198,9 +170,37 @@ static void referrers(const struct graph *g, const uint64_t *name_hash, struct l
 }
 
 /*
+ * Rule 7 of analyzer/lifetime.c: each node's holder, the referrer of a
+ * smaller depth (a tracked node: a tracked referrer) with the lowest
+ * address, then the lowest hash of the reference; strong references only.
+ * Independent of the order of the edges, so the same in every snapshot.
+ */
+static void holders(const struct graph *g, const struct lt_refs *refs, struct lt_obj *objs)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		uint8_t dto = g->nodes[i].depth;
+		raddr_t best = 0;
+
+		for (size_t r = refs->start[i]; r < refs->start[i + 1]; r++) {
+			uint32_t f = refs->from[r];
+			uint8_t dfrom = g->nodes[f].depth;
+			raddr_t from = g->nodes[f].addr;
+
+			if (dto ? dfrom >= dto : dfrom != 0)
+				continue;
+			if (!objs[i].holder || from < best || (from == best && refs->edge[r] < objs[i].edge)) {
+				objs[i].holder = f + 1;
+				objs[i].edge = refs->edge[r];
+				best = from;
+			}
+		}
+	}
+}
+
+/*
  * The tracker's view of every node of g: identity keys per type and
  * generations per list, computed once; and the references between them
- * into refs, unless NULL.
+ * into refs.
  */
 static void tracker_objects(const struct snapshot *snap, const struct graph *g, struct lt_obj *objs,
 			    struct lt_refs *refs)
@@ -230,9 +230,8 @@ static void tracker_objects(const struct snapshot *snap, const struct graph *g, 
 					   tracked ? gen[list] : (int8_t)LT_UNTRACKED, (uint32_t)i,
 					   content_hash(g, (long)i), list, 0, 0, g->nodes[i].depth, flags };
 	}
-	holders(g, objs, name_hash);
-	if (refs)
-		referrers(g, name_hash, refs);
+	referrers(g, name_hash, refs);
+	holders(g, refs, objs);
 	free(name_hash);
 	free(type_key);
 }
@@ -885,7 +884,7 @@ static enum step session_check(struct monitor *m, struct monitor_session *s)
 	 * counting calls, an object that starts again at a call's exit looks
 	 * made during that call: a leak at once.
 	 */
-	tracker_objects(&snap, &g, objs, o->calls ? NULL : &refs);
+	tracker_objects(&snap, &g, objs, &refs);
 	lifetimes__update(&s->lt, objs, g.n, o->calls ? NULL : &refs, snap.collections, snap.have_collections, now,
 			  first_seen, checks);
 	free((void *)refs.start);
