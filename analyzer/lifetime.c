@@ -301,24 +301,40 @@ static uint64_t holder_key(const struct lt_obj *objs, size_t n, size_t i, const 
 	return k ? k : 1;
 }
 
-/* Rule 8's key of a reference: the referrer's address and age, and the reference's hash; never 0. */
-static uint64_t ref_key(raddr_t from, uint64_t from_first_seen, uint64_t edge)
+/* Rule 8: what a referrer puts in the keys of its references, its address and age. */
+static uint64_t ref_base(raddr_t from, uint64_t from_first_seen)
 {
 	uint64_t k = (from * 0x9e3779b97f4a7c15ull) ^ (from_first_seen + 0x94d049bb133111ebull);
 
-	k = (k ^ (k >> 31)) * 0xbf58476d1ce4e5b9ull ^ edge;
+	return (k ^ (k >> 31)) * 0xbf58476d1ce4e5b9ull;
+}
+
+/* Rule 8's key of a reference: its referrer's ref_base() and the reference's hash; never 0. */
+static uint64_t ref_key(uint64_t base, uint64_t edge)
+{
+	uint64_t k = base ^ edge;
+
 	k ^= k >> 29;
 	return k ? k : 1;
 }
 
-/* Object i's LT_REFERRER_KEYS lowest distinct reference keys (rule 8), with the ages in first_seen. */
-static void lowest_ref_keys(const struct lt_obj *objs, const struct lt_refs *refs, size_t i,
-			    const uint64_t *first_seen, uint64_t keys[LT_REFERRER_KEYS])
+/* The ref_base() of each object, with the ages in first_seen: one read per reference after. */
+static uint64_t *ref_bases(const struct lt_obj *objs, size_t n, const uint64_t *first_seen)
+{
+	uint64_t *base = xmalloc((n ? n : 1) * sizeof(*base));
+
+	for (size_t i = 0; i < n; i++)
+		base[i] = ref_base(objs[i].addr, first_seen[i]);
+	return base;
+}
+
+/* Object i's LT_REFERRER_KEYS lowest distinct reference keys (rule 8); base: ref_bases() */
+static void lowest_ref_keys(const struct lt_refs *refs, size_t i, const uint64_t *base,
+			    uint64_t keys[LT_REFERRER_KEYS])
 {
 	memset(keys, 0, LT_REFERRER_KEYS * sizeof(*keys));
 	for (size_t r = refs->start[i]; r < refs->start[i + 1]; r++) {
-		uint32_t f = refs->from[r];
-		uint64_t k = ref_key(objs[f].addr, first_seen[f], refs->edge[r]);
+		uint64_t k = ref_key(base[refs->from[r]], refs->edge[r]);
 		int at = LT_REFERRER_KEYS;
 
 		while (at > 0 && (!keys[at - 1] || keys[at - 1] > k))
@@ -352,22 +368,19 @@ static size_t check_referrers(const struct lifetimes *lt, const struct lt_obj *o
 			      const struct lt_refs *refs, const size_t *subject, bool *ok, uint64_t *first_seen,
 			      uint64_t now_ns)
 {
-	uint64_t *age = xmalloc((n ? n : 1) * sizeof(*age)); /* before this rule */
+	uint64_t *before = ref_bases(objs, n, first_seen); /* ref_base() with the ages before this rule */
 	uint8_t *mask = xcalloc(n ? n : 1, sizeof(*mask));
 	uint32_t *stack = NULL, *out = NULL, *to = NULL;
 	size_t *out_start = NULL, nstack = 0, rejected = 0, nrefs = n ? refs->start[n] : 0;
 
-	memcpy(age, first_seen, (n ? n : 1) * sizeof(*age));
 	for (size_t i = 0; i < n; i++) {
 		const struct lt_prev *p;
 
 		if (!subject[i] || !ok[i])
 			continue;
 		p = &lt->prev[subject[i] - 1];
-		for (size_t r = refs->start[i]; r < refs->start[i + 1]; r++) {
-			uint32_t f = refs->from[r];
-			mask[i] |= (uint8_t)matched_key(p, ref_key(objs[f].addr, age[f], refs->edge[r]));
-		}
+		for (size_t r = refs->start[i]; r < refs->start[i + 1]; r++)
+			mask[i] |= (uint8_t)matched_key(p, ref_key(before[refs->from[r]], refs->edge[r]));
 		if (!mask[i]) {
 			if (!stack)
 				stack = xmalloc((n ? n : 1) * sizeof(*stack));
@@ -406,8 +419,7 @@ static size_t check_referrers(const struct lifetimes *lt, const struct lt_obj *o
 
 			if (!subject[i] || !ok[i])
 				continue;
-			mask[i] &= (uint8_t)~matched_key(&lt->prev[subject[i] - 1],
-							 ref_key(objs[f].addr, age[f], refs->edge[r]));
+			mask[i] &= (uint8_t)~matched_key(&lt->prev[subject[i] - 1], ref_key(before[f], refs->edge[r]));
 			if (!mask[i]) {
 				ok[i] = false;
 				first_seen[i] = now_ns;
@@ -416,7 +428,7 @@ static size_t check_referrers(const struct lifetimes *lt, const struct lt_obj *o
 			}
 		}
 	}
-	free(age);
+	free(before);
 	free(mask);
 	free(stack);
 	free(out);
@@ -440,6 +452,7 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
 	uint16_t *nseen = xcalloc(n ? n : 1, sizeof(*nseen));
 	uint64_t *hkey = xcalloc(n ? n : 1, sizeof(*hkey));
 	size_t *subject = refs ? xcalloc(n ? n : 1, sizeof(*subject)) : NULL; /* index + 1 into lt->prev: rule 8 */
+	uint64_t *base;
 	struct lt_prev *next;
 
 	lt->kept = lt->reused_type = lt->reused_gen = lt->reused_collected = 0;
@@ -549,12 +562,13 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
 	}
 	/* this snapshot becomes the previous one, in address order */
 	next = xmalloc((n ? n : 1) * sizeof(*next));
+	base = refs ? ref_bases(objs, n, first_seen) : NULL;
 	for (size_t k = 0; k < n; k++) {
 		const struct lt_obj *o = &objs[order[k]];
 		next[k] = (struct lt_prev){ o->addr, o->type_key, o->content, hkey[order[k]], { 0 },
 					    first_seen[order[k]], o->rank, o->list, nseen[order[k]], o->gen };
 		if (refs && o->gen >= 0 && o->gen <= LT_PERMANENT)
-			lowest_ref_keys(objs, refs, order[k], first_seen, next[k].refkeys);
+			lowest_ref_keys(refs, order[k], base, next[k].refkeys);
 	}
 	free(order);
 	free(lt->prev);
@@ -573,6 +587,7 @@ void lifetimes__update(struct lifetimes *lt, const struct lt_obj *objs, size_t n
 	free(nseen);
 	free(hkey);
 	free(subject);
+	free(base);
 }
 
 /* Calls an object created during a call has lived (its own included), or 0 when not created during one. */
