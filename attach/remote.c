@@ -463,6 +463,44 @@ static int read_pieces(struct remote *r, struct piece *p, size_t n)
 }
 
 /*
+ * Objects live in writable memory: the heap, arenas, the image's data. The
+ * main thread's [stack] is needed too: 3.11 and 3.12 keep a thread's current
+ * frame pointer in a struct on the C stack.
+ */
+static bool copied(const struct proc_map *m)
+{
+	return m->r && m->w && !(m->path && m->path[0] == '[' && strcmp(m->path, "[heap]") && strcmp(m->path, "[stack]"));
+}
+
+/* Anonymous memory: a page of it that is neither in memory nor swapped out was never written, and reads as 0. */
+static bool anonymous(const struct proc_map *m)
+{
+	return !m->path || !m->path[0] || !strcmp(m->path, "[heap]") || !strcmp(m->path, "[stack]");
+}
+
+/* The blocks of [addr, addr+len), inside mapping m, that the cache lacks: all zeros (see fill()). */
+static int zero_blocks(struct remote *r, const struct proc_map *m, raddr_t addr, size_t len)
+{
+	uint64_t first = addr >> REMOTE_BLOCK_SHIFT, last = (addr + len - 1) >> REMOTE_BLOCK_SHIFT;
+
+	for (uint64_t num = first; num <= last; num++) {
+		raddr_t bstart = num << REMOTE_BLOCK_SHIFT, from = MAX(bstart, m->start);
+		raddr_t to = MIN(bstart + REMOTE_BLOCK_SIZE, m->end);
+		struct remote_block *b;
+
+		if (lookup(r, num))
+			continue;
+		b = new_block(r, num);
+		if (!b)
+			return -ENOMEM;
+		memset(b->data, 0, REMOTE_BLOCK_SIZE);
+		for (raddr_t a = from; a < to; a += 4096)
+			b->valid |= 1u << ((a - bstart) >> 12);
+	}
+	return 0;
+}
+
+/*
  * Make sure the blocks covering [addr, addr+len) are cached, reading the
  * missing ones in one batch. When the cache fills up on the way, the blocks
  * that fitted are still read and the answer is -ENOMEM.
@@ -481,11 +519,15 @@ static int fill(struct remote *r, raddr_t addr, size_t len)
 		/*
 		 * A sealed copy: what it lacks was not copied, except read-only
 		 * mappings (program text, string literals such as tp_name), which
-		 * cannot have changed since and are read on demand.
+		 * cannot have changed since and are read on demand, and the
+		 * blocks of anonymous memory with no page there when it was
+		 * copied (remote__copy_writable), which were all zeros.
 		 */
 		const struct proc_map *m = proc_maps__find(&r->maps, addr);
-		if (!m || m->w || addr + len > m->end)
+		if (!m || addr + len > m->end)
 			return -EFAULT;
+		if (m->w)
+			return copied(m) && anonymous(m) ? zero_blocks(r, m, addr, len) : -EFAULT;
 	}
 	for (uint64_t num = first; num <= last; num++) {
 		raddr_t bstart = num << REMOTE_BLOCK_SHIFT, bend = bstart + REMOTE_BLOCK_SIZE;
@@ -653,22 +695,63 @@ size_t remote__cached_bytes(const struct remote *r)
 }
 
 /*
- * Objects live in writable memory: the heap, arenas, the image's data. The
- * main thread's [stack] is needed too: 3.11 and 3.12 keep a thread's current
- * frame pointer in a struct on the C stack.
+ * Copy the pages of [start, end) that are there, in memory or swapped out,
+ * as /proc/PID/pagemap (fd pm) says: a page never touched holds nothing
+ * (a thread's 8 MiB stack is mostly such pages). Where pagemap cannot be
+ * read, all of what is left.
  */
-static bool copied(const struct proc_map *m)
+static int copy_present(struct remote *r, int pm, raddr_t start, raddr_t end)
 {
-	return m->r && m->w && !(m->path && m->path[0] == '[' && strcmp(m->path, "[heap]") && strcmp(m->path, "[stack]"));
+	const size_t page = 4096;
+	uint64_t ent[1024];
+	raddr_t a = start, run = 0;
+	bool in_run = false;
+	int ret;
+
+	while (a < end) {
+		size_t n = (size_t)MIN((end - a) / page, (raddr_t)ARRAY_SIZE(ent));
+		ssize_t got = pread(pm, ent, n * sizeof(*ent), (off_t)(a / page * sizeof(*ent)));
+
+		if (got < (ssize_t)sizeof(*ent)) /* no answer: the rest whole */
+			return remote__prefetch(r, in_run ? run : a, (size_t)(end - (in_run ? run : a)));
+		n = (size_t)got / sizeof(*ent);
+		for (size_t k = 0; k < n; k++, a += page) {
+			bool there = (ent[k] >> 62) & 3; /* bit 63: present, bit 62: swapped */
+
+			if (there && !in_run) {
+				run = a;
+				in_run = true;
+			} else if (!there && in_run) {
+				in_run = false;
+				if ((ret = remote__prefetch(r, run, (size_t)(a - run))))
+					return ret;
+			}
+		}
+	}
+	return in_run ? remote__prefetch(r, run, (size_t)(end - run)) : 0;
 }
 
 int remote__copy_writable(struct remote *r)
 {
-	int ret = 0;
+	char path[64];
+	int ret = 0, pm = -1;
 
-	for (size_t i = 0; i < r->maps.n && !ret; i++)
-		if (copied(&r->maps.v[i]))
-			ret = remote__prefetch(r, r->maps.v[i].start, (size_t)(r->maps.v[i].end - r->maps.v[i].start));
+	if (!r->is_image && getpagesize() == 4096) {
+		snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)r->pid);
+		pm = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	for (size_t i = 0; i < r->maps.n && !ret; i++) {
+		const struct proc_map *m = &r->maps.v[i];
+
+		if (!copied(m))
+			continue;
+		if (pm >= 0 && anonymous(m)) /* a file's page not read yet holds the file's bytes, not zeros */
+			ret = copy_present(r, pm, m->start, m->end);
+		else
+			ret = remote__prefetch(r, m->start, (size_t)(m->end - m->start));
+	}
+	if (pm >= 0)
+		close(pm);
 	return ret;
 }
 

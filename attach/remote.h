@@ -143,7 +143,8 @@ int remote__prefetch(struct remote *r, raddr_t addr, size_t len);
 
 /*
  * Copy every readable, writable mapping (heap, arenas, data segments, thread
- * stacks; not [vvar] and other special mappings) into the cache: the snapshot copy that
+ * stacks; not [vvar] and other special mappings), the pages of it that are
+ * in memory or swapped out, into the cache: the snapshot copy that
  * analysis reads after the target is thawed. Set r->sealed afterwards so
  * that nothing is read from the running target any more.
  * @return 0, -ENOMEM when the cache limit was reached first, or -errno

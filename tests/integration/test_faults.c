@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
+#include <jansson.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -795,6 +796,38 @@ Test(faults, free_threaded_build_is_refused, .fini = harness__cleanup, .timeout 
 	assert_released(t.pid, "after refusing a free-threaded build");
 	cr_assert_eq(target__stop(&t), 0, "%s", t.err);
 	free(marker);
+}
+
+/*
+ * A snapshot leaves the target's memory as it was: the copy takes the pages
+ * that are there and leaves the rest of each thread's stack alone. Copying
+ * whole mappings faulted in every page of 20 stacks of 8 MiB: the target's
+ * RSS went from 37 to 202 MiB, and 193 MiB were copied instead of 31.
+ */
+Test(faults, a_snapshot_does_not_grow_the_target, .fini = harness__cleanup, .timeout = 60)
+{
+	char *extra[] = { "20", NULL }, pidstr[16], *args[] = { "snapshot", pidstr, "--json", NULL };
+	long rss0, rss1, hwm;
+	struct run_result r;
+	struct target t;
+	json_t *snap;
+
+	start_target(&t, "idle_threads.py", extra);
+	cr_assert_eq(proc__rss(t.pid, &rss0, &hwm), 0);
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)t.pid);
+	for (int k = 0; k < 2; k++) {
+		cr_assert_eq(memalot__run(args, &r), 0);
+		cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+		snap = json_loads(r.out, 0, NULL);
+		cr_assert_not_null(snap, "%.200s", r.out);
+		cr_assert_lt(json_integer_value(json_object_get(snap, "copied_bytes")), 20 * 8 << 20,
+			     "copied %lld bytes: the whole stacks", (long long)json_integer_value(json_object_get(snap, "copied_bytes")));
+		json_decref(snap);
+		run_result__release(&r);
+	}
+	cr_assert_eq(proc__rss(t.pid, &rss1, &hwm), 0);
+	cr_assert_lt(rss1 - rss0, 16 * 1024, "the target's RSS went from %ld to %ld KiB", rss0, rss1);
+	cr_assert_eq(target__stop(&t), 0, "%s", t.err);
 }
 
 /* 8, not 3: the process is there, but as a zombie its parent has not reaped */
