@@ -283,6 +283,23 @@ static size_t check_order(struct order_item *items, size_t n, bool *ok, uint64_t
 	return rejected;
 }
 
+/* What a referrer puts in the keys of its references (rules 7 and 8): its address and age. */
+static uint64_t ref_base(raddr_t from, uint64_t from_first_seen)
+{
+	uint64_t k = (from * 0x9e3779b97f4a7c15ull) ^ (from_first_seen + 0x94d049bb133111ebull);
+
+	return (k ^ (k >> 31)) * 0xbf58476d1ce4e5b9ull;
+}
+
+/* The key of a reference (rules 7 and 8): its referrer's ref_base() and the reference's hash; never 0. */
+static uint64_t ref_key(uint64_t base, uint64_t edge)
+{
+	uint64_t k = base ^ edge;
+
+	k ^= k >> 29;
+	return k ? k : 1;
+}
+
 /*
  * Rule 7's key of object i: its holder's address and age and the reference
  * from it; 0 when it has none, or the holder's age is not settled yet.
@@ -291,31 +308,10 @@ static uint64_t holder_key(const struct lt_obj *objs, size_t n, size_t i, const 
 			   const bool *settled)
 {
 	size_t h = objs[i].holder;
-	uint64_t k;
 
 	if (!h || h > n || h - 1 == i || !settled[h - 1])
 		return 0;
-	h--;
-	k = (objs[h].addr * 0x9e3779b97f4a7c15ull) ^ (first_seen[h] + 0x632be59bd9b4e019ull);
-	k = (k ^ (k >> 29)) * 0xbf58476d1ce4e5b9ull ^ objs[i].edge;
-	return k ? k : 1;
-}
-
-/* Rule 8: what a referrer puts in the keys of its references, its address and age. */
-static uint64_t ref_base(raddr_t from, uint64_t from_first_seen)
-{
-	uint64_t k = (from * 0x9e3779b97f4a7c15ull) ^ (from_first_seen + 0x94d049bb133111ebull);
-
-	return (k ^ (k >> 31)) * 0xbf58476d1ce4e5b9ull;
-}
-
-/* Rule 8's key of a reference: its referrer's ref_base() and the reference's hash; never 0. */
-static uint64_t ref_key(uint64_t base, uint64_t edge)
-{
-	uint64_t k = base ^ edge;
-
-	k ^= k >> 29;
-	return k ? k : 1;
+	return ref_key(ref_base(objs[h - 1].addr, first_seen[h - 1]), objs[i].edge);
 }
 
 /* The ref_base() of each object, with the ages in first_seen: one read per reference after. */
