@@ -373,7 +373,9 @@ int snapshot__take(struct remote *r, const struct layout *l, const struct snapsh
 		 * try, what that try read.
 		 */
 		out->writable_bytes = remote__writable_bytes(r);
-		copy_first = opts && opts->max_copy && out->writable_bytes <= opts->max_copy;
+		out->copy_limit = opts ? MIN(opts->max_copy, (uint64_t)r->cache_max) : 0;
+		out->copy_limit_is_cache = opts && r->cache_max < opts->max_copy;
+		copy_first = out->copy_limit && out->writable_bytes <= out->copy_limit;
 		hint = MIN(copy_first ? out->writable_bytes : remote__anon_rss_hint(r), RESERVE_MAX);
 		remote__reserve(r, attempt && prev ? MIN(hint, prev + prev / 8) : hint);
 		ret = freezer__freeze(&fz, r->pid);
@@ -387,6 +389,7 @@ int snapshot__take(struct remote *r, const struct layout *l, const struct snapsh
 			freezer__release(&fz);
 			if (ret == -ENOMEM) { /* the cache's own limit: in place after all */
 				log_debug("snapshot: the copy did not fit in the cache; walking in place");
+				out->copy_limit_is_cache = true;
 				out->total_pause_ns += paused;
 				copy_first = false;
 				ret = remote__reset(r);
@@ -432,11 +435,12 @@ int snapshot__take(struct remote *r, const struct layout *l, const struct snapsh
 	return ret;
 }
 
-void snapshot__say_in_place(pid_t pid, const struct snapshot *s, uint64_t max_copy)
+void snapshot__say_in_place(pid_t pid, const struct snapshot *s)
 {
-	log_info("pid %d: %.0f MiB of writable memory, more than --max-memory (%.0f MiB): walked in place, "
+	log_info("pid %d: %.0f MiB of writable memory, more than %s (%.0f MiB): walked in place, "
 		 "the process paused %.0f ms (a copy would have paused it only while copying)",
-		 (int)pid, s->writable_bytes / 1048576.0, max_copy / 1048576.0, s->pause_ns / 1e6);
+		 (int)pid, s->writable_bytes / 1048576.0, s->copy_limit_is_cache ? "memalot's cache holds" : "--max-memory",
+		 s->copy_limit / 1048576.0, s->pause_ns / 1e6);
 }
 
 void snapshot__release(struct snapshot *s)

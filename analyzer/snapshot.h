@@ -47,10 +47,11 @@ struct snapshot {
 	 * How the walk went: on a copy of the target's writable memory taken
 	 * while it was stopped, after it went on (copied: their bytes), or in
 	 * place while it was stopped, when that copy would be more than
-	 * max_copy (writable: how much it would have been).
+	 * copy_limit (writable: how much it would have been): max_copy, or the
+	 * cache's own limit when that is lower (copy_limit_is_cache).
 	 */
-	bool walked_in_place;
-	uint64_t copied_bytes, writable_bytes;
+	bool walked_in_place, copy_limit_is_cache;
+	uint64_t copied_bytes, writable_bytes, copy_limit;
 	/*
 	 * Collections of each generation so far (main interpreter), or all 0
 	 * when the layout lacks them: survivors of a collection move on to an
@@ -87,8 +88,8 @@ struct snapshot_opts {
 int snapshot__take(struct remote *r, const struct layout *l, const struct snapshot_opts *opts,
 		   struct snapshot *out);
 
-/* Say (log_info) that s of pid was walked in place, as its memory is more than max_copy, and the pause. */
-void snapshot__say_in_place(pid_t pid, const struct snapshot *s, uint64_t max_copy);
+/* Say (log_info) that s of pid was walked in place, as its memory is more than its copy_limit, and the pause. */
+void snapshot__say_in_place(pid_t pid, const struct snapshot *s);
 
 /*
  * One walk of every GC list of every interpreter into out, and the types

@@ -336,12 +336,12 @@ int cmd_snapshot(int argc, char **argv)
 	/* long work says where it is, on a terminal, on one line that the results replace */
 	progress = log_level >= 1 && isatty(STDERR_FILENO);
 	if (progress)
-		status_show("memalot: pid %d: walking the objects (the process is paused)", pid);
+		status_show("memalot: pid %d: copying and walking the objects (the process is paused for the copy)", pid);
 	ret = snapshot__take(&r, &layout, &sopts, &snap);
 	if (!ret && snap.walked_in_place) {
 		if (progress)
 			status_clear();
-		snapshot__say_in_place(pid, &snap, sopts.max_copy);
+		snapshot__say_in_place(pid, &snap);
 	}
 	if (ret) {
 		code = cli__target_error(pid, ret, NULL, true);

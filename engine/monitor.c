@@ -863,7 +863,7 @@ static enum step session_check(struct monitor *m, struct monitor_session *s)
 	}
 	if (snap.walked_in_place && !s->said_in_place) {
 		s->said_in_place = true;
-		snapshot__say_in_place(s->pid, &snap, s->sopts.max_copy);
+		snapshot__say_in_place(s->pid, &snap);
 	}
 	if (snap.partial) {
 		/* an unreliable snapshot must not reset ages: skip it, keep the last one */
