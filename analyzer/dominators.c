@@ -54,9 +54,9 @@ static void classify_roots(const struct graph *g, uint8_t *root)
 			if (!g->dict_owner[u])
 				continue;
 			for (size_t k = g->fwd_start[u]; k < g->fwd_start[u + 1]; k++) {
-				enum root_kind kind = graph__root_edge_kind(g, g->fwd[k]);
+				enum root_kind kind = graph__root_edge_kind(g, k);
 				if (kind != ROOT_NONE)
-					set_root(root, g->edges[g->fwd[k]].to, (uint8_t)kind);
+					set_root(root, g->edges[k].to, (uint8_t)kind);
 			}
 		}
 	if (g->snap) {
@@ -101,29 +101,20 @@ static void *carve(unsigned char **arena, size_t count, size_t size)
 }
 
 /*
- * t->succ (see dominators.h): one pass over g's edges in their order, which
- * is by target, each put at its place in its source's list, where g->fwd
- * has it (g->fwd lists a node's edges in edge order too). Searches then read
- * one 4-byte entry a reference, in order, instead of the 32-byte edge record
- * somewhere in the graph that g->fwd points to.
+ * t->succ (see dominators.h): one pass over g's edges, in source order.
+ * Searches then read one 4-byte entry a reference, in order, instead of a
+ * 32-byte edge record.
  */
 static void build_succ(struct dom_tree *t, const struct graph *g)
 {
 	size_t n = g->n, m = g->nedges;
-	uint32_t *cur;
 
-	t->adj_bytes = ((m ? m : 1) + n + 1) * sizeof(uint32_t);
+	t->adj_bytes = (m ? m : 1) * sizeof(uint32_t);
 	t->succ = t->adj = table_zalloc(t->adj_bytes);
-	cur = t->succ + (m ? m : 1);
-	for (size_t v = 0; v < n; v++)
-		cur[v] = (uint32_t)g->fwd_start[v];
 	for (size_t k = 0; k < m; k++) {
 		const struct gedge *e = &g->edges[k];
 
-		if (e->from >= n)
-			continue;
-		t->succ[cur[e->from]++] = e->kind == EDGE_TYPE_OF || e->to >= n ? DOM_SKIP :
-					  e->to | (e->derived ? DOM_DERIVED : 0);
+		t->succ[k] = e->kind == EDGE_TYPE_OF || e->to >= n ? DOM_SKIP : e->to | (e->derived ? DOM_DERIVED : 0);
 	}
 }
 
@@ -166,7 +157,7 @@ static void dfs_from(struct lt *lt, const struct dom_tree *t, uint32_t s)
 static bool no_referrer(const struct graph *g, uint32_t v)
 {
 	for (size_t k = g->rev_start[v]; k < g->rev_start[v + 1]; k++)
-		if (g->edges[k].from != v && dominators__edge_counts(&g->edges[k]))
+		if (g->edges[g->rev[k]].from != v && dominators__edge_counts(&g->edges[g->rev[k]]))
 			return false;
 	return true;
 }
@@ -207,7 +198,7 @@ int dominators__compute(struct dom_tree *t, const struct graph *g, const uint64_
 	unsigned char *a, *work;
 
 	memset(t, 0, sizeof(*t));
-	if (!g->indexed || !g->rev_start || !g->fwd_start || !g->fwd)
+	if (!g->indexed || !g->rev_start || !g->fwd_start || !g->rev)
 		return -EINVAL;
 	if (n >= DOM_DERIVED - 2 || g->nedges >= UINT32_MAX)
 		return -E2BIG;
@@ -268,7 +259,7 @@ int dominators__compute(struct dom_tree *t, const struct graph *g, const uint64_
 			if (t->root[w] != ROOT_NONE)
 				s = 1; /* the super-root refers to it */
 			for (size_t k = g->rev_start[w]; k < g->rev_start[w + 1] && s > 1; k++) {
-				const struct gedge *e = &g->edges[k];
+				const struct gedge *e = &g->edges[g->rev[k]];
 				uint32_t u;
 
 				if (!dominators__edge_counts(e))

@@ -19,6 +19,10 @@
 #include "roots.h"
 
 #define MAX_NODES (1u << 30)
+/* edges are numbered in 32 bits (graph.rev) */
+#define MAX_EDGES (UINT32_MAX - 1)
+/* gslot.inb: the node is an instance's __dict__ (the rest of it counts strong references) */
+#define SLOT_INSTANCE_DICT (1u << 31)
 #define TPFLAGS_TYPE_SUBCLASS (1ul << 31)
 /* ob_refcnt at or above this is an immortal object (3.12+ use 2^32 - 1 and up) */
 #define IMMORTAL_REFCNT 0xffffffffull
@@ -58,41 +62,54 @@ static size_t hash_addr(raddr_t a, size_t nslots)
 static void rehash(struct graph *g)
 {
 	size_t n = g->nslots ? g->nslots * 2 : 1 << 16;
+	struct gslot *old = g->slots;
 
-	table_free(g->slots, g->nslots * sizeof(*g->slots));
 	g->slots = table_zalloc(n * sizeof(*g->slots));
-	g->nslots = n;
-	for (size_t i = 0; i < g->n; i++) {
-		size_t j = hash_addr(g->nodes[i].addr, n);
+	for (size_t i = 0; old && i < g->nslots; i++) {
+		size_t j;
+
+		if (!old[i].idx)
+			continue;
+		j = hash_addr(old[i].addr, n);
 		while (g->slots[j].idx)
 			j = (j + 1) & (n - 1);
-		g->slots[j] = (struct gslot){ g->nodes[i].addr, (uint32_t)(i + 1) };
+		g->slots[j] = old[i];
 	}
+	table_free(old, g->nslots * sizeof(*old));
+	g->nslots = n;
+}
+
+static struct gslot *find_slot(const struct graph *g, raddr_t addr)
+{
+	for (size_t j = hash_addr(addr, g->nslots); g->slots[j].idx; j = (j + 1) & (g->nslots - 1))
+		if (g->slots[j].addr == addr)
+			return &g->slots[j];
+	return NULL;
 }
 
 long graph__find(const struct graph *g, raddr_t addr)
 {
-	if (!g->nslots)
-		return -1;
-	for (size_t j = hash_addr(addr, g->nslots); g->slots[j].idx; j = (j + 1) & (g->nslots - 1))
-		if (g->slots[j].addr == addr)
-			return (long)g->slots[j].idx - 1;
-	return -1;
+	const struct gslot *s = g->nslots ? find_slot(g, addr) : NULL;
+
+	return s ? (long)s->idx - 1 : -1;
 }
 
-static long add_node(struct graph *g, raddr_t addr, uint32_t type, uint8_t depth)
+static struct gslot *add_node(struct graph *g, raddr_t addr, uint32_t type, uint8_t depth)
 {
+	size_t j;
+
 	if (g->n >= MAX_NODES)
-		return -1;
+		return NULL;
 	if ((g->n + 1) * 2 > g->nslots)
 		rehash(g);
 	GROW(g->nodes, g->cap, g->n + 1);
 	g->nodes[g->n] = (struct gnode){ addr, type, 0, depth, false, false, 0 };
-	size_t j = hash_addr(addr, g->nslots);
+	j = hash_addr(addr, g->nslots);
 	while (g->slots[j].idx)
 		j = (j + 1) & (g->nslots - 1);
-	g->slots[j] = (struct gslot){ addr, (uint32_t)(g->n + 1) };
-	return (long)g->n++;
+	g->slots[j] = (struct gslot){ addr, (uint32_t)(g->n + 1), 0 };
+	g->n++;
+	return &g->slots[j];
 }
 
 static uint32_t intern_name(struct graph *g, const char *name)
@@ -149,16 +166,24 @@ static int on_edge(const struct edge *e, void *arg)
 	return 0;
 }
 
-/* Look up (or add, if untracked and within the depth) the targets of the pending edges, and keep the edges. */
+/*
+ * Look up (or add, if untracked and within the depth) the targets of the
+ * pending edges, and keep the edges. The node's counts go into its slot,
+ * where the look-up has just been, not into the node: one cache miss an
+ * edge instead of two (count_inbound moves them to the nodes).
+ */
 static void add_pending_edges(struct build_cb *b)
 {
 	struct graph *g = b->g;
 
 	for (size_t k = 0; k < b->npending; k++) {
 		const struct pending_edge *e = &b->pending[k];
-		long to = graph__find(g, e->to);
+		struct gslot *to;
 
-		if (to < 0) {
+		if (g->nedges >= MAX_EDGES)
+			break;
+		to = find_slot(g, e->to);
+		if (!to) {
 			uint8_t depth = (uint8_t)(g->nodes[b->from].depth + 1);
 			raddr_t type;
 			long ti;
@@ -169,18 +194,31 @@ static void add_pending_edges(struct build_cb *b)
 			if (ti < 0)
 				continue;
 			to = add_node(g, e->to, (uint32_t)ti, depth);
-			if (to < 0)
+			if (!to)
 				continue;
 		}
 		GROW(g->edges, g->ecap, g->nedges + 1);
-		g->edges[g->nedges++] = (struct gedge){ b->from, (uint32_t)to, e->kind, e->index, e->key, e->name,
+		g->edges[g->nedges++] = (struct gedge){ b->from, to->idx - 1, e->kind, e->index, e->key, e->name,
 							e->derived };
 		if (e->kind == EDGE_INSTANCE_DICT)
-			g->nodes[to].instance_dict = true;
-		if (!e->derived)
-			g->nodes[to].inbound++;
+			to->inb |= SLOT_INSTANCE_DICT;
+		if (!e->derived && (to->inb & ~SLOT_INSTANCE_DICT) < ~SLOT_INSTANCE_DICT)
+			to->inb++;
 	}
 	b->npending = 0;
+}
+
+/* The counts add_pending_edges kept in the slots, into the nodes. */
+static void count_inbound(struct graph *g)
+{
+	for (size_t j = 0; j < g->nslots; j++) {
+		const struct gslot *s = &g->slots[j];
+
+		if (!s->idx)
+			continue;
+		g->nodes[s->idx - 1].inbound = s->inb & ~SLOT_INSTANCE_DICT;
+		g->nodes[s->idx - 1].instance_dict = s->inb & SLOT_INSTANCE_DICT;
+	}
 }
 
 static int cmp_root(const void *a, const void *b)
@@ -257,6 +295,7 @@ int graph__build_nodes(struct graph *g, struct snapshot *snap, struct remote *r,
 		g->nslots *= 2;
 	g->nslots /= 2; /* rehash() doubles it */
 	rehash(g);
+	GROW(g->nodes, g->cap, snap->n + snap->n / 4 + 16);
 	for (size_t i = 0; i < snap->n; i++)
 		add_node(g, snap->objs[i].addr, snap->objs[i].type, 0);
 	/* g->n grows while we go: untracked referents are decoded in turn */
@@ -274,11 +313,54 @@ int graph__build_nodes(struct graph *g, struct snapshot *snap, struct remote *r,
 			g->nodes[i].immortal = true;
 	}
 	free(b.pending);
+	count_inbound(g);
 	type_table__name_all(&snap->types, r, l);
 	g->build_ns = now_ns() - t0;
 	return 0;
 }
 
+
+/*
+ * The edges of a build are in source order already (node by node, each
+ * object's references as decoded): the forward index is their counts, and
+ * the reverse one an array of 4-byte edge numbers by target, stable, so a
+ * node's referrers come in source order. Moving the 32-byte edges into
+ * target order instead cost more than the rest of the build, a random
+ * write each. Edges made another way (tests) are put in source order first.
+ */
+void graph__index_edges(struct graph *g)
+{
+	size_t n = g->n, m = g->nedges;
+	bool by_source = true;
+
+	for (size_t e = 1; e < m && by_source; e++)
+		by_source = g->edges[e].from >= g->edges[e - 1].from;
+	g->fwd_start = xcalloc(n + 2, sizeof(*g->fwd_start));
+	for (size_t e = 0; e < m; e++)
+		g->fwd_start[g->edges[e].from + 1]++;
+	for (size_t i = 1; i <= n; i++)
+		g->fwd_start[i] += g->fwd_start[i - 1];
+	if (!by_source) {
+		struct gedge *sorted = xmalloc((m + 1) * sizeof(*sorted));
+		size_t *at = xmalloc((n + 1) * sizeof(*at));
+
+		memcpy(at, g->fwd_start, (n + 1) * sizeof(*at));
+		for (size_t e = 0; e < m; e++)
+			sorted[at[g->edges[e].from]++] = g->edges[e];
+		free(at);
+		free(g->edges);
+		g->edges = sorted;
+		g->ecap = m + 1;
+	}
+	g->rev_start = xcalloc(n + 2, sizeof(*g->rev_start));
+	for (size_t e = 0; e < m; e++)
+		g->rev_start[g->edges[e].to + 2]++;
+	for (size_t i = 2; i < n + 2; i++)
+		g->rev_start[i] += g->rev_start[i - 1];
+	g->rev = xmalloc((m + 1) * sizeof(*g->rev));
+	for (size_t e = 0; e < m; e++)
+		g->rev[g->rev_start[g->edges[e].to + 1]++] = (uint32_t)e;
+}
 
 void graph__index(struct graph *g)
 {
@@ -291,29 +373,7 @@ void graph__index(struct graph *g)
 	roots__frames(g);
 	if (g->nroots)
 		qsort(g->roots, g->nroots, sizeof(*g->roots), cmp_root);
-	/* edges grouped by target: a counting sort, stable in source order */
-	g->rev_start = xcalloc(g->n + 2, sizeof(*g->rev_start));
-	for (size_t e = 0; e < g->nedges; e++)
-		g->rev_start[g->edges[e].to + 2]++;
-	for (size_t i = 2; i < g->n + 2; i++)
-		g->rev_start[i] += g->rev_start[i - 1];
-	{
-		struct gedge *sorted = xmalloc((g->nedges + 1) * sizeof(*sorted));
-		for (size_t e = 0; e < g->nedges; e++)
-			sorted[g->rev_start[g->edges[e].to + 1]++] = g->edges[e];
-		free(g->edges);
-		g->edges = sorted;
-		g->ecap = g->nedges + 1;
-	}
-	/* the forward index: a counting sort of the edges by their source */
-	g->fwd_start = xcalloc(g->n + 2, sizeof(*g->fwd_start));
-	g->fwd = xcalloc(g->nedges + 1, sizeof(*g->fwd));
-	for (size_t e = 0; e < g->nedges; e++)
-		g->fwd_start[g->edges[e].from + 2]++;
-	for (size_t i = 2; i < g->n + 2; i++)
-		g->fwd_start[i] += g->fwd_start[i - 1];
-	for (size_t e = 0; e < g->nedges; e++)
-		g->fwd[g->fwd_start[g->edges[e].from + 1]++] = e;
+	graph__index_edges(g);
 	g->build_ns += now_ns() - t0;
 }
 
@@ -335,7 +395,7 @@ void graph__release(struct graph *g)
 	free(g->nodes);
 	free(g->edges);
 	free(g->rev_start);
-	free(g->fwd);
+	free(g->rev);
 	free(g->fwd_start);
 	table_free(g->slots, g->nslots * sizeof(*g->slots));
 	free(g->dict_owner);
@@ -368,12 +428,12 @@ static bool closure_label(const struct graph *g, uint32_t cell, char *buf, size_
 	struct remote *r = g->ctx.r;
 
 	for (size_t k = g->rev_start[cell]; k < g->rev_start[cell + 1]; k++) {
-		const struct gedge *te = &g->edges[k];
+		const struct gedge *te = &g->edges[g->rev[k]];
 
 		if (te->kind != EDGE_TUPLE_INDEX)
 			continue;
 		for (size_t j = g->rev_start[te->from]; j < g->rev_start[te->from + 1]; j++) {
-			const struct gedge *fe = &g->edges[j];
+			const struct gedge *fe = &g->edges[g->rev[j]];
 			raddr_t f = g->nodes[fe->from].addr, code, names, name, qual;
 			uint64_t nclosure = 0, nnames = 0;
 			char var[128], func[256];
@@ -627,9 +687,9 @@ int graph__referrers(struct graph *g, long target, const struct referrer_opts *o
 		 */
 		bool via_attr = false;
 		for (size_t k = lo; k < hi && !via_attr; k++)
-			via_attr = g->edges[k].derived;
+			via_attr = g->edges[g->rev[k]].derived;
 		for (size_t k = lo; k < hi; k++) {
-			const struct gedge *e = &g->edges[k];
+			const struct gedge *e = &g->edges[g->rev[k]];
 			enum root_kind kind;
 			char *label, lab[256];
 			size_t ri;

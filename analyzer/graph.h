@@ -57,16 +57,16 @@ struct graph {
 	struct refs_ctx ctx;
 	struct gnode *nodes;
 	size_t n, cap;
-	struct gedge *edges; /* sorted by .to once built */
+	struct gedge *edges; /* in source order: edges[fwd_start[i] .. fwd_start[i+1]) leave node i */
 	size_t nedges, ecap;
-	size_t *rev_start;   /* edges[rev_start[i] .. rev_start[i+1]) point to node i */
-	size_t *fwd;         /* edge indices sorted by .from */
-	size_t *fwd_start;   /* edges[fwd[fwd_start[i] .. fwd_start[i+1])] leave node i */
+	size_t *fwd_start;
+	uint32_t *rev;       /* edge numbers by target: edges[rev[rev_start[i] .. rev_start[i+1])] point to */
+	size_t *rev_start;   /* node i, in source order */
 	char **names;        /* interned names; names[0] = "" */
 	size_t nnames, names_cap;
 	/* open-addressing: addr -> node index + 1 (the address kept beside it: one cache miss a probe) */
 	bool indexed;          /* graph__index done */
-	struct gslot { raddr_t addr; uint32_t idx; } *slots;
+	struct gslot { raddr_t addr; uint32_t idx, inb; } *slots; /* inb: while building */
 	size_t nslots;
 	/* node -> module (for module dicts) / type (for type dicts) owning it, + 1; 0 none */
 	uint32_t *dict_owner;
@@ -97,6 +97,8 @@ int graph__build(struct graph *g, struct snapshot *snap, struct remote *r, const
 int graph__build_nodes(struct graph *g, struct snapshot *snap, struct remote *r, const struct layout *l,
 		       const struct graph_opts *opts);
 void graph__index(struct graph *g);
+/* graph__index's edge indexes alone (sorting edges made in any order by source first), for tests. */
+void graph__index_edges(struct graph *g);
 void graph__release(struct graph *g);
 /* The node of addr, or -1. */
 long graph__find(const struct graph *g, raddr_t addr);

@@ -288,8 +288,8 @@ static char *root_label(const struct graph *g, const struct dom_tree *t, uint32_
 	case ROOT_SYS_MODULES:
 	case ROOT_GC_GARBAGE:
 		for (size_t k = g->rev_start[r]; k < g->rev_start[r + 1]; k++)
-			if (graph__root_edge_kind(g, k) == kind) {
-				char *l = graph__root_label(g, k, &k2);
+			if (graph__root_edge_kind(g, g->rev[k]) == kind) {
+				char *l = graph__root_label(g, g->rev[k], &k2);
 				if (l)
 					return l;
 			}
@@ -346,13 +346,13 @@ static size_t shortest_paths(const struct graph *g, const struct dom_tree *t, co
 		while (qh < qn && found < nleaked) {
 			uint32_t v = queue[qh++];
 
-			/* the targets of g->fwd's references, in t's compact list */
+			/* the targets of v's references, in t's compact list */
 			for (size_t k = g->fwd_start[v]; k < g->fwd_start[v + 1]; k++) {
 				uint32_t w = t->succ[k] & ~DOM_DERIVED;
 
 				if (t->succ[k] == DOM_SKIP || par[w] != PAR_UNSEEN)
 					continue;
-				par[w] = (uint32_t)g->fwd[k];
+				par[w] = (uint32_t)k;
 				queue[qn++] = w;
 				found += BIT_GET(leaked, w);
 			}

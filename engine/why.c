@@ -58,7 +58,7 @@ static uint64_t deep_size(const struct graph *g, const struct why_result *w, lon
 		long v = queue[qh++];
 		total += shallow_size(g, w, v);
 		for (size_t k = g->fwd_start[v]; k < g->fwd_start[v + 1]; k++) {
-			const struct gedge *e = &g->edges[g->fwd[k]];
+			const struct gedge *e = &g->edges[k];
 			size_t slot;
 
 			if (e->kind == EDGE_TYPE_OF || e->derived || g->nodes[e->to].inbound != 1)

@@ -123,10 +123,10 @@ static void check_graph(const struct graph *g, const struct snapshot *s)
 	for (size_t i = 0; i < g->n; i++) {
 		require(g->rev_start[i] <= g->rev_start[i + 1], "reverse index sorted");
 		for (size_t k = g->rev_start[i]; k < g->rev_start[i + 1]; k++)
-			require(g->edges[k].to == i, "reverse index points at the node's edges");
+			require(g->rev[k] < g->nedges && g->edges[g->rev[k]].to == i,
+				"reverse index points at the node's edges");
 		for (size_t k = g->fwd_start[i]; k < g->fwd_start[i + 1]; k++)
-			require(g->fwd[k] < g->nedges && g->edges[g->fwd[k]].from == i,
-				"forward index points at the node's edges");
+			require(g->edges[k].from == i, "forward index points at the node's edges");
 	}
 	for (size_t e = 0; e < g->nedges; e++)
 		require(g->edges[e].from < g->n && g->edges[e].to < g->n && g->edges[e].name < g->nnames,

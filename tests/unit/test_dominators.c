@@ -88,30 +88,12 @@ static int cmp_root(const void *a, const void *b)
 static void tg_index(struct tg *t)
 {
 	struct graph *g = &t->g;
-	struct gedge *sorted;
 
 	g->dict_owner = xcalloc(g->n + 1, sizeof(*g->dict_owner));
 	g->owner_is_type = xcalloc(g->n + 1, sizeof(*g->owner_is_type));
 	if (g->nroots)
 		qsort(g->roots, g->nroots, sizeof(*g->roots), cmp_root);
-	g->rev_start = xcalloc(g->n + 2, sizeof(*g->rev_start));
-	for (size_t e = 0; e < g->nedges; e++)
-		g->rev_start[g->edges[e].to + 2]++;
-	for (size_t i = 2; i < g->n + 2; i++)
-		g->rev_start[i] += g->rev_start[i - 1];
-	sorted = xmalloc((g->nedges + 1) * sizeof(*sorted));
-	for (size_t e = 0; e < g->nedges; e++)
-		sorted[g->rev_start[g->edges[e].to + 1]++] = g->edges[e];
-	free(g->edges);
-	g->edges = sorted;
-	g->fwd_start = xcalloc(g->n + 2, sizeof(*g->fwd_start));
-	g->fwd = xcalloc(g->nedges + 1, sizeof(*g->fwd));
-	for (size_t e = 0; e < g->nedges; e++)
-		g->fwd_start[g->edges[e].from + 2]++;
-	for (size_t i = 2; i < g->n + 2; i++)
-		g->fwd_start[i] += g->fwd_start[i - 1];
-	for (size_t e = 0; e < g->nedges; e++)
-		g->fwd[g->fwd_start[g->edges[e].from + 1]++] = e;
+	graph__index_edges(g);
 	g->indexed = true;
 }
 
@@ -443,7 +425,7 @@ static void reach(const struct tg *t, const struct dom_tree *d, const bool *remo
 	while (qh < qn) {
 		uint32_t v = q[qh++];
 		for (size_t k = t->g.fwd_start[v]; k < t->g.fwd_start[v + 1]; k++) {
-			const struct gedge *e = &t->g.edges[t->g.fwd[k]];
+			const struct gedge *e = &t->g.edges[k];
 			if (dominators__edge_counts(e) && !seen[e->to] && !removed[e->to]) {
 				seen[e->to] = true;
 				q[qn++] = e->to;
@@ -705,7 +687,7 @@ Test(groups, labels_collapse)
 		tg_edge_full(&t, i, i + 1, EDGE_ATTR, -1, "next", false);
 	tg_edge_full(&t, 0, 5 + chain, EDGE_DICT_KEY, -1, NULL, false);
 	compute(&t, &d);
-	groups__edge_label(&t.g, t.g.rev_start[1], buf, sizeof(buf));
+	groups__edge_label(&t.g, t.g.rev[t.g.rev_start[1]], buf, sizeof(buf));
 	cr_assert_str_eq(buf, "Obj[*]");
 	leaked[0] = 3;
 	leaked[1] = 4 + chain;
