@@ -161,6 +161,26 @@ Test(pytest_plugin, xdist_two_workers, .fini = scratch__cleanup, .timeout = 600)
 	run_result__release(&r);
 }
 
+/* The summary's report ID names a report `memalot print` reads from the session's report directory. */
+static void assert_report_saved(const struct run_result *r, const char *what)
+{
+	const char *at = strstr(r->out, "memalot report: "), *many = strstr(r->out, "memalot reports: ");
+	char id[64] = "", *reports = scratch__file("reports");
+	struct run_result pr;
+
+	/* the first of them when several engines ran (tests with options of their own) */
+	cr_assert((at && sscanf(at, "memalot report: %63[a-z0-9-]", id) == 1) ||
+		  (many && sscanf(many, "memalot reports: %63[a-z0-9-]", id) == 1), "%s: no report ID:\n%s", what,
+		  r->out);
+	cr_assert_eq(run__capture((char *[]){ (char *)harness__memalot(), "print", id, "--report-directory", reports,
+					      "--json", NULL }, 60, &pr), 0);
+	cr_assert_eq(pr.status, 0, "%s: memalot print %s: exit %d:\n%s", what, id, pr.status, pr.err);
+	/* a report of the engine's monitored calls, at the plugin's age */
+	cr_assert(strstr(pr.out, "\"max_object_age_calls\":2"), "%s: report %s:\n%.2000s", what, id, pr.out);
+	run_result__release(&pr);
+	free(reports);
+}
+
 /* Without --memalot only marked tests are checked, with the marker's limits and options. */
 Test(pytest_plugin, marker_limits_and_options, .fini = scratch__cleanup, .timeout = 600)
 {
@@ -176,9 +196,13 @@ Test(pytest_plugin, marker_limits_and_options, .fini = scratch__cleanup, .timeou
 	cr_assert(strstr(r.out, "FAILED test_marker.py::test_marked_fd_leak"), "%s", r.out);
 	cr_assert_null(strstr(r.out, "FAILED test_marker.py::test_within_max_objects"), "%s", r.out);
 	cr_assert_null(strstr(r.out, "FAILED test_marker.py::test_other_types_only"), "%s", r.out);
-	cr_assert_null(strstr(r.out, "FAILED test_marker.py::test_leak_after_more_calls_than_checked"), "%s", r.out);
+	cr_assert(strstr(r.out, "FAILED test_marker.py::test_over_max_bytes"), "%s", r.out);
+	/* warmup_calls and calls: each test fails if its count is not the one the marker gives */
+	cr_assert_null(strstr(r.out, "FAILED test_marker.py::test_warmup_covers_the_filling"), "%s", r.out);
+	cr_assert_null(strstr(r.out, "FAILED test_marker.py::test_more_calls_see_the_filling_end"), "%s", r.out);
 	cr_assert(strstr(r.out, "test_marked_leak leaked Python objects"), "%s", r.out);
-	cr_assert(strstr(r.out, "5 tests checked for leaks"), "%s", r.out);
+	cr_assert(strstr(r.out, "7 tests checked for leaks"), "%s", r.out);
+	assert_report_saved(&r, "marker");
 	run_result__release(&r);
 	free(dir);
 }
@@ -220,19 +244,28 @@ Test(pytest_plugin, bad_options_are_usage_errors, .fini = scratch__cleanup, .tim
 	free(dir);
 }
 
-/* memalot run -- python3 -m pytest: the suite runs under memalot, which reports on its own. */
+/*
+ * memalot run -- python3 -m pytest: the suite runs under memalot, which
+ * watches the pytest process from outside and reports the leak of
+ * test_run_leak.py (that test leaks until a saved report names a leak).
+ */
 Test(pytest_plugin, under_memalot_run, .fini = scratch__cleanup, .timeout = 600)
 {
 	char *dir = sample_copy(), *reports = scratch__file("run-reports");
-	char *cmd = xasprintf("cd '%s' && PYTHONPATH='%s/python' PYTHONDONTWRITEBYTECODE=1 exec '%s' run "
-			      "--max-object-lifetime 1 --report-directory '%s' -- '%s' -m pytest -p no:cacheprovider "
-			      "-q test_sample.py -k clean",
-			      dir, harness__srcdir(), harness__memalot(), reports, pytest_python());
+	char *cmd = xasprintf("cd '%s' && PYTHONPATH='%s/python' PYTHONDONTWRITEBYTECODE=1 MEMALOT_BIN='%s' "
+			      "MEMALOT_WAIT_REPORTS='%s' exec '%s' run --max-object-lifetime 1 --report-directory '%s' -- "
+			      "'%s' -m pytest -p no:cacheprovider -q test_sample.py test_run_leak.py -k "
+			      "'clean or until_reported'",
+			      dir, harness__srcdir(), harness__memalot(), reports, harness__memalot(), reports,
+			      pytest_python());
 	struct run_result r;
 
 	cr_assert_eq(run__capture((char *[]){ "sh", "-c", cmd, NULL }, PYTEST_TIMEOUT, &r), 0);
 	cr_assert_eq(r.status, 0, "memalot run exited %d:\n%s\n%s", r.status, r.out, r.err);
-	cr_assert(strstr(r.out, "6 passed"), "%s\n%s", r.out, r.err);
+	cr_assert(strstr(r.out, "7 passed"), "%s\n%s", r.out, r.err);
+	cr_assert(strstr(r.out, "myapp.cache._CACHE (global)") || strstr(r.err, "myapp.cache._CACHE (global)"),
+		  "memalot run did not report the leak's root:\n%s\n%s", r.out, r.err);
+	cr_assert(strstr(r.err, "memalot: summary: 1 process watched"), "%s", r.err);
 	run_result__release(&r);
 	free(cmd);
 	free(reports);

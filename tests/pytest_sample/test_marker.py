@@ -5,9 +5,6 @@ import pytest
 import myapp.cache
 import myapp.native
 
-_CALLS = [0]
-
-
 @pytest.mark.memalot
 def test_marked_leak():
     assert myapp.cache.handle("POST /") > 0
@@ -30,11 +27,32 @@ def test_marked_fd_leak():
     assert myapp.native.open_config()
 
 
-@pytest.mark.memalot(calls=2, warmup_calls=1)
-def test_leak_after_more_calls_than_checked():
-    _CALLS[0] += 1
-    if _CALLS[0] > 5:
-        myapp.cache.handle("late")
+@pytest.mark.memalot(max_objects=100, max_bytes=10)
+def test_over_max_bytes():
+    # 3 objects per call, within max_objects, but more than 10 bytes
+    assert myapp.cache.handle("PATCH /") > 0
+
+
+def _fill(table, size):
+    """A table that grows by one entry a call over its first `size` calls, then is only read."""
+    if len(table) < size:
+        table.append(myapp.cache.Response("entry %d" % len(table)))
+
+
+_FILLED_IN_WARMUP = []
+_FILLED_IN_FIVE = []
+
+
+@pytest.mark.memalot(warmup_calls=4, calls=3, screen=False)
+def test_warmup_covers_the_filling():
+    # fills over 4 calls, all of them the warm-up (with 1, every checked call would leak)
+    _fill(_FILLED_IN_WARMUP, 4)
+
+
+@pytest.mark.memalot(calls=6, screen=False)
+def test_more_calls_see_the_filling_end():
+    # fills over calls 1-5: the 6th checked call's window is clean (with 3, every window leaks)
+    _fill(_FILLED_IN_FIVE, 5)
 
 
 def test_unmarked_leak():

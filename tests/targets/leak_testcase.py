@@ -18,6 +18,8 @@ _libc.malloc.restype = ctypes.c_void_p
 _libc.malloc.argtypes = [ctypes.c_size_t]
 _libc.memset.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t]
 _libc.free.argtypes = [ctypes.c_void_p]
+# a fixed mmap threshold of 128 KiB: glibc's own rises with each mapped block freed
+_libc.mallopt(-3, 131072)  # M_MMAP_THRESHOLD
 
 _REGISTRY = []
 _FDS = []
@@ -67,13 +69,57 @@ def clean_python(n=50):
     return sorted({i: str(i) for i in range(n)}.items())[-1]
 
 
+def say_growth(name, err):
+    """The smallest growth of each metric over the runs of a MemoryLeakError: "GROWTH name heap=N mmap=N ..."."""
+    print("GROWTH %s %s" % (name, " ".join("%s=%d" % (k, min(v)) for k, v in sorted(err.growth.items()) if v)),
+          flush=True)
+
+
 class Cases(memalot.MemoryLeakTestCase):
     verbosity = 0
     times = 100
     retries = 4
 
     def test_native_leak(self):
-        self.execute(leak_native, checkers=memalot.Checkers.only("memory"))
+        try:
+            self.execute(leak_native, checkers=memalot.Checkers.only("memory"))
+        except memalot.MemoryLeakError as e:
+            say_growth("test_native_leak", e)
+            raise
+
+    def test_native_mmap_leak(self):
+        # blocks above malloc's mmap threshold (128 KiB) are mappings of their own
+        try:
+            self.execute(leak_native, 262144, times=10, checkers=memalot.Checkers.only("memory"))
+        except memalot.MemoryLeakError as e:
+            say_growth("test_native_mmap_leak", e)
+            raise
+
+    def test_native_within_tolerance(self):
+        # test_native_leak's leak, allowed up to 8 MiB a run
+        self.execute(leak_native, tolerance=8 << 20, checkers=memalot.Checkers.only("memory"))
+
+    def test_malloc_info(self):
+        from memalot import _check
+
+        info = memalot.malloc_info()
+        self.assertEqual(sorted(info), ["heap_total", "heap_used", "mmap_used"])
+        self.assertTrue(all(isinstance(v, int) and v >= 0 for v in info.values()), info)
+        p = _libc.malloc(1 << 20)
+        self.assertGreaterEqual(memalot.malloc_info()["mmap_used"], info["mmap_used"] + (1 << 20))
+        _libc.free(p)
+        # the C libraries before mallinfo2 (glibc 2.33): mallinfo, the same figures in ints
+        legacy = _check._libc.mallinfo
+        legacy.restype, legacy.argtypes = _check._Mallinfo, []
+        saved, _check._mallinfo = _check._mallinfo, legacy
+        try:
+            old = memalot.malloc_info()
+        finally:
+            _check._mallinfo = saved
+        new = memalot.malloc_info()
+        self.assertEqual(sorted(old), sorted(new))
+        self.assertTrue(all(abs(old[k] - new[k]) < (1 << 20) for k in new), (old, new))
+        self.assertIsInstance(memalot.malloc_trim(), bool)
 
     def test_fd_leak(self):
         self.execute(leak_fd)
