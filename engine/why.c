@@ -108,6 +108,7 @@ static void detail(struct graph *g, const struct why_opts *o, long node, struct 
 	uint64_t t0 = now_ns();
 
 	wo->node = node;
+	wo->group = -1;
 	wo->type_name = xstrdup(g->snap->types.v[g->nodes[node].type].name);
 	wo->str = short_repr(g, node, o->str_max_length);
 	wo->shallow = shallow_size(g, out, node);
@@ -342,8 +343,10 @@ int why__run_nodes(struct graph *g, const struct why_opts *o, const uint32_t *no
 		memset(&out->groups, 0, sizeof(out->groups));
 	}
 	out->v = xcalloc(npicked + 1, sizeof(*out->v));
-	for (size_t k = 0; k < npicked; k++)
+	for (size_t k = 0; k < npicked; k++) {
 		detail(g, o, picked[k].node, out);
+		out->v[out->n - 1].group = out->have_groups ? (long)picked[k].group : -1;
+	}
 	free(picked);
 	return 0;
 }
@@ -449,6 +452,8 @@ json_t *why__json(const struct graph *g, const struct why_result *w)
 		json_object_set_new(d, "referrers_checked", json_boolean(o->referrers_checked));
 		json_object_set_new(d, "referrer_graph",
 				    o->referrers_checked ? rgraph_json(g, &o->rg) : json_null());
+		if (o->group >= 0 && o->group < WHY_GROUPS_MAX)
+			json_object_set_new(d, "leak_group", json_integer((json_int_t)o->group));
 		json_array_append_new(list, d);
 	}
 	return list;

@@ -31,6 +31,7 @@ struct why_object {
 	size_t deep_objects;  /* objects the deep size counted */
 	bool referrers_checked;
 	struct rgraph rg;
+	long group;           /* its leak group (index into why_result.groups), -1: none */
 };
 
 struct why_result {

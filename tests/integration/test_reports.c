@@ -783,6 +783,8 @@ Test(reports, graph_of_a_big_group, .fini = cleanup, .timeout = 240)
 		  "the root is not drawn once");
 	cr_assert(strstr(dot, " more __main__.CachedResponse"), "siblings not collapsed: %s", dot);
 	cr_assert(strstr(dot, "subgraph cluster_g"), "no cluster per group");
+	/* the worker's list, another group: a cluster of its own, not folded into the cache's */
+	cr_assert(strstr(dot, " \u00d7 __main__.QueuedItem, "), "the queue's group has no cluster: %s", dot);
 	cr_assert(strstr(dot, "dict key="), "edges without the key that holds: %s", dot);
 	free(dot);
 	/* SVG through dot, readable by rsvg-convert, not wider than a screen or two */

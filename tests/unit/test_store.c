@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../common/util.h"
+#include "../../reports/render.h"
 #include "../../reports/store.h"
 
 static json_t *sample(void)
@@ -318,4 +320,66 @@ Test(store, a_session_without_files_is_no_damage, .fini = remove_tmp_root)
 	cr_assert_eq(warnings, 1, "a missing summary next to an iteration was not warned about");
 	json_decref(doc);
 	store__close(&s);
+}
+
+/* One detail of the graph test: TYPE at ADDR held by the dict at 0x9000 as HOW, in group GROUP. */
+static json_t *held_detail(const char *type, unsigned addr, const char *how, int group)
+{
+	json_error_t e;
+	char *text = xasprintf("{\"object_type_name\": \"%s\", \"object_id\": %u, \"leak_group\": %d,"
+			       " \"referrer_graph\": {\"target_ids\": [0], \"root_ids\": [2], \"graph_nodes\": ["
+			       "{\"id\": 0, \"name\": \"%s at 0x%x\", \"object_id\": %u, \"referent_ids\": []},"
+			       "{\"id\": 1, \"name\": \"builtins.dict at 0x9000, %s\", \"object_id\": 36864,"
+			       " \"referent_ids\": [0]},"
+			       "{\"id\": 2, \"name\": \"app._CACHE (global)\", \"kind\": \"global\", \"referent_ids\": [1]}]}}",
+			       type, addr, group, type, addr, addr, how);
+	json_t *d = json_loads(text, 0, &e);
+
+	cr_assert_not_null(d, "%s: %s", e.text, text);
+	free(text);
+	return d;
+}
+
+/*
+ * render__graph_dot: a dict's values and its keys are two leak groups with
+ * one root and one holder; each gets its cluster, the values' siblings
+ * beyond the first few collapse into one node, the key stays in its group.
+ */
+Test(render, graph_keeps_groups_under_one_holder_apart)
+{
+	json_error_t e;
+	json_t *it = json_loads("{\"report_id\": \"abcd-1234\", \"iteration_number\": 2, \"leak_groups\": ["
+				"{\"root\": \"app._CACHE (global)\", \"root_kind\": \"global\", \"path\": \"dict[*]\","
+				" \"object_count\": 8, \"retained_size_bytes\": 800, \"total_types\": 1,"
+				" \"types\": [{\"object_type\": \"app.Resp\", \"count\": 8}]},"
+				"{\"root\": \"app._CACHE (global)\", \"root_kind\": \"global\", \"path\": \"dict (key)\","
+				" \"object_count\": 8, \"retained_size_bytes\": 400, \"total_types\": 1,"
+				" \"types\": [{\"object_type\": \"builtins.str\", \"count\": 8}]}],"
+				" \"object_details_list\": []}", 0, &e);
+	json_t *details;
+	char *dot = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	cr_assert_not_null(it, "%s", e.text);
+	details = json_object_get(it, "object_details_list");
+	for (unsigned i = 0; i < 8; i++) {
+		char how[32];
+
+		snprintf(how, sizeof(how), "dict key='k%u'", i);
+		json_array_append_new(details, held_detail("app.Resp", 0x1000 + 0x40 * i, how, 0));
+	}
+	json_array_append_new(details, held_detail("builtins.str", 0x2000, "dict key", 1));
+	f = open_memstream(&dot, &len);
+	render__graph_dot(f, it);
+	fclose(f);
+	cr_assert(strstr(dot, "subgraph cluster_g0") && strstr(dot, "subgraph cluster_g1"), "%s", dot);
+	cr_assert(strstr(dot, "label=\"8 \u00d7 app.Resp, 800 bytes retained\""), "%s", dot);
+	cr_assert(strstr(dot, "... 3 more app.Resp"), "%s", dot);
+	/* the key is drawn in its group's cluster, after cluster_g1's label */
+	cr_assert(strstr(dot, "label=\"builtins.str at 0x2000\"") > strstr(dot, "subgraph cluster_g1"), "%s", dot);
+	cr_assert_eq(strstr(strstr(dot, "builtins.dict at 0x9000") + 1, "builtins.dict at 0x9000"), NULL,
+		     "the holder is drawn twice: %s", dot);
+	free(dot);
+	json_decref(it);
 }
