@@ -22,9 +22,6 @@ bool cli__common(int c)
 
 int cli__bad_option(char **argv)
 {
-	if (optopt && optopt < 256)
-		log_usage("option '-%c' is unknown or lacks its value", optopt);
-	else
-		log_usage("option '%s' is unknown or lacks its value", argv[optind - 1]);
+	log_bad_option(argv[optind - 1], optopt);
 	return EXIT_USAGE;
 }

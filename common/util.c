@@ -280,6 +280,31 @@ void log_usage(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/*
+ * getopt_long's '?' said in one line: which option, and whether it is
+ * unknown, lacks its value or was given one it does not take. arg is
+ * argv[optind - 1]; opt is optopt (the option's value when it is known,
+ * 0 for an unknown long option); the short options of every command take
+ * no value.
+ */
+void log_bad_option(const char *arg, int opt)
+{
+	if (arg && !strncmp(arg, "--", 2)) {
+		int n = (int)strcspn(arg, "=");
+
+		if (!opt)
+			log_usage("unknown option '%.*s'", n, arg);
+		else if (arg[n])
+			log_usage("option '%.*s' takes no value", n, arg);
+		else
+			log_usage("option '%s' needs a value", arg);
+	} else if (opt > 0 && opt < 256) {
+		log_usage("unknown option '-%c'", opt);
+	} else {
+		log_usage("unknown option '%s'", arg ? arg : "?");
+	}
+}
+
 char *utf8_sanitize(char *s)
 {
 	unsigned char *p = (unsigned char *)s;

@@ -76,6 +76,8 @@ extern int color_mode;
  * 'memalot CMD --help'" (the caller exits 2).
  */
 void log_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* An option getopt_long refused, in one line (argv[optind - 1], optopt). */
+void log_bad_option(const char *arg, int opt);
 /*
  * One status line on stderr (a terminal's), rewritten in place; any message
  * or report clears it first (status_clear).

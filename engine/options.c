@@ -158,7 +158,7 @@ int options__parse(int argc, char **argv, unsigned cmd, const char *usage_head, 
 				break;
 			}
 			/* one line, as every usage error */
-			log_usage("option '%s' is unknown or lacks its value", argv[optind - 1]);
+			log_bad_option(argv[optind - 1], optopt);
 			return EXIT_USAGE;
 		}
 	}

@@ -266,6 +266,12 @@ Test(options, every_subcommand_has_the_common_flags_and_one_line_usage_errors)
 				  "%s usage error %zu is not one line '%s...%s': '%s'", cmd, k, prefix, see, r.err);
 			if (k == 2)
 				cr_assert(strstr(r.err, cmds[i][4]), "%s: %s", cmd, r.err);
+			/* the option named as given, and what is wrong with it */
+			if (k < 2) {
+				char *what = xasprintf(k ? "option '%s' needs a value" : "unknown option '%s'", bad[k][1]);
+				cr_assert(strstr(r.err, what), "%s: no \"%s\" in: %s", cmd, what, r.err);
+				free(what);
+			}
 			cr_assert_str_empty(r.out, "%s: %s", cmd, r.out);
 			run_result__release(&r);
 		}
