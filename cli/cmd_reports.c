@@ -152,15 +152,19 @@ int cmd_list(int argc, char **argv)
 	} else if (!shown) {
 		printf("No reports found in %s\n", dir);
 	} else {
-		printf("%-10s %10s  %-20s  %8s  %s\n", "ID", "ITERATIONS", "START (UTC)", "LEAKED", "TARGET");
+		render__set_color(render__want_color(stdout));
+		printf("%s%-10s %10s  %-20s  %8s  %s%s\n", render__style(STYLE_HEAD), "ID", "ITERATIONS", "START (UTC)",
+		       "LEAKED", "TARGET", render__style(STYLE_OFF));
 		for (size_t i = 0; i < shown; i++) {
 			const json_t *s = v[i].summary;
 			char leaked[32] = "-";
+			long long alive = v[i].last ? render__alive_leaks(v[i].last) : 0;
 
 			if (v[i].last)
-				snprintf(leaked, sizeof(leaked), "%lld", render__alive_leaks(v[i].last));
-			printf("%-10s %10d  %-20s  %8s  pid %lld (%s)\n", v[i].id, v[i].iterations,
-			       str_or(s, "start_time", "?"), leaked,
+				snprintf(leaked, sizeof(leaked), "%lld", alive);
+			printf("%s%-10s%s %10d  %-20s  %s%8s%s  pid %lld (%s)\n", render__style(STYLE_TYPE), v[i].id,
+			       render__style(STYLE_OFF), v[i].iterations, str_or(s, "start_time", "?"),
+			       render__style(alive > 0 ? STYLE_SIZE : STYLE_OFF), leaked, render__style(STYLE_OFF),
 			       (long long)json_integer_value(json_object_get(s, "pid")), str_or(s, "command", "?"));
 		}
 	}

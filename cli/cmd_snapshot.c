@@ -167,17 +167,17 @@ static void print_text(pid_t pid, const struct layout *l, const struct snapshot 
 	printf("\ntarget paused %.1f ms%s\n", (double)s->pause_ns / 1e6,
 	       s->tries > 1 ? " (retried while the GC lists were changing)" : "");
 	if (s->partial)
-		printf("PARTIAL RESULT: %s\n", s->partial_reason);
-	printf("\n%12s", "count");
+		printf("%sPARTIAL RESULT: %s%s\n", render__style(STYLE_ALERT), s->partial_reason, render__style(STYLE_OFF));
+	printf("\n%s%12s", render__style(STYLE_HEAD), "count");
 	for (int i = 0; i < ng; i++)
 		printf(" %10s", gens[i].name);
-	printf("  type\n");
+	printf("  type%s\n", render__style(STYLE_OFF));
 	for (size_t i = 0; i < nrows && (!top || i < top); i++) {
 		const char *name = s->types.v[rows[i].type].name;
-		printf("%'12zu", rows[i].count);
+		printf("%s%'12zu%s", render__style(STYLE_SIZE), rows[i].count, render__style(STYLE_OFF));
 		for (int k = 0; k < ng; k++)
 			printf(" %'10zu", row_gen(s, &rows[i], gens[k].name));
-		printf("  %s\n", name ? name : "?");
+		printf("  %s%s%s\n", render__style(STYLE_TYPE), name ? name : "?", render__style(STYLE_OFF));
 	}
 	if (top && nrows > top)
 		printf("... %zu more types (--top 0 shows all)\n", nrows - top);
@@ -385,11 +385,10 @@ int cmd_snapshot(int argc, char **argv)
 			ret = print_json(pid, &layout, &snap, r.use_mem_fd ? "proc-mem" : "process_vm_readv",
 					 details, groups);
 		else {
+			render__set_color(render__want_color(stdout));
 			print_text(pid, &layout, &snap, top);
-			if (have_why) {
-				render__set_color(render__want_color(stdout));
+			if (have_why)
 				why__print(stdout, &g, &why_res);
-			}
 		}
 		if (have_why) {
 			why__release(&why_res);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <time.h>
 
 int log_level = 1;
@@ -246,22 +247,47 @@ void status_clear(void)
 	status_shown = false;
 }
 
+const char *log_command;
+int color_mode; /* 0 auto, 1 always (--force-terminal), -1 never (--no-color) */
+
+/* Whether stderr gets colour: as render__want_color decides for a report's stream. */
+static bool stderr_color(void)
+{
+	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if (color_mode)
+		return color_mode > 0;
+	return !(no && *no) && isatty(STDERR_FILENO) && !(term && !strcmp(term, "dumb"));
+}
+
 void log_msg(int level, const char *fmt, ...)
 {
+	static const char *const marks[][2] = { { "warning:", "\033[1;33m" }, { "error:", "\033[1;31m" } };
+	char *msg = NULL;
 	va_list ap;
+	int n;
 
 	if (level > log_level)
 		return;
 	status_clear();
-	fputs("memalot: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n < 0) {
+		fputs("memalot: (out of memory)\n", stderr);
+		return;
+	}
+	fputs("memalot: ", stderr);
+	/* a warning or an error stands out on a terminal */
+	for (size_t i = 0; i < ARRAY_SIZE(marks) && stderr_color(); i++)
+		if (!strncmp(msg, marks[i][0], strlen(marks[i][0]))) {
+			fprintf(stderr, "%s%s\033[0m%s\n", marks[i][1], marks[i][0], msg + strlen(marks[i][0]));
+			free(msg);
+			return;
+		}
+	fprintf(stderr, "%s\n", msg);
+	free(msg);
 }
-
-const char *log_command;
-int color_mode; /* 0 auto, 1 always (--force-terminal), -1 never (--no-color) */
 
 void log_usage(const char *fmt, ...)
 {

@@ -75,9 +75,9 @@ static const struct option_def table[] = {
 	{ "no-save-reports", "save_reports", true, OPT_FLAG, OPTS_MONITOR, C(o.no_save), 0, NULL, NULL,
 	  "do not save reports" },
 	{ "no-color", "color", true, OPT_ACCEPTED, OPTS_MONITOR, 0, 0, 0, NULL, NULL,
-	  "no colour (reports are plain text; NO_COLOR is honoured)" },
+	  "no colour in what is printed (as with NO_COLOR set)" },
 	{ "force-terminal", "force_terminal", false, OPT_ACCEPTED, OPTS_MONITOR, 0, 0, 0, NULL, NULL,
-	  "terminal codes even when not on a terminal (reports are plain text)" },
+	  "colour even when not printing to a terminal (a pipe, a file)" },
 	{ "max-memory", NULL, false, OPT_BYTES, OPTS_MONITOR, C(o.max_memory), B, "B", NULL,
 	  "the most memory a copy of a process may take (512M, 2G; default or 0: half the memory available): "
 	  "one with more writable memory is walked in place, paused for the whole walk" },

@@ -37,6 +37,19 @@ void render__set_color(bool on)
 	color = on;
 }
 
+const char *render__style(enum render_style s)
+{
+	switch (s) {
+	case STYLE_HEAD: return C_HEAD;
+	case STYLE_ALERT: return C_ALERT;
+	case STYLE_TYPE: return C_TYPE;
+	case STYLE_ROOT: return C_ROOT;
+	case STYLE_SIZE: return C_SIZE;
+	case STYLE_DIM: return C_DIM;
+	default: return C_OFF;
+	}
+}
+
 #define MAX_TREE_DEPTH 60
 #define MAX_KIDS 256
 

@@ -25,6 +25,9 @@ bool render__want_color(FILE *f);
 const char *render__human_bytes(long long b, char *buf, size_t size);
 /* Colour (ANSI SGR) in the text renderings from now on, or not (the default). */
 void render__set_color(bool on);
+/* The escape sequence of a style while colour is on (render__set_color), else "". */
+enum render_style { STYLE_OFF, STYLE_HEAD, STYLE_ALERT, STYLE_TYPE, STYLE_ROOT, STYLE_SIZE, STYLE_DIM };
+const char *render__style(enum render_style s);
 
 /*
  * A report as one self-contained HTML page (reports/html.c): the answer

@@ -882,7 +882,7 @@ Test(reports, print_shows_leak_groups, .fini = cleanup, .timeout = 180)
 		cr_assert_str_eq(lower.out, filtered.out, "--filter-types queueditem differs from QueuedItem");
 		run_result__release(&lower);
 	}
-	/* colour on a terminal (script(1) gives print one), none piped, NO_COLOR or --no-color; --force-terminal into a pipe */
+	/* colour on a terminal (script(1) gives one), none piped, NO_COLOR or --no-color; --force-terminal into a pipe */
 	{
 		static const struct {
 			const char *env, *flags;
@@ -893,17 +893,22 @@ Test(reports, print_shows_leak_groups, .fini = cleanup, .timeout = 180)
 			{ "", "", false, false },         { "", "--force-terminal", false, true },
 		};
 
-		for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-			char *inner = xasprintf("%s '%s' print %s --num-iterations 0 --report-directory '%s' %s", cases[k].env, harness__memalot(),
-						id, dir, cases[k].flags);
-			char *cmd = cases[k].pty ? xasprintf("script -qec \"%s\" /dev/null", inner) : xasprintf("%s", inner);
+		/* print, and list's table */
+		for (size_t k = 0; k < 2 * sizeof(cases) / sizeof(cases[0]); k++) {
+			size_t c0 = k / 2;
+			bool list = k % 2;
+			char *inner = list ? xasprintf("%s '%s' list --report-directory '%s' %s", cases[c0].env, harness__memalot(),
+						       dir, cases[c0].flags) :
+					     xasprintf("%s '%s' print %s --num-iterations 0 --report-directory '%s' %s",
+						       cases[c0].env, harness__memalot(), id, dir, cases[c0].flags);
+			char *cmd = cases[c0].pty ? xasprintf("script -qec \"%s\" /dev/null", inner) : xasprintf("%s", inner);
 			struct run_result c;
 
 			cr_assert_eq(run__capture((char *[]){ "sh", "-c", cmd, NULL }, 60, &c), 0);
 			cr_assert_eq(c.status, 0, "%s: %s", cmd, c.err);
-			cr_assert(strstr(c.out, "Leak groups"), "%s: %s", cmd, c.out);
-			cr_assert_eq(strstr(c.out, "\033[") != NULL, cases[k].colour, "%s: %s", cmd, c.out);
-			if (cases[k].colour)
+			cr_assert(strstr(c.out, list ? "ITERATIONS" : "Leak groups"), "%s: %s", cmd, c.out);
+			cr_assert_eq(strstr(c.out, "\033[") != NULL, cases[c0].colour, "%s: %s", cmd, c.out);
+			if (cases[c0].colour && !list)
 				cr_assert(strstr(c.out, "\033[35m" GROUPS_CACHE_PATH), "the holder is not coloured: %s", c.out);
 			run_result__release(&c);
 			free(cmd);
