@@ -163,8 +163,15 @@ void render__groups_text(FILE *f, const json_t *groups, long long total_groups, 
 
 	if (!json_array_size(groups))
 		return;
-	if (total_groups < (long long)json_array_size(groups))
+	if (total_groups <= (long long)json_array_size(groups)) {
+		/* every group is here (print --filter-types keeps whole groups): count what they hold */
+		long long sum = 0;
+
 		total_groups = (long long)json_array_size(groups);
+		json_array_foreach(groups, i, gr)
+			sum += int_of(gr, "object_count");
+		objects = sum;
+	}
 	fprintf(f, "\n%s%s%s: %s objects in %lld group%s, most retained first\n", C_HEAD,
 		matching ? "Groups of the matching objects (by what holds them)" : "Leak groups (by what holds them)",
 		C_OFF, thousands(objects, a, sizeof(a)), total_groups, total_groups == 1 ? "" : "s");

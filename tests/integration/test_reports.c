@@ -873,6 +873,16 @@ Test(reports, print_shows_leak_groups, .fini = cleanup, .timeout = 180)
 	cr_assert_eq(filtered.status, 0, "%s", filtered.err);
 	cr_assert(strstr(filtered.out, "held by " GROUPS_QUEUE_ROOT) && !strstr(filtered.out, GROUPS_CACHE_PATH),
 		  "--filter-types QueuedItem: %s", filtered.out);
+	/* the heading counts what the groups shown hold: the queue's 200 items and their list's slots */
+	{
+		const char *h = strstr(filtered.out, "Leak groups (by what holds them): ");
+		long long heading = -1, group = -2;
+
+		cr_assert(h && sscanf(h, "Leak groups (by what holds them): %lld objects in 1 group", &heading) == 1,
+			  "%s", filtered.out);
+		cr_assert(sscanf(strchr(h, '\n') + 1, " %lld object", &group) == 1, "%s", filtered.out);
+		cr_assert_eq(heading, group, "the heading's count is not the group's: %s", filtered.out);
+	}
 	/* the seed matches types in any case */
 	{
 		struct run_result lower;
