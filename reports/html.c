@@ -357,9 +357,14 @@ void render__html(FILE *f, const json_t *summary, const json_t *iterations, cons
 
 /* ------------------------------------------------------------ files, and Graphviz */
 
-/* Graphviz's dot renders dot_path into out as format (svg, png, pdf). @return 0, or -1 after the message */
-static int dot_render(const char *dot_path, const char *out, const char *format)
+/*
+ * Graphviz's dot renders dot_path into out as format (svg, png, pdf).
+ * Messages name what the user asked for: opt and its file ("--graph
+ * g.svg", "--html page.html"). @return 0, or -1 after the message
+ */
+static int dot_render(const char *dot_path, const char *out, const char *format, const char *opt, const char *file)
 {
+	bool html = !strcmp(opt, "--html");
 	char fmt[16];
 	int status;
 	pid_t pid;
@@ -378,20 +383,19 @@ static int dot_render(const char *dot_path, const char *out, const char *format)
 		if (errno != EINTR)
 			return -1;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-		log_err("--graph %s: Graphviz's 'dot' is not installed (apt-get install graphviz), "
-			"or write DOT with a .dot file name",
-			out);
+		log_err("%s %s: Graphviz's 'dot' is not installed (apt-get install graphviz)%s", opt, file,
+			html ? ": the page has no referrer graph" : ", or write DOT with a .dot file name");
 		return -1;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		log_err("--graph %s: dot -T%s failed", out, format);
+		log_err("%s %s: dot -T%s failed%s", opt, file, format, html ? ": the page has no referrer graph" : "");
 		return -1;
 	}
 	return 0;
 }
 
 /* One iteration's graph into path: DOT for .dot (and .gv), else rendered by dot. @return 0 or -1 */
-int render__graph_file(const char *path, const char *format, const json_t *it)
+static int graph_file(const char *path, const char *format, const json_t *it, const char *opt, const char *file)
 {
 	char tmp[] = "/tmp/memalot-graph-XXXXXX";
 	bool dot = !strcmp(format, "dot");
@@ -400,22 +404,27 @@ int render__graph_file(const char *path, const char *format, const json_t *it)
 
 	fd = dot ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : mkstemp(tmp);
 	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		log_err("--graph %s: %s", dot ? path : "a temporary file", strerror(errno));
+		log_err("%s %s: %s", opt, dot ? file : "(a temporary file)", strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
 	render__graph_dot(f, it);
 	if (fclose(f)) {
-		log_err("error writing '%s': %s", dot ? path : tmp, strerror(errno));
+		log_err("%s %s: error writing '%s': %s", opt, file, dot ? path : tmp, strerror(errno));
 		ret = -1;
 	}
 	if (!dot) {
 		if (!ret)
-			ret = dot_render(tmp, path, format);
+			ret = dot_render(tmp, path, format, opt, file);
 		unlink(tmp);
 	}
 	return ret;
+}
+
+int render__graph_file(const char *path, const char *format, const json_t *it)
+{
+	return graph_file(path, format, it, "--graph", path);
 }
 
 /* path's whole contents, or NULL */
@@ -460,7 +469,7 @@ int render__html_file(const char *path, const json_t *summary, const json_t *ite
 	if (fd >= 0) {
 		close(fd);
 		/* the merged graph through Graphviz; without it the page says how to get it */
-		if (!render__graph_file(svgtmp, "svg", focus))
+		if (!graph_file(svgtmp, "svg", focus, "--html", path))
 			svg = slurp(svgtmp);
 		unlink(svgtmp);
 	}
