@@ -906,6 +906,9 @@ static enum step session_check(struct monitor *m, struct monitor_session *s)
 		proc__rss(s->r.pid, &it.rss, &it.hwm);
 		s->native.read_pid = s->r.pid;
 		s->native.have_now = !native__read(s->r.pid, &s->native.now);
+		if (m->status && !o->calls)
+			status_show("memalot: pid %d: %zu objects; making report %d (what holds each leak, their sizes)",
+				    s->pid, g.n, it.number);
 		graph__index(&g);
 		struct lt_ages a = { first_seen, checks, s->warmup_end, now, (uint64_t)(o->lifetime * 1e9),
 				     s->prev_report_now, s->checks_since, 0 };
