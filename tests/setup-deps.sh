@@ -4,7 +4,8 @@
 set -eu
 
 pkgs="build-essential pkg-config libelf-dev libdw-dev libmsgpack-dev libcriterion-dev
-libjansson-dev python3 python3.11-dbg python3-pytest python3-pytest-xdist debootstrap strace valgrind clang libclang-rt-14-dev graphviz librsvg2-bin chromium"
+libjansson-dev python3 python3.11-dbg python3-pytest python3-pytest-xdist debootstrap strace valgrind clang libclang-rt-14-dev graphviz librsvg2-bin chromium
+file man-db zsh"
 
 say() { echo "setup-deps: $*" >&2; }
 

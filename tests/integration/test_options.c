@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../lib/harness.h"
 #include "../lib/start.h"
@@ -579,7 +580,7 @@ Test(options, one_table_for_parsing_help_and_seed_keywords, .timeout = 60)
  * the binary in share/) completes subcommands and each one's options; the
  * man page renders with the commands and the exit status.
  */
-Test(options, completion_and_man_page)
+Test(options, completion_and_man_page, .fini = scratch__cleanup)
 {
 	static const char *const cases[][3] = {
 		{ "memalot at", "1", "attach" },
@@ -615,6 +616,53 @@ Test(options, completion_and_man_page)
 	cr_assert(strstr(r.out, "COMMANDS") && strstr(r.out, "EXIT STATUS") && strstr(r.out, "--max-object-lifetime"),
 		  "%s", r.out);
 	run_result__release(&r);
+	/* make install puts them where bash, zsh and man look (all is built: -o all keeps make from rebuilding it) */
+	{
+		char *dest = scratch__file("dest");
+		char *cmd = xasprintf("make -s -C '%s' BUILD='%s' -o all install DESTDIR='%s' PREFIX=/usr", harness__srcdir(),
+				      dir, dest);
+		static const char *const files[][2] = {
+			{ "/usr/bin/memalot", "755" },
+			{ "/usr/share/man/man1/memalot.1", "644" },
+			{ "/usr/share/bash-completion/completions/memalot", "644" },
+			{ "/usr/share/zsh/site-functions/_memalot", "644" },
+		};
+
+		cr_assert_eq(run__capture((char *[]){ "sh", "-c", cmd, NULL }, 120, &r), 0);
+		cr_assert_eq(r.status, 0, "%s: %s %s", cmd, r.out, r.err);
+		run_result__release(&r);
+		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			char *path = xasprintf("%s%s", dest, files[i][0]), mode[8];
+			struct stat st;
+
+			cr_assert_eq(stat(path, &st), 0, "make install did not install %s", files[i][0]);
+			snprintf(mode, sizeof(mode), "%o", st.st_mode & 0777);
+			cr_assert_str_eq(mode, files[i][1], "%s: mode %s", files[i][0], mode);
+			free(path);
+		}
+		/*
+		 * zsh loads the installed completion under compinit and it completes
+		 * (zsh's bashcompinit hands the function 0-based words, ksharrays;
+		 * zsh itself then keeps the candidates that match what was typed)
+		 */
+		if (!access("/usr/bin/zsh", X_OK)) {
+			char *zsh = xasprintf("autoload -U compinit && compinit -u -D && source '%s/usr/share/zsh/site-functions/"
+					      "_memalot' && setopt ksharrays && COMP_WORDS=(memalot attach --max-object-l) && "
+					      "COMP_CWORD=2 && _memalot && print -l -- $COMPREPLY",
+					      dest);
+			cr_assert_eq(run__capture((char *[]){ "zsh", "-fc", zsh, NULL }, 30, &r), 0);
+			cr_assert_eq(r.status, 0, "zsh: %s", r.err);
+			cr_assert(strstr(r.out, "\n--max-object-lifetime\n") || !strncmp(r.out, "--max-object-lifetime\n", 22),
+				  "zsh: no --max-object-lifetime in: %s", r.out);
+			cr_assert_str_empty(r.err, "zsh: %s", r.err);
+			run_result__release(&r);
+			free(zsh);
+		} else {
+			cr_log_warn("zsh is not installed (make setup-deps): its completion is not tried");
+		}
+		free(cmd);
+		free(dest);
+	}
 	free(bash);
 	free(man);
 	free(dir);

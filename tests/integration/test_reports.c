@@ -709,6 +709,7 @@ Test(reports, attach_status_line_on_a_terminal, .fini = cleanup, .timeout = 120)
 	cr_assert(strstr(r.out, "(the warm-up report in "), "no first-report time: %s", r.out);
 	cr_assert(strstr(r.out, "\r\033[Kmemalot: pid ") && strstr(r.out, " objects, ") && strstr(r.out, "next report in "),
 		  "no status line on a terminal: %s", r.out);
+	cr_assert(strstr(r.out, "; making report "), "no status while a report is made: %s", r.out);
 	cr_assert(strstr(r.out, "==== memalot report"), "%s", r.out);
 	run_result__release(&r);
 	cr_assert_eq(memalot__run(piped, &r), 0);

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
@@ -130,8 +131,8 @@ static pid_t ppid_of(pid_t pid)
  */
 Test(run, pool_workers_leak_parent_does_not, .fini = scratch__cleanup, .timeout = 180)
 {
-	char *out = scratch__file("reports.jsonl");
-	char *args[] = { "--json", "--output", out, "--max-object-lifetime", "1", "--no-save-reports", NULL };
+	char *out = scratch__file("reports.jsonl"), *html = scratch__file("page.html");
+	char *args[] = { "--json", "--output", out, "--max-object-lifetime", "1", "--no-save-reports", "--html", html, NULL };
 	struct bgrun b;
 	struct run_result r;
 	json_t *rep[512];
@@ -186,6 +187,39 @@ Test(run, pool_workers_leak_parent_does_not, .fini = scratch__cleanup, .timeout 
 	}
 	release_reports(rep, n);
 	run_result__release(&r);
+	/* --html: the first process (the parent) has FILE, each other FILE-PID; 0600; no temporary file left */
+	{
+		char *page = xasprintf("%.*s-%lld.html", (int)(strlen(html) - 5), html, worker), *text, *dir, *slash;
+		struct stat st;
+		size_t len;
+		DIR *d;
+		struct dirent *de;
+
+		cr_assert_eq(stat(html, &st), 0, "run --html wrote no %s", html);
+		cr_assert_eq(st.st_mode & 0777, 0600);
+		cr_assert_eq(stat(page, &st), 0, "run --html wrote no %s for the worker", page);
+		cr_assert_eq(st.st_mode & 0777, 0600);
+		{
+			FILE *f = fopen(page, "r");
+
+			cr_assert_not_null(f);
+			text = xcalloc(1 << 22, 1);
+			len = fread(text, 1, (1 << 22) - 1, f);
+			fclose(f);
+		}
+		cr_assert(len && strstr(text, "<h1>memalot report ") && strstr(text, "WorkerLeak"), "%.500s", text ? text : "");
+		free(text);
+		dir = xstrdup(html);
+		slash = strrchr(dir, '/');
+		*slash = 0;
+		cr_assert_not_null(d = opendir(dir));
+		while ((de = readdir(d)))
+			cr_assert(!strstr(de->d_name, ".html."), "a temporary page was left: %s", de->d_name);
+		closedir(d);
+		free(dir);
+		free(page);
+	}
+	free(html);
 	free(out);
 }
 
