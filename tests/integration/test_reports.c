@@ -664,6 +664,11 @@ Test(reports, html_report_in_chromium, .fini = cleanup, .timeout = 240)
 		  "no groups table in the DOM: %.2000s", r.out);
 	cr_assert(strstr(r.out, "id=\"answer\"") && strstr(r.out, "5000 objects"), "no answer: %.2000s", r.out);
 	cr_assert(strstr(r.out, "<figure class=\"chart\"><svg"), "no chart in the DOM");
+	/* the merged referrer graph inline (Graphviz is installed by make setup-deps), the object details */
+	if (!access("/usr/bin/dot", X_OK))
+		cr_assert(strstr(r.out, "<div class=\"graph\"><svg") || strstr(r.out, "<div class=\"graph\">\n<svg"),
+			  "no inline graph in the DOM");
+	cr_assert(strstr(r.out, "<details class=\"obj\">") && strstr(r.out, "CachedResponse"), "no object details");
 	cr_assert_null(strstr(r.err, "CONSOLE"), "console messages: %s", r.err);
 	cr_assert_null(strstr(r.err, "Refused"), "a request was refused: %s", r.err);
 	run_result__release(&r);
