@@ -52,24 +52,18 @@ static const char run_usage[] =
 
 /*
  * Every check allocates and frees tens to hundreds of MB in big arrays.
- * For the Python package's helper (control: the program waits for its
- * checks, function-based at each monitored call) the arrays are kept in the
- * heap and reused, since faulting them in anew costs more than the check's
- * own work on a machine without huge pages (bench/check-cost.sh, 1M
- * objects: 1.15 s a check instead of 3.1 s), for a resident 819 MiB
- * instead of 300-590 between checks. For attach and run they come from
- * mmap and go back to the system at once (glibc's growing dynamic threshold
- * would keep them in a fragmenting heap), and memalot stays small between
- * checks.
+ * They are kept in the heap and reused by the next check: faulting them in
+ * anew costs more than the check's own work on a machine without huge
+ * pages (bench/check-cost.sh, 1M objects: 1.15 s a check instead of 3.1 s).
+ * The price is memalot's resident memory staying near its peak between
+ * checks that come often; before a wait of more than a few seconds the
+ * monitor gives the heap back (malloc_trim, engine/monitor.c). A fixed
+ * threshold also keeps glibc from moving its own.
  */
-static void set_malloc_policy(bool control)
+static void set_malloc_policy(void)
 {
-	if (control) {
-		mallopt(M_MMAP_THRESHOLD, 1 << 30);
-		mallopt(M_TRIM_THRESHOLD, 1 << 30);
-	} else {
-		mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-	}
+	mallopt(M_MMAP_THRESHOLD, 1 << 30);
+	mallopt(M_TRIM_THRESHOLD, 1 << 30);
 }
 
 /* Open --output (mode 0600) into out, else leave it on dflt. @return 0, or EXIT_ERROR after the message */
@@ -277,7 +271,7 @@ int cmd_attach(int argc, char **argv)
 	}
 	out.control_fd = c.control_fd;
 	freezer__install_signal_handlers();
-	set_malloc_policy(c.control_fd > 0);
+	set_malloc_policy();
 	monitor__init(&m, &c.o, &out);
 	if (c.control_fd) {
 		/* the Python package's helper: it drives, reports go back to it */
@@ -406,7 +400,7 @@ int cmd_run(int argc, char **argv)
 		return -child;
 	}
 	freezer__install_signal_handlers();
-	set_malloc_policy(false);
+	set_malloc_policy();
 	monitor__init(&m, &c.o, &out);
 	m.quiet = true;
 	store__new_id(m.run_id);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -576,6 +577,9 @@ static json_t *session_summary(const struct monitor *m, pid_t pid, const char *c
 	return s;
 }
 
+/* A wait before the next check this long gives the heap back first (malloc_trim). */
+#define IDLE_TRIM_NS (5 * 1000000000ull)
+
 static void sleep_until(uint64_t t)
 {
 	while (!freezer_stop_requested) {
@@ -993,6 +997,15 @@ int monitor__run(struct monitor *m, monitor_poll_fn poll, void *arg, uint64_t po
 		if (!s && (!poll || m->final))
 			break;
 		wake = MIN(s ? s->next_check : UINT64_MAX, m->deadline);
+		/*
+		 * A check's big arrays stay in the heap for the next one (set by
+		 * the front end: cli/cmd_attach.c); before a long wait they go
+		 * back to the system.
+		 */
+		if (m->heap_used && wake > now_ns() + IDLE_TRIM_NS) {
+			malloc_trim(0);
+			m->heap_used = false;
+		}
 		if (poll && !m->final)
 			wake = MIN(wake, next_poll);
 		sleep_until(wake);
@@ -1039,6 +1052,7 @@ int monitor__run(struct monitor *m, monitor_poll_fn poll, void *arg, uint64_t po
 		if (s->next_check > now)
 			continue;
 		step = session_check(m, s);
+		m->heap_used = true;
 		if (step != STEP_GO_ON)
 			session_end(s);
 		if (s->code && !code)

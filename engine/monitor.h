@@ -73,6 +73,8 @@ struct monitor {
 	void *snapped_arg;
 	/* a status line on stderr after each check (a terminal, not -q, not the package's helper) */
 	bool status;
+	/* a check ran since the heap was last given back (monitor__run trims it before a long wait) */
+	bool heap_used;
 };
 
 /* When a run fails for its leaks (--fail-on-leak and its thresholds). */
