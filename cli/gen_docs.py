@@ -76,9 +76,13 @@ def bash(cmds, opts):
         "\t\t# the pids of Python processes",
         "\t\tCOMPREPLY=($(compgen -W \"$(pgrep -d ' ' -f '[p]ython' 2>/dev/null)\" -- \"$cur\"))",
         "\telif [ \"$cmd\" = print ]; then",
-        "\t\t# the saved reports' IDs, and latest",
-        "\t\tCOMPREPLY=($(compgen -W \"latest $(memalot list --num-reports 0 2>/dev/null | "
-        "awk 'NR > 1 { print $1 }')\" -- \"$cur\"))",
+        "\t\t# the saved reports' IDs (of the --report-directory given on the line), and latest",
+        "\t\tlocal i dir=",
+        "\t\tfor ((i = 2; i < COMP_CWORD; i++)); do",
+        "\t\t\t[ \"${COMP_WORDS[i]}\" = --report-directory ] && dir=${COMP_WORDS[i+1]}",
+        "\t\tdone",
+        "\t\tCOMPREPLY=($(compgen -W \"latest $(memalot list --num-reports 0 ${dir:+--report-directory \"$dir\"} "
+        "2>/dev/null | awk 'NR > 1 { print $1 }')\" -- \"$cur\"))",
         "\telif [ \"$cmd\" = run ]; then",
         "\t\tCOMPREPLY=($(compgen -c -- \"$cur\"))",
         "\tfi",

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include <ctype.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -666,4 +667,50 @@ Test(options, completion_and_man_page, .fini = scratch__cleanup)
 	free(bash);
 	free(man);
 	free(dir);
+}
+
+/*
+ * The completions and the man page are made from each command's --help: every
+ * option a help names is one its parser knows (not "unknown option"), so
+ * they cannot drift apart. (attach and run take theirs from the option table.)
+ */
+Test(options, every_option_in_a_help_is_parsed, .fini = scratch__cleanup)
+{
+	static const char *const cmds[] = { "attach", "run", "snapshot", "list", "print", "mcp", "options" };
+	char *reports = scratch__file("reports");
+	size_t checked = 0;
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		struct run_result h;
+		const char *p;
+
+		cr_assert_eq(memalot__run((char *[]){ (char *)cmds[i], "--help", NULL }, &h), 0);
+		cr_assert_eq(h.status, 0, "%s --help: %s", cmds[i], h.err);
+		for (p = strstr(h.out, "--"); p; p = strstr(p + 2, "--")) {
+			char opt[64];
+			size_t n = 2;
+			struct run_result r;
+			char *cmd;
+
+			if (p > h.out && (p[-1] == '-' || isalnum((unsigned char)p[-1])))
+				continue;
+			while (n < sizeof(opt) - 1 && (isalnum((unsigned char)p[n]) || p[n] == '-'))
+				n++;
+			if (n < 4 || !isalpha((unsigned char)p[2]))
+				continue;
+			memcpy(opt, p, n);
+			opt[n] = 0;
+			cmd = xasprintf("MEMALOT_REPORT_DIRECTORY='%s' timeout 20 '%s' %s %s </dev/null", reports,
+					harness__memalot(), cmds[i], opt);
+			cr_assert_eq(run__capture((char *[]){ "sh", "-c", cmd, NULL }, 30, &r), 0);
+			cr_assert_null(strstr(r.err, "unknown option"), "%s names %s, which it does not know: %s", cmds[i], opt,
+				       r.err);
+			checked++;
+			run_result__release(&r);
+			free(cmd);
+		}
+		run_result__release(&h);
+	}
+	cr_assert_gt(checked, 60, "only %zu options found in the helps", checked);
+	free(reports);
 }
