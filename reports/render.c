@@ -506,13 +506,22 @@ struct sibling_set {
 	int more;  /* the node standing for those not drawn, -1 */
 };
 
-static uint64_t str_hash(const char *s)
+/* FNV-1a of len bytes of s */
+static uint64_t str_hash(const char *s, size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
 	return h;
+}
+
+/* How much of a leaked object's label is its type: up to " at 0x". */
+static size_t type_len(const char *label)
+{
+	const char *at = strstr(label, " at 0x");
+
+	return at ? (size_t)(at - label) : strlen(label);
 }
 
 /*
@@ -535,7 +544,7 @@ static void graph_collapse(struct rgraph_r *g)
 	/* one pass over the edges there were: each holder's leaked children beyond the first few */
 	for (size_t i = 0; i < ne0; i++) {
 		int p = g->e[i].from, c = g->e[i].to;
-		const char *label, *at;
+		const char *label;
 		struct sibling_set *set;
 		char *key;
 		size_t j;
@@ -543,10 +552,8 @@ static void graph_collapse(struct rgraph_r *g)
 		if (p < 0 || !g->n[c].target || holds[c] || gone[c])
 			continue;
 		label = g->n[c].label;
-		at = strstr(label, " at 0x");
-		key = xasprintf("more:%d:%d:%.*s", p, g->n[c].group, (int)(at ? (size_t)(at - label) : strlen(label)),
-				label);
-		for (j = str_hash(key) & (nsets - 1); sets[j].key && strcmp(sets[j].key, key); j = (j + 1) & (nsets - 1))
+		key = xasprintf("more:%d:%d:%.*s", p, g->n[c].group, (int)type_len(label), label);
+		for (j = str_hash(key, strlen(key)) & (nsets - 1); sets[j].key && strcmp(sets[j].key, key); j = (j + 1) & (nsets - 1))
 			;
 		set = &sets[j];
 		if (!set->key) {
@@ -558,7 +565,7 @@ static void graph_collapse(struct rgraph_r *g)
 			continue;
 		gone[c] = true;
 		if (set->more < 0) {
-			json_t *fake = json_pack("{s:s%}", "name", label, at ? (size_t)(at - label) : strlen(label));
+			json_t *fake = json_pack("{s:s%}", "name", label, type_len(label));
 			int m = rg_node(g, set->key, fake);
 
 			json_decref(fake);
@@ -604,12 +611,7 @@ static const char *type_color(const char *label)
 {
 	static const char *const palette[] = { "orange", "gold", "salmon", "plum", "sandybrown", "lightcoral",
 					       "wheat", "peachpuff" };
-	const char *at = strstr(label, " at 0x");
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (const char *p = label; *p && (!at || p < at); p++)
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
-	return palette[h % ARRAY_SIZE(palette)];
+	return palette[str_hash(label, type_len(label)) % ARRAY_SIZE(palette)];
 }
 
 /* A group's cluster label: "5,011 × app.Response, 3.2 MiB retained", or with its types "1,113 objects: 371 × a, ..." */
