@@ -250,14 +250,13 @@ void status_clear(void)
 const char *log_command;
 int color_mode; /* 0 auto, 1 always (--force-terminal), -1 never (--no-color) */
 
-/* Whether stderr gets colour: as render__want_color decides for a report's stream. */
-static bool stderr_color(void)
+bool color_wanted(int fd)
 {
 	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
 
 	if (color_mode)
 		return color_mode > 0;
-	return !(no && *no) && isatty(STDERR_FILENO) && !(term && !strcmp(term, "dumb"));
+	return !(no && *no) && isatty(fd) && !(term && !strcmp(term, "dumb"));
 }
 
 void log_msg(int level, const char *fmt, ...)
@@ -279,7 +278,7 @@ void log_msg(int level, const char *fmt, ...)
 	}
 	fputs("memalot: ", stderr);
 	/* a warning or an error stands out on a terminal */
-	for (size_t i = 0; i < ARRAY_SIZE(marks) && stderr_color(); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(marks) && color_wanted(STDERR_FILENO); i++)
 		if (!strncmp(msg, marks[i][0], strlen(marks[i][0]))) {
 			fprintf(stderr, "%s%s\033[0m%s\n", marks[i][1], marks[i][0], msg + strlen(marks[i][0]));
 			free(msg);

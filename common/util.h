@@ -4,6 +4,7 @@
 #define MEMALOT_UTIL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,6 +72,12 @@ void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
 extern const char *log_command;
 /* Colour in what is printed: 0 auto (a terminal, no NO_COLOR), 1 always (--force-terminal), -1 never (--no-color). */
 extern int color_mode;
+/*
+ * Whether what is written to fd is coloured: --force-terminal (color_mode 1)
+ * yes, --no-color no; else when fd is a terminal, NO_COLOR unset or empty
+ * and TERM not "dumb".
+ */
+bool color_wanted(int fd);
 /*
  * A usage error, always said, in one line: "memalot CMD: MESSAGE; see
  * 'memalot CMD --help'" (the caller exits 2).

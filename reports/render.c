@@ -5,7 +5,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../common/util.h"
 #include "doc.h"
@@ -23,13 +22,7 @@ static bool color;
 
 bool render__want_color(FILE *f)
 {
-	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
-
-	if (color_mode)
-		return color_mode > 0;
-	if (no && *no)
-		return false;
-	return isatty(fileno(f)) && !(term && !strcmp(term, "dumb"));
+	return color_wanted(fileno(f));
 }
 
 void render__set_color(bool on)

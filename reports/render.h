@@ -14,11 +14,7 @@
 /* One iteration as text (the header, the leak table, object details). */
 void render__iteration_text(FILE *f, const json_t *iteration, bool summary_only);
 
-/*
- * Whether text written to f is coloured: --force-terminal (color_mode 1)
- * yes, --no-color no; else when f is a terminal, NO_COLOR is unset or empty
- * and TERM is not "dumb".
- */
+/* Whether text written to f is coloured (color_wanted of its descriptor, common/util.h). */
 bool render__want_color(FILE *f);
 
 /* A size as people read it: "512 bytes", "3.2 KiB", "3.2 MiB", "1.1 GiB" (buf, returned). */
